@@ -1,0 +1,78 @@
+import { Connection } from 'rabbitmq-client';
+import type { Logger } from '@platform/observability';
+
+/** Where and as whom to connect, and the topic exchange to declare and publish to. */
+export interface BrokerOptions {
+  url: string;
+  connectionName: string;
+  exchange: string;
+  logger: Logger;
+  /** How long a publish waits for a (re)connection before it fails. */
+  acquireTimeoutMs?: number;
+}
+
+/** A message for the topic exchange: persistent, JSON, identified for de-duplication. */
+export interface OutgoingMessage {
+  messageId: string;
+  routingKey: string;
+  correlationId: string;
+  /** Further routing keys it is delivered under (RabbitMQ's sender-selected distribution). */
+  cc?: readonly string[];
+  /** The JSON text of the message. */
+  body: string;
+}
+
+/** A RabbitMQ connection that reconnects by itself, with a confirming publisher. */
+export interface Broker {
+  readonly connection: Connection;
+  isConnected(): boolean;
+  /** Resolves once the broker confirmed the message; rejects if it was nacked or the connection failed. */
+  publish(message: OutgoingMessage): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Opens a connection that keeps retrying with exponential backoff; never throws for an absent broker. */
+export function connectBroker(options: BrokerOptions): Broker {
+  const { logger } = options;
+  const connection = new Connection({
+    url: options.url,
+    connectionName: options.connectionName,
+    retryLow: 250,
+    retryHigh: 10_000,
+    heartbeat: 10,
+    connectionTimeout: 5_000,
+    acquireTimeout: options.acquireTimeoutMs ?? 5_000,
+  });
+  connection.on('error', (error) => logger.warn({ err: error }, 'rabbitmq connection error'));
+  connection.on('connection', () => logger.info('rabbitmq connected'));
+
+  const publisher = connection.createPublisher({
+    confirm: true,
+    // One attempt: the outbox relay decides what to retry, so a message is never re-sent behind its back.
+    maxAttempts: 1,
+    exchanges: [{ exchange: options.exchange, type: 'topic', durable: true }],
+  });
+
+  return {
+    connection,
+    isConnected: () => connection.ready,
+    async publish(message) {
+      await publisher.send(
+        {
+          exchange: options.exchange,
+          routingKey: message.routingKey,
+          messageId: message.messageId,
+          correlationId: message.correlationId,
+          durable: true,
+          contentType: 'application/json',
+          headers: message.cc?.length ? { CC: [...message.cc] } : undefined,
+        },
+        Buffer.from(message.body),
+      );
+    },
+    async close() {
+      await publisher.close();
+      await connection.close();
+    },
+  };
+}

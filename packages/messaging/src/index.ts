@@ -1,0 +1,1 @@
+export { connectBroker, type Broker, type BrokerOptions, type OutgoingMessage } from './broker.js';

@@ -1,0 +1,187 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CC_ROUTING_KEYS } from '@platform/contracts';
+import type { Broker } from '@platform/messaging';
+import type { Logger } from '@platform/observability';
+import type { Pool } from '@platform/postgres';
+import type pg from 'pg';
+import type { OutboxMetrics } from './outbox.metrics.js';
+import { claimUnpublished, markPublished, purgePublished } from './outbox.repository.js';
+
+class BrokerUnavailable extends Error {
+  constructor() {
+    super('broker not connected');
+  }
+}
+
+/** What a relay needs: the service's pool and broker, and how eagerly to work. */
+export interface OutboxRelayOptions {
+  pool: Pool;
+  broker: Pick<Broker, 'publish' | 'isConnected'>;
+  logger: Logger;
+  metrics?: OutboxMetrics;
+  /** Rows claimed and published per transaction. */
+  batchSize?: number;
+  /** Safety-net wake-up when no notification arrives (a missed NOTIFY, a lost listener connection). */
+  pollIntervalMs?: number;
+  /** Ceiling of the exponential backoff after failures. */
+  maxBackoffMs?: number;
+  /** Published rows are kept this long (for inspection), then deleted. */
+  retentionMs?: number;
+}
+
+/** A running relay. */
+export interface OutboxRelay {
+  /** Finishes the batch in flight, then stops; unpublished rows stay for the next start. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Publishes outbox rows to the broker, oldest first. A row is marked published only after the broker
+ * confirmed it; rows are claimed with FOR UPDATE SKIP LOCKED, so relays in several processes share the work
+ * without publishing a row twice. The only duplicate left is a crash between confirm and commit, which
+ * consumers absorb by de-duplicating on the event id.
+ */
+export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
+  const { pool, broker, logger, metrics } = options;
+  const batchSize = options.batchSize ?? 200;
+  const pollIntervalMs = options.pollIntervalMs ?? 2_000;
+  const maxBackoffMs = options.maxBackoffMs ?? 10_000;
+  const retentionMs = options.retentionMs ?? 24 * 3_600_000;
+
+  let stopped = false;
+  let dirty = true; // drain at start: rows may have been written while no relay ran
+  let wake: (() => void) | undefined;
+  const stopSignal = new AbortController();
+  let listener: pg.PoolClient | undefined;
+  let lastPurge = 0;
+
+  const nudge = (): void => {
+    dirty = true;
+    wake?.();
+  };
+
+  async function listen(): Promise<void> {
+    if (listener || stopped) return;
+    const client = await pool.connect();
+    client.on('notification', nudge);
+    client.on('error', (error) => {
+      logger.warn({ err: error }, 'outbox listener connection lost');
+      listener = undefined;
+      client.release(error);
+    });
+    await client.query('LISTEN outbox');
+    listener = client;
+    // Rows committed before LISTEN took effect sent no notification we could hear.
+    nudge();
+  }
+
+  async function publishBatch(): Promise<number> {
+    const client = await pool.connect();
+    let released = false;
+    try {
+      await client.query('BEGIN');
+      const rows = await claimUnpublished(client, batchSize);
+      if (rows.length === 0) {
+        await client.query('COMMIT');
+        return 0;
+      }
+      const results = await Promise.allSettled(
+        rows.map((row) =>
+          broker.publish({
+            messageId: row.id,
+            routingKey: row.routing_key,
+            correlationId: row.correlation_id,
+            cc: CC_ROUTING_KEYS[row.routing_key],
+            body: row.message,
+          }),
+        ),
+      );
+      // Confirmed rows are marked even when others in the batch failed, so they are not sent again.
+      const confirmed = rows.filter((_, i) => results[i]?.status === 'fulfilled').map((row) => row.id);
+      if (confirmed.length > 0) await markPublished(client, confirmed);
+      await client.query('COMMIT');
+      metrics?.published.inc(confirmed.length);
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) {
+        metrics?.publishFailures.inc(rows.length - confirmed.length);
+        throw failed.reason;
+      }
+      return rows.length;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release(true);
+      released = true;
+      throw error;
+    } finally {
+      if (!released) client.release();
+    }
+  }
+
+  async function purgeIfDue(): Promise<void> {
+    if (Date.now() - lastPurge < 60_000) return;
+    lastPurge = Date.now();
+    const client = await pool.connect();
+    try {
+      await purgePublished(client, retentionMs);
+    } finally {
+      client.release();
+    }
+  }
+
+  function waitForWork(ms: number): Promise<void> {
+    if (dirty || stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        wake = undefined;
+        resolve();
+      }
+      wake = done;
+    });
+  }
+
+  async function run(): Promise<void> {
+    let failures = 0;
+    while (!stopped) {
+      await waitForWork(pollIntervalMs);
+      if (stopped) break;
+      dirty = false;
+      try {
+        await listen();
+        if (!broker.isConnected()) throw new BrokerUnavailable();
+        while (!stopped && (await publishBatch()) === batchSize) {
+          // a full batch: more may be waiting
+        }
+        await purgeIfDue();
+        failures = 0;
+      } catch (error) {
+        failures += 1;
+        dirty = true;
+        // Full jitter keeps several relays from retrying in lockstep against a recovering broker.
+        const backoff = Math.random() * Math.min(maxBackoffMs, 100 * 2 ** failures);
+        // The broker connection logs its own outage; repeating it on every retry would only add noise.
+        const level = error instanceof BrokerUnavailable ? 'debug' : 'warn';
+        logger[level]({ err: error, failures, backoffMs: Math.round(backoff) }, 'outbox relay failed, retrying');
+        await sleep(backoff, undefined, { signal: stopSignal.signal }).catch(() => undefined);
+      }
+    }
+  }
+
+  const running = run();
+
+  return {
+    async stop() {
+      stopped = true;
+      stopSignal.abort();
+      wake?.();
+      await running;
+      if (listener) {
+        const client = listener;
+        listener = undefined;
+        await client.query('UNLISTEN outbox').catch(() => undefined);
+        client.release();
+      }
+    },
+  };
+}

@@ -1,0 +1,4 @@
+export { createTestDatabase, type TestDatabase } from './test-database.js';
+export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
+export { createTestExchange, type TestExchange, type CapturedMessage } from './test-exchange.js';
+export { waitFor } from './wait-for.js';

@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Kysely } from 'kysely';
+import type { Broker } from '@platform/messaging';
+import { httpMetricsPlugin, type Logger, type Registry } from '@platform/observability';
+import type { Pool } from '@platform/postgres';
+import type { OrderDatabase } from './database.js';
+import { healthRoutes } from './health/health.routes.js';
+import type { OrderIntake } from './orders/order-intake.js';
+import { ordersRoutes } from './orders/orders.routes.js';
+
+/** Everything the HTTP API needs, built by the composition root. */
+export interface AppDeps {
+  db: Kysely<OrderDatabase>;
+  pool: Pool;
+  broker: Pick<Broker, 'isConnected'>;
+  intake: OrderIntake;
+  logger: Logger;
+  registry: Registry;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The message of a 500 on this route, when clients rely on an exact text. */
+    internalErrorMessage?: string;
+  }
+}
+
+// Orders are small: a 64 KiB body is already absurd, and anything larger is refused before parsing.
+const BODY_LIMIT = 64 * 1024;
+
+/** Builds the order API without listening, so tests can inject requests or listen on any port. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const logger: FastifyBaseLogger = deps.logger;
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: BODY_LIMIT,
+    requestIdHeader: 'x-correlation-id',
+    requestIdLogLabel: 'correlation_id',
+    genReqId: () => randomUUID(),
+    // Unknown properties are an error the client should hear about, never silently dropped.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Fastify parses text/plain by default; this API speaks JSON only, anything else is a 415.
+  app.removeContentTypeParser('text/plain');
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-correlation-id', request.id);
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error.validation) {
+      return reply.code(422).send({
+        message: `Invalid ${error.validationContext ?? 'request'}`,
+        errors: error.validation.map((problem) => ({
+          path: `${error.validationContext ?? ''}${problem.instancePath}`,
+          message: problem.message ?? 'is invalid',
+        })),
+      });
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      return reply.code(status).send({ message: clientErrorMessage(error) });
+    }
+    request.log.error({ err: error }, 'request failed');
+    return reply
+      .code(500)
+      .send({ message: request.routeOptions.config.internalErrorMessage ?? 'Internal server error' });
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ message: `No route ${request.method} ${request.url.split('?')[0] ?? ''}` }),
+  );
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Order API',
+        version: '0.1.0',
+        description: 'Places orders and shows how each one is carried to COMPLETED or CANCELLED.',
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+
+  await app.register(httpMetricsPlugin, { registry: deps.registry });
+  await app.register(healthRoutes, { pool: deps.pool, broker: deps.broker });
+  await app.register(ordersRoutes, { prefix: '/orders', db: deps.db, intake: deps.intake });
+  await app.register(ordersRoutes, { prefix: '/api/orders', db: deps.db, intake: deps.intake, hideFromDocs: true });
+  return app;
+}
+
+function clientErrorMessage(error: FastifyError): string {
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return `Request body is larger than ${BODY_LIMIT} bytes`;
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return 'Unsupported content type: send the body as application/json';
+    default:
+      return error.message;
+  }
+}

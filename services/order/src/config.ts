@@ -1,0 +1,51 @@
+import { Type } from 'typebox';
+import { parseEnv } from '@platform/config';
+
+const PostgresUrl = (fallback: string) => Type.String({ pattern: '^postgres(ql)?://', default: fallback });
+
+const OrderEnv = Type.Object({
+  ORDER_HOST: Type.String({ default: '0.0.0.0' }),
+  ORDER_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8000 }),
+  ORDER_DATABASE_URL: PostgresUrl('postgres://postgres@127.0.0.1:5432/orders'),
+  ORDER_PG_POOL_MAX: Type.Integer({ minimum: 4, maximum: 200, default: 12 }),
+  ORDER_INTAKE_MAX_BATCH: Type.Integer({ minimum: 1, maximum: 1000, default: 128 }),
+  ORDER_INTAKE_MAX_CONCURRENT_BATCHES: Type.Integer({ minimum: 1, maximum: 64, default: 3 }),
+  RABBITMQ_URL: Type.String({ pattern: '^amqps?://', default: 'amqp://guest:guest@127.0.0.1:5672' }),
+  RABBITMQ_EXCHANGE: Type.String({ minLength: 1, default: 'orders' }),
+  OUTBOX_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 5000, default: 200 }),
+  OUTBOX_POLL_INTERVAL_MS: Type.Integer({ minimum: 50, default: 2000 }),
+  OUTBOX_RETENTION_HOURS: Type.Number({ minimum: 0, default: 24 }),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
+    { default: 'info' },
+  ),
+});
+
+/** Everything the order service reads from its environment, parsed once at start. */
+export interface OrderConfig {
+  http: { host: string; port: number };
+  databaseUrl: string;
+  poolMax: number;
+  intake: { maxBatch: number; maxConcurrentBatches: number };
+  rabbitmq: { url: string; exchange: string };
+  outbox: { batchSize: number; pollIntervalMs: number; retentionMs: number };
+  logLevel: string;
+}
+
+/** Parses the environment; throws a ConfigError naming every bad or missing variable. */
+export function loadOrderConfig(env: Record<string, string | undefined> = process.env): OrderConfig {
+  const e = parseEnv(OrderEnv, env);
+  return {
+    http: { host: e.ORDER_HOST, port: e.ORDER_PORT },
+    databaseUrl: e.ORDER_DATABASE_URL,
+    poolMax: e.ORDER_PG_POOL_MAX,
+    intake: { maxBatch: e.ORDER_INTAKE_MAX_BATCH, maxConcurrentBatches: e.ORDER_INTAKE_MAX_CONCURRENT_BATCHES },
+    rabbitmq: { url: e.RABBITMQ_URL, exchange: e.RABBITMQ_EXCHANGE },
+    outbox: {
+      batchSize: e.OUTBOX_BATCH_SIZE,
+      pollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS,
+      retentionMs: e.OUTBOX_RETENTION_HOURS * 3_600_000,
+    },
+    logLevel: e.LOG_LEVEL,
+  };
+}

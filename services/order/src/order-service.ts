@@ -1,0 +1,64 @@
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { connectBroker, type Broker } from '@platform/messaging';
+import { createMetricsRegistry, type Logger } from '@platform/observability';
+import { createOutboxMetrics, outboxMigrations, startOutboxRelay, type OutboxRelay } from '@platform/outbox';
+import { createKysely, createPool, ensureDatabase, migrate, readMigrations, type Pool } from '@platform/postgres';
+import { buildApp } from './app.js';
+import type { OrderConfig } from './config.js';
+import type { OrderDatabase } from './database.js';
+import { createOrderIntake } from './orders/order-intake.js';
+
+/** A wired order service: its HTTP app (not listening yet) and the parts that run beside it. */
+export interface OrderService {
+  app: FastifyInstance;
+  pool: Pool;
+  broker: Broker;
+  relay: OutboxRelay;
+  /** Stops taking requests, lets those in flight finish, then stops the relay and closes connections. */
+  stop(): Promise<void>;
+}
+
+/** Prepares the database (created if missing, migrated) and wires every part of the service. */
+export async function createOrderService(config: OrderConfig, logger: Logger): Promise<OrderService> {
+  await ensureDatabase(config.databaseUrl);
+  const pool = createPool({
+    connectionString: config.databaseUrl,
+    max: config.poolMax,
+    applicationName: 'order',
+    onError: (error) => logger.warn({ err: error }, 'idle postgres connection lost'),
+  });
+  const migrationsDir = fileURLToPath(new URL('../../migrations', import.meta.url));
+  await migrate(pool, [...(await outboxMigrations()), ...(await readMigrations(migrationsDir, 'order'))]);
+
+  const db = createKysely<OrderDatabase>(pool);
+  const broker = connectBroker({
+    url: config.rabbitmq.url,
+    connectionName: 'order',
+    exchange: config.rabbitmq.exchange,
+    logger,
+  });
+  const registry = createMetricsRegistry('order');
+  const relay = startOutboxRelay({
+    pool,
+    broker,
+    logger,
+    metrics: createOutboxMetrics(registry, pool),
+    ...config.outbox,
+  });
+  const intake = createOrderIntake(db, config.intake);
+  const app = await buildApp({ db, pool, broker, intake, logger, registry });
+
+  return {
+    app,
+    pool,
+    broker,
+    relay,
+    async stop() {
+      await app.close();
+      await relay.stop();
+      await broker.close();
+      await pool.end();
+    },
+  };
+}

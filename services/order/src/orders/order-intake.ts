@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { appendToOutbox } from '@platform/outbox';
+import type { OrderDatabase } from '../database.js';
+import { createBatcher, type BatcherOptions } from './intake-batcher.js';
+import type { Order, PlaceOrderCommand } from './order.js';
+import { orderPlaced } from './order.events.js';
+import { findOrdersByIdempotencyKeys, insertOrders, type NewOrderRow, type StoredOrder } from './orders.repository.js';
+
+/** A placement to store, with the identity of the request when the client gave an Idempotency-Key. */
+export interface IntakeRequest {
+  command: PlaceOrderCommand;
+  idempotencyKey: string | null;
+  requestHash: string | null;
+}
+
+/** Either the order this request created, or the one that already holds its idempotency key. */
+export type IntakeResult = { kind: 'created'; order: Order } | { kind: 'key_taken'; owner: StoredOrder };
+
+/** Stores placements; concurrent calls share one transaction, and each resolves only after its commit. */
+export type OrderIntake = (request: IntakeRequest) => Promise<IntakeResult>;
+
+export function createOrderIntake(db: Kysely<OrderDatabase>, options: BatcherOptions): OrderIntake {
+  return createBatcher((requests) => storePlacements(db, requests), options);
+}
+
+/** Stores new orders and their `order.placed` events in one transaction. */
+export async function storePlacements(
+  db: Kysely<OrderDatabase>,
+  requests: readonly IntakeRequest[],
+): Promise<IntakeResult[]> {
+  const rows: NewOrderRow[] = requests.map((request) => ({
+    id: randomUUID(),
+    userId: request.command.userId,
+    items: request.command.items.map((item) => ({
+      product_code: item.productCode,
+      quantity: item.quantity,
+      product_name: null,
+      unit_price: null,
+    })),
+    requestedTotal: request.command.requestedTotal,
+    idempotencyKey: request.idempotencyKey,
+    requestHash: request.requestHash,
+  }));
+
+  return db.transaction().execute(async (trx) => {
+    const inserted = await insertOrders(trx, rows);
+    await appendToOutbox(
+      trx,
+      inserted.map((stored) => orderPlaced(stored.order)),
+    );
+    const created = new Map(inserted.map((stored) => [stored.order.id, stored.order]));
+    const takenKeys = rows.filter((row) => !created.has(row.id)).map((row) => row.idempotencyKey);
+    const owners = new Map(
+      (await findOrdersByIdempotencyKeys(trx, takenKeys.filter((key) => key !== null))).map((owner) => [
+        owner.idempotencyKey,
+        owner,
+      ]),
+    );
+    return rows.map((row): IntakeResult => {
+      const order = created.get(row.id);
+      if (order) return { kind: 'created', order };
+      const owner = owners.get(row.idempotencyKey);
+      if (!owner) throw new Error(`order ${row.id} was neither inserted nor found by its idempotency key`);
+      return { kind: 'key_taken', owner };
+    });
+  });
+}

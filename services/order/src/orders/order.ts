@@ -1,0 +1,77 @@
+import type { OrderSnapshot } from '@platform/contracts';
+
+export const ORDER_STATUSES = ['PENDING', 'COMPLETED', 'CANCELLED'] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+/** Why an order was cancelled (SPEC §2). */
+export type CancellationReason =
+  | 'user_not_found'
+  | 'product_not_found'
+  | 'dependency_unavailable'
+  | 'total_mismatch'
+  | 'out_of_stock'
+  | 'payment_failed'
+  | 'placement_failed'
+  | 'timeout'
+  | 'customer_request';
+
+export interface OrderItem {
+  product_code: string;
+  quantity: number;
+  /** Known once the order is priced. */
+  product_name: string | null;
+  unit_price: number | null;
+}
+
+/** One step of an order's history, as `GET /orders/{id}` shows it. */
+export interface TimelineEntry {
+  step: string;
+  at: string;
+  reason?: string;
+}
+
+export interface Order {
+  id: string;
+  user_id: string;
+  status: OrderStatus;
+  reason: string | null;
+  items: OrderItem[];
+  customer_fullname: string | null;
+  total_amount: number | null;
+  requested_total_amount: number | null;
+  timeline: TimelineEntry[];
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** What a customer asks for, whichever of the three body shapes it came in. */
+export interface PlaceOrderCommand {
+  userId: string;
+  items: { productCode: string; quantity: number }[];
+  /** Seed 002's client-sent total, checked against the computed one once the order is priced. */
+  requestedTotal: number | null;
+}
+
+/** `product_name` of SPEC §3: the single item's name, or the names joined with ", ". */
+export function productNameOf(items: readonly OrderItem[]): string | null {
+  if (items.some((item) => item.product_name === null)) return null;
+  return items.map((item) => item.product_name).join(', ');
+}
+
+/** The order as events carry it (SPEC §3). */
+export function toSnapshot(order: Order): OrderSnapshot {
+  return {
+    order_id: order.id,
+    user_id: order.user_id,
+    customer_fullname: order.customer_fullname,
+    product_name: productNameOf(order.items),
+    total_amount: order.total_amount,
+    created_at: order.created_at.toISOString(),
+    items: order.items.map((item) => ({
+      product_code: item.product_code,
+      product_name: item.product_name,
+      quantity: item.quantity,
+      unit_price: item.unit_price,
+    })),
+  };
+}

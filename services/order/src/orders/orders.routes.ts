@@ -1,0 +1,132 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Kysely } from 'kysely';
+import type { OrderDatabase } from '../database.js';
+import { cancelOrder } from './cancel-order.js';
+import { listOrders } from './list-orders.js';
+import type { OrderIntake } from './order-intake.js';
+import { findOrderById } from './orders.repository.js';
+import {
+  ErrorBody,
+  IdempotencyHeaders,
+  ListOrdersQuery,
+  OrderIdParams,
+  OrderPage,
+  OrderView,
+  ValidationErrorBody,
+  toOrderView,
+} from './orders.schemas.js';
+import { PlaceOrderBody, placeOrderBodyValidator, toPlaceOrderCommand } from './place-order.body.js';
+import { placeOrder } from './place-order.js';
+
+/** What the order routes need. */
+export interface OrdersRoutesOptions {
+  db: Kysely<OrderDatabase>;
+  intake: OrderIntake;
+  /** Seed 002's clients call the same routes under /api/orders; their copies stay out of the docs. */
+  hideFromDocs?: boolean;
+}
+
+/** The message of a failure of `POST /orders` that is ours, not the client's (seed 001). */
+export const PLACE_ORDER_FAILED = 'Internal server error while placing the order';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const notFound = { message: 'Order not found' };
+
+export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = async (app, { db, intake, hideFromDocs }) => {
+  const tags = ['orders'];
+  const hide = hideFromDocs ?? false;
+
+  app.post(
+    '/',
+    {
+      schema: {
+        hide,
+        tags,
+        summary: 'Place an order',
+        description: 'Stores the order as PENDING with its first event; answers before any third party is asked.',
+        headers: IdempotencyHeaders,
+        body: PlaceOrderBody,
+        response: { 201: OrderView, 415: ErrorBody, 413: ErrorBody, 422: ValidationErrorBody, 500: ErrorBody },
+      },
+      validatorCompiler: ({ httpPart }) => (httpPart === 'body' ? placeOrderBodyValidator() : undefined)!,
+      config: { internalErrorMessage: PLACE_ORDER_FAILED },
+    },
+    async (request, reply) => {
+      const key = request.headers['idempotency-key'] ?? null;
+      const outcome = await placeOrder(intake, toPlaceOrderCommand(request.body), key);
+      if (outcome.kind === 'idempotency_key_reused') {
+        return reply.code(422).send({
+          message: 'Idempotency-Key was already used with a different request',
+          errors: [{ path: 'headers/idempotency-key', message: 'already used with a different request body' }],
+        });
+      }
+      request.log.info({ order_id: outcome.order.id, replayed: outcome.kind === 'replayed' }, 'order placed');
+      if (outcome.kind === 'replayed') reply.header('idempotent-replayed', 'true');
+      return reply
+        .code(201)
+        .header('location', `${request.routeOptions.url?.replace(/\/$/, '') ?? '/orders'}/${outcome.order.id}`)
+        .send(toOrderView(outcome.order));
+    },
+  );
+
+  app.get(
+    '/:id',
+    {
+      schema: { hide, tags, summary: 'Get an order', params: OrderIdParams, response: { 200: OrderView, 404: ErrorBody } },
+    },
+    async (request, reply) => {
+      const order = UUID.test(request.params.id) ? await findOrderById(db, request.params.id) : undefined;
+      if (!order) return reply.code(404).send(notFound);
+      return toOrderView(order);
+    },
+  );
+
+  app.get(
+    '/',
+    {
+      schema: {
+        hide,
+        tags,
+        summary: 'List orders, newest first',
+        querystring: ListOrdersQuery,
+        response: { 200: OrderPage, 422: ValidationErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const { user_id: userId, status, limit, cursor } = request.query;
+      const outcome = await listOrders(db, { userId, status, limit, cursor });
+      if (outcome.kind === 'bad_cursor') {
+        return reply.code(422).send({
+          message: 'Invalid query',
+          errors: [{ path: 'querystring/cursor', message: 'not a cursor this API returned' }],
+        });
+      }
+      return { items: outcome.orders.map(toOrderView), next_cursor: outcome.nextCursor };
+    },
+  );
+
+  app.post(
+    '/:id/cancel',
+    {
+      schema: {
+        hide,
+        tags,
+        summary: 'Cancel a pending order',
+        params: OrderIdParams,
+        response: { 200: OrderView, 404: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      if (!UUID.test(request.params.id)) return reply.code(404).send(notFound);
+      const outcome = await cancelOrder(db, request.params.id, 'customer_request');
+      switch (outcome.kind) {
+        case 'not_found':
+          return reply.code(404).send(notFound);
+        case 'already_final':
+          return reply.code(409).send({ message: `Order is already ${outcome.order.status}` });
+        case 'cancelled':
+          return toOrderView(outcome.order);
+      }
+    },
+  );
+};
