@@ -1,7 +1,6 @@
-import { fileURLToPath } from 'node:url';
 import { sql, type RawBuilder } from 'kysely';
 import type { EventEnvelope } from '@platform/contracts';
-import { readMigrations, type Migration } from '@platform/postgres';
+import { findMigrationsDir, readMigrations, type Migration } from '@platform/postgres';
 import type pg from 'pg';
 
 /** Anything Kysely can run a query on: the database or, as it should be for writes, a transaction. */
@@ -9,7 +8,7 @@ export type SqlExecutor = Parameters<RawBuilder<unknown>['execute']>[0];
 
 /** The outbox table's migrations, to apply before the service's own. */
 export function outboxMigrations(): Promise<Migration[]> {
-  return readMigrations(fileURLToPath(new URL('../migrations', import.meta.url)), 'outbox');
+  return readMigrations(findMigrationsDir(import.meta.url), 'outbox');
 }
 
 /** Adds events to the outbox; call it inside the transaction that makes the change they announce. */

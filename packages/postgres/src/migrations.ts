@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Pool } from './pool.js';
 
 /** One forward-only SQL migration; `name` is unique across everything a service applies. */
@@ -10,6 +12,21 @@ export interface Migration {
 
 // Any constant works; it only has to be the same for every instance of every service.
 const MIGRATION_LOCK = 7_204_118_351;
+
+/**
+ * The `migrations` folder nearest above a module: the same answer whether the module runs from `src/`
+ * (tests) or from `dist/src/` (the build).
+ */
+export function findMigrationsDir(moduleUrl: string): string {
+  let dir = dirname(fileURLToPath(moduleUrl));
+  for (;;) {
+    const candidate = join(dir, 'migrations');
+    if (existsSync(candidate)) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`no migrations folder above ${moduleUrl}`);
+    dir = parent;
+  }
+}
 
 /** Reads the `*.sql` files of a folder, in name order, naming each `<scope>/<file>`. */
 export async function readMigrations(dir: string, scope: string): Promise<Migration[]> {

@@ -32,17 +32,26 @@ export async function createTestExchange(prefix: string): Promise<TestExchange> 
     async capture(bindingKeys) {
       const queue = `${name}.q${queues.length}`;
       queues.push(queue);
-      await connection.queueDeclare({ queue, exclusive: true, autoDelete: true });
-      for (const routingKey of bindingKeys) await connection.queueBind({ queue, exchange: name, routingKey });
       const received: CapturedMessage[] = [];
-      const consumer = connection.createConsumer({ queue, noAck: true }, (message: AsyncMessage) => {
-        received.push({
-          routingKey: message.routingKey,
-          messageId: message.messageId,
-          headers: message.headers,
-          body: JSON.parse(Buffer.isBuffer(message.body) ? message.body.toString('utf8') : JSON.stringify(message.body)),
-        });
-      });
+      // Exclusive and auto-deleted: the broker removes the queue even if the test process dies.
+      const consumer = connection.createConsumer(
+        {
+          queue,
+          noAck: true,
+          queueOptions: { exclusive: true, autoDelete: true },
+          queueBindings: bindingKeys.map((routingKey) => ({ exchange: name, routingKey })),
+        },
+        (message: AsyncMessage) => {
+          received.push({
+            routingKey: message.routingKey,
+            messageId: message.messageId,
+            headers: message.headers,
+            body: JSON.parse(
+              Buffer.isBuffer(message.body) ? message.body.toString('utf8') : JSON.stringify(message.body),
+            ),
+          });
+        },
+      );
       consumers.push(consumer);
       await new Promise<void>((resolve) => consumer.once('ready', () => resolve()));
       return received;

@@ -47,6 +47,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // Fastify parses text/plain by default; this API speaks JSON only, anything else is a 415.
   app.removeContentTypeParser('text/plain');
+  // Many clients send `Content-Type: application/json` with no body on a bodiless POST (`/cancel`): an
+  // empty body is no body, and a route that needs one says so through its validation.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body.length === 0) {
+      done(null, undefined);
+      return;
+    }
+    parseJson(request, body.toString(), done);
+  });
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-correlation-id', request.id);

@@ -1,9 +1,16 @@
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { connectBroker, type Broker } from '@platform/messaging';
 import { createMetricsRegistry, type Logger } from '@platform/observability';
 import { createOutboxMetrics, outboxMigrations, startOutboxRelay, type OutboxRelay } from '@platform/outbox';
-import { createKysely, createPool, ensureDatabase, migrate, readMigrations, type Pool } from '@platform/postgres';
+import {
+  createKysely,
+  createPool,
+  ensureDatabase,
+  findMigrationsDir,
+  migrate,
+  readMigrations,
+  type Pool,
+} from '@platform/postgres';
 import { buildApp } from './app.js';
 import type { OrderConfig } from './config.js';
 import type { OrderDatabase } from './database.js';
@@ -28,8 +35,8 @@ export async function createOrderService(config: OrderConfig, logger: Logger): P
     applicationName: 'order',
     onError: (error) => logger.warn({ err: error }, 'idle postgres connection lost'),
   });
-  const migrationsDir = fileURLToPath(new URL('../../migrations', import.meta.url));
-  await migrate(pool, [...(await outboxMigrations()), ...(await readMigrations(migrationsDir, 'order'))]);
+  const ownMigrations = await readMigrations(findMigrationsDir(import.meta.url), 'order');
+  await migrate(pool, [...(await outboxMigrations()), ...ownMigrations]);
 
   const db = createKysely<OrderDatabase>(pool);
   const broker = connectBroker({

@@ -15,7 +15,7 @@ import {
   ValidationErrorBody,
   toOrderView,
 } from './orders.schemas.js';
-import { PlaceOrderBody, placeOrderBodyValidator, toPlaceOrderCommand } from './place-order.body.js';
+import { PlaceOrderBody, placeOrderValidatorCompiler, toPlaceOrderCommand } from './place-order.body.js';
 import { placeOrder } from './place-order.js';
 
 /** What the order routes need. */
@@ -48,7 +48,7 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
         body: PlaceOrderBody,
         response: { 201: OrderView, 415: ErrorBody, 413: ErrorBody, 422: ValidationErrorBody, 500: ErrorBody },
       },
-      validatorCompiler: ({ httpPart }) => (httpPart === 'body' ? placeOrderBodyValidator() : undefined)!,
+      validatorCompiler: placeOrderValidatorCompiler,
       config: { internalErrorMessage: PLACE_ORDER_FAILED },
     },
     async (request, reply) => {

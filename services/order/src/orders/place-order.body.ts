@@ -1,4 +1,4 @@
-import { Type, type Static } from 'typebox';
+import { Type, type Static, type TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import type { PlaceOrderCommand } from './order.js';
 
@@ -111,12 +111,26 @@ export function toPlaceOrderCommand(body: PlaceOrderBody): PlaceOrderCommand {
   };
 }
 
-/** A Fastify validator compiler for the route's body, built on validatePlaceOrderBody. */
-export function placeOrderBodyValidator(): (body: unknown) => { error?: Error; value?: unknown } {
-  return (body) => {
-    const problems = validatePlaceOrderBody(body);
-    if (problems.length === 0) return { value: body };
-    return { error: Object.assign(new Error('Invalid order'), { validation: problems }) };
-  };
-}
+type ValidationResult = { value: unknown } | { error: Error };
 
+const invalid = (problems: BodyProblem[]): ValidationResult => ({
+  error: Object.assign(new Error('Invalid request'), { validation: problems }),
+});
+
+/**
+ * The validator compiler of `POST /orders`: the body through validatePlaceOrderBody, every other part
+ * (the Idempotency-Key header) against its TypeBox schema.
+ */
+export function placeOrderValidatorCompiler({ schema, httpPart }: { schema: object; httpPart?: string }) {
+  if (httpPart === 'body') {
+    return (body: unknown): ValidationResult => {
+      const problems = validatePlaceOrderBody(body);
+      return problems.length === 0 ? { value: body } : invalid(problems);
+    };
+  }
+  const validator = Compile(schema as TSchema);
+  return (value: unknown): ValidationResult =>
+    validator.Check(value)
+      ? { value }
+      : invalid(validator.Errors(value).map((e) => ({ instancePath: e.instancePath, message: e.message })));
+}

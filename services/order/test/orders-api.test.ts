@@ -1,0 +1,296 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '@platform/testing';
+import {
+  createTestInfrastructure,
+  get,
+  post,
+  startOrderService,
+  type CapturedMessage,
+  type TestOrderService,
+} from './order-service.harness.js';
+
+let infra: Awaited<ReturnType<typeof createTestInfrastructure>>;
+let order: TestOrderService;
+let placed: CapturedMessage[];
+let cancelled: CapturedMessage[];
+
+beforeAll(async () => {
+  infra = await createTestInfrastructure('orders_api');
+  placed = await infra.exchange.capture(['order.placed']);
+  cancelled = await infra.exchange.capture(['order.cancelled']);
+  order = await startOrderService(infra);
+});
+
+afterAll(async () => {
+  await order.service.stop();
+  await infra.remove();
+});
+
+const count = async (table: string): Promise<number> =>
+  Number((await order.sql<{ n: string }>(`SELECT count(*) AS n FROM ${table}`))[0]?.n);
+
+describe('POST /orders accepts the three body shapes of SPEC §5', () => {
+  const shapes = [
+    {
+      name: 'canonical',
+      path: '/orders',
+      body: { user_id: '7c11e1ce2741', items: [{ product_code: 'classic-box', quantity: 2 }] },
+      expected: { user_id: '7c11e1ce2741', items: [['classic-box', 2]] },
+    },
+    {
+      name: 'seed 000 shorthand',
+      path: '/orders',
+      body: { user_id: '7c11e1ce2741', product_code: 'classic-box' },
+      expected: { user_id: '7c11e1ce2741', items: [['classic-box', 1]] },
+    },
+    {
+      name: 'seed 002 on /api/orders',
+      path: '/api/orders',
+      body: {
+        customer_id: 'customer-123',
+        items: [
+          { product_id: 'product-A', quantity: 2 },
+          { product_id: 'product-B', quantity: 1 },
+        ],
+        total_amount: 150.0,
+      },
+      expected: { user_id: 'customer-123', items: [['product-A', 2], ['product-B', 1]] },
+    },
+  ];
+
+  for (const shape of shapes) {
+    it(`stores a ${shape.name} order as PENDING with its first event, and GET returns it`, async () => {
+      const response = await post(`${order.baseUrl}${shape.path}`, shape.body);
+      expect(response.status).toBe(201);
+      const id = response.body.id as string;
+      expect(response.headers.get('location')).toBe(`${shape.path}/${id}`);
+      expect(response.body).toMatchObject({ status: 'PENDING', user_id: shape.expected.user_id, reason: null });
+      const items = response.body.items as { product_code: string; quantity: number }[];
+      expect(items.map((item) => [item.product_code, item.quantity])).toEqual(shape.expected.items);
+
+      const fetched = await get(`${order.baseUrl}${response.headers.get('location') ?? ''}`);
+      expect(fetched.status).toBe(200);
+      expect(fetched.body).toEqual(response.body);
+
+      const events = await order.sql<{ routing_key: string; message: { type: string; correlation_id: string } }>(
+        'SELECT routing_key, message FROM outbox WHERE correlation_id = $1',
+        [id],
+      );
+      expect(events).toHaveLength(1);
+      expect(events[0]?.routing_key).toBe('order.placed');
+
+      const message = await waitFor('order.placed on the exchange', () =>
+        placed.find((m) => (m.body as { correlation_id: string }).correlation_id === id),
+      );
+      expect(message.messageId).toBe((message.body as { id: string }).id);
+      expect(message.body).toMatchObject({
+        type: 'order.placed',
+        producer: 'order',
+        correlation_id: id,
+        payload: { order: { order_id: id, user_id: shape.expected.user_id } },
+      });
+      expect(Object.keys(message.body as object).sort()).toEqual(
+        ['correlation_id', 'id', 'payload', 'producer', 'sent_at', 'type'].sort(),
+      );
+    });
+  }
+
+  it('keeps a seed 002 client total for the pricing check', async () => {
+    const response = await post(`${order.baseUrl}/api/orders`, {
+      customer_id: 'customer-123',
+      items: [{ product_id: 'product-A', quantity: 1 }],
+      total_amount: 50.5,
+    });
+    const rows = await order.sql<{ requested_total_amount: number }>(
+      'SELECT requested_total_amount FROM orders WHERE id = $1',
+      [response.body.id],
+    );
+    expect(Number(rows[0]?.requested_total_amount)).toBe(50.5);
+  });
+});
+
+describe('bad input gets a clear 4xx and stores nothing', () => {
+  const longString = 'x'.repeat(10_000);
+  const invalid: [string, unknown, RegExp][] = [
+    ['a wrong type', { user_id: 42, items: [{ product_code: 'classic-box', quantity: 1 }] }, /body\/user_id/],
+    ['a missing user', { items: [{ product_code: 'classic-box', quantity: 1 }] }, /user_id/],
+    ['missing items', { user_id: 'u1' }, /items/],
+    ['an item without quantity', { user_id: 'u1', items: [{ product_code: 'classic-box' }] }, /quantity/],
+    ['a zero quantity', { user_id: 'u1', items: [{ product_code: 'classic-box', quantity: 0 }] }, /quantity/],
+    ['a negative quantity', { user_id: 'u1', items: [{ product_code: 'classic-box', quantity: -3 }] }, /quantity/],
+    ['a fractional quantity', { user_id: 'u1', items: [{ product_code: 'classic-box', quantity: 1.5 }] }, /quantity/],
+    ['an absurd quantity', { user_id: 'u1', items: [{ product_code: 'classic-box', quantity: 1e12 }] }, /quantity/],
+    ['a string quantity', { user_id: 'u1', items: [{ product_code: 'classic-box', quantity: '2' }] }, /quantity/],
+    ['empty items', { user_id: 'u1', items: [] }, /items/],
+    ['an unknown field', { user_id: 'u1', product_code: 'classic-box', coupon: 'FREE' }, /body\/coupon/],
+    ['an unknown item field', { user_id: 'u1', items: [{ product_code: 'a', quantity: 1, price: 0 }] }, /price/],
+    ['a very long user id', { user_id: longString, product_code: 'classic-box' }, /user_id/],
+    ['a very long product code', { user_id: 'u1', product_code: longString }, /product_code/],
+    ['an empty user id', { user_id: '', product_code: 'classic-box' }, /user_id/],
+    ['a duplicated product', { user_id: 'u1', items: [{ product_code: 'a', quantity: 1 }, { product_code: 'a', quantity: 2 }] }, /more than once/],
+    ['a negative total', { customer_id: 'c', items: [{ product_id: 'product-A', quantity: 1 }], total_amount: -1 }, /total_amount/],
+    ['a total with fractions of cents', { customer_id: 'c', items: [{ product_id: 'product-A', quantity: 1 }], total_amount: 1.001 }, /total_amount/],
+    ['an array', [{ user_id: 'u1', product_code: 'classic-box' }], /JSON object/],
+    ['null', null, /JSON object/],
+  ];
+
+  for (const [name, body, pathPattern] of invalid) {
+    it(`rejects ${name} with 422`, async () => {
+      const response = await post(`${order.baseUrl}/orders`, body);
+      expect(response.status).toBe(422);
+      expect(response.body.message).toEqual(expect.any(String));
+      const errors = response.body.errors as { path: string; message: string }[];
+      expect(errors.length).toBeGreaterThan(0);
+      expect(errors.map((e) => `${e.path} ${e.message}`).join('; ')).toMatch(pathPattern);
+    });
+  }
+
+  it('rejects malformed JSON with 400', async () => {
+    const response = await post(`${order.baseUrl}/orders`, '{"user_id": "u1", ');
+    expect(response.status).toBe(400);
+    expect(response.body.message).toMatch(/JSON/);
+  });
+
+  it('rejects a wrong content type with 415', async () => {
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/xml']) {
+      const response = await post(`${order.baseUrl}/orders`, 'user_id=u1', { 'content-type': type });
+      expect(response.status).toBe(415);
+      expect(response.body.message).toMatch(/application\/json/);
+    }
+  });
+
+  it('rejects a 2 MB body with 413', async () => {
+    const body = JSON.stringify({ user_id: 'u1', product_code: 'x'.repeat(2 * 1024 * 1024) });
+    const response = await post(`${order.baseUrl}/orders`, body);
+    expect(response.status).toBe(413);
+    expect(response.body.message).toMatch(/larger than/);
+  });
+
+  it('rejects an over-long Idempotency-Key with 422', async () => {
+    const response = await post(
+      `${order.baseUrl}/orders`,
+      { user_id: 'u1', product_code: 'classic-box' },
+      { 'idempotency-key': 'k'.repeat(256) },
+    );
+    expect(response.status).toBe(422);
+  });
+
+  it('stored no order and no event for any of them', async () => {
+    const before = { orders: await count('orders'), outbox: await count('outbox') };
+    await post(`${order.baseUrl}/orders`, { user_id: 'u1', items: [] });
+    await post(`${order.baseUrl}/orders`, '{nope');
+    await post(`${order.baseUrl}/orders`, 'x', { 'content-type': 'text/plain' });
+    expect({ orders: await count('orders'), outbox: await count('outbox') }).toEqual(before);
+    const rows = await order.sql<{ user_id: string }>("SELECT user_id FROM orders WHERE user_id IN ('u1', 'c', '')");
+    expect(rows).toEqual([]);
+  });
+});
+
+describe('reading orders', () => {
+  it('answers 404 with a message for an unknown or malformed id', async () => {
+    for (const id of ['5f1c3b8e-0000-4000-8000-000000000000', 'not-a-uuid']) {
+      const response = await get(`${order.baseUrl}/orders/${id}`);
+      expect(response.status).toBe(404);
+      expect(response.body).toEqual({ message: 'Order not found' });
+    }
+  });
+
+  it('lists newest first with a cursor, filtered by user and status', async () => {
+    const user = `pager-${Date.now()}`;
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      ids.push((await post(`${order.baseUrl}/orders`, { user_id: user, product_code: 'classic-box' })).body.id as string);
+    }
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = `user_id=${user}&limit=2${cursor ? `&cursor=${cursor}` : ''}`;
+      const page = await get(`${order.baseUrl}/orders?${query}`);
+      expect(page.status).toBe(200);
+      seen.push(...(page.body.items as { id: string }[]).map((o) => o.id));
+      cursor = page.body.next_cursor as string | null;
+    } while (cursor);
+    expect(seen).toEqual([...ids].reverse());
+
+    const cancelledPage = await get(`${order.baseUrl}/orders?user_id=${user}&status=CANCELLED`);
+    expect(cancelledPage.body.items).toEqual([]);
+  });
+
+  it('rejects a bad cursor or limit with 422', async () => {
+    expect((await get(`${order.baseUrl}/orders?cursor=bm9wZQ`)).status).toBe(422);
+    expect((await get(`${order.baseUrl}/orders?limit=0`)).status).toBe(422);
+    expect((await get(`${order.baseUrl}/orders?limit=1000`)).status).toBe(422);
+    expect((await get(`${order.baseUrl}/orders?status=LOST`)).status).toBe(422);
+  });
+});
+
+describe('POST /orders/{id}/cancel', () => {
+  it('cancels a PENDING order with customer_request and emits order.cancelled, then answers 409', async () => {
+    const id = (await post(`${order.baseUrl}/orders`, { user_id: 'canceller', product_code: 'classic-box' })).body
+      .id as string;
+    const response = await post(`${order.baseUrl}/orders/${id}/cancel`);
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ id, status: 'CANCELLED', reason: 'customer_request' });
+    expect((response.body.timeline as { step: string }[]).map((entry) => entry.step)).toEqual(['placed', 'cancelled']);
+
+    const message = await waitFor('order.cancelled on the exchange', () =>
+      cancelled.find((m) => (m.body as { correlation_id: string }).correlation_id === id),
+    );
+    expect(message.body).toMatchObject({ type: 'order.cancelled', payload: { reason: 'customer_request' } });
+
+    const again = await post(`${order.baseUrl}/api/orders/${id}/cancel`);
+    expect(again.status).toBe(409);
+    expect(again.body.message).toMatch(/CANCELLED/);
+    const events = await order.sql('SELECT 1 FROM outbox WHERE correlation_id = $1 AND routing_key = $2', [
+      id,
+      'order.cancelled',
+    ]);
+    expect(events).toHaveLength(1);
+  });
+
+  it('answers 404 for an unknown order', async () => {
+    const response = await post(`${order.baseUrl}/orders/5f1c3b8e-0000-4000-8000-000000000000/cancel`);
+    expect(response.status).toBe(404);
+  });
+});
+
+describe('operations endpoints', () => {
+  it('reports liveness and readiness', async () => {
+    expect(await get(`${order.baseUrl}/health/live`)).toEqual({ status: 200, body: { status: 'ok' } });
+    const ready = await waitFor('readiness', async () => {
+      const response = await get(`${order.baseUrl}/health/ready`);
+      return response.status === 200 ? response : undefined;
+    });
+    expect(ready.body).toEqual({ status: 'ready', postgres: 'up', rabbitmq: 'up' });
+  });
+
+  it('serves Prometheus metrics with the outbox and HTTP series', async () => {
+    await post(`${order.baseUrl}/orders`, { user_id: 'metrics', product_code: 'classic-box' });
+    const text = await (await fetch(`${order.baseUrl}/metrics`)).text();
+    for (const series of [
+      'outbox_backlog_messages',
+      'outbox_oldest_unpublished_age_seconds',
+      'outbox_publish_failures_total',
+      'outbox_published_total',
+    ]) {
+      expect(text).toMatch(new RegExp(`^${series}\\{service="order"\\} \\d`, 'm'));
+    }
+    expect(text).toMatch(/http_request_duration_seconds_count\{[^}]*route="\/orders",status_code="201"\} [1-9]/);
+  });
+
+  it('serves the OpenAPI document and the docs UI', async () => {
+    const spec = await get(`${order.baseUrl}/openapi.json`);
+    expect(spec.status).toBe(200);
+    expect(Object.keys(spec.body.paths as object)).toEqual(
+      expect.arrayContaining(['/orders/', '/orders/{id}', '/orders/{id}/cancel']),
+    );
+    const docs = await fetch(`${order.baseUrl}/docs`);
+    expect(docs.status).toBe(200);
+    expect(await docs.text()).toMatch(/swagger/i);
+  });
+
+  it('echoes a caller-supplied correlation id', async () => {
+    const response = await fetch(`${order.baseUrl}/health/live`, { headers: { 'x-correlation-id': 'trace-me-42' } });
+    expect(response.headers.get('x-correlation-id')).toBe('trace-me-42');
+  });
+});
