@@ -33,7 +33,11 @@ export function createPool(options: PoolOptions): Pool {
     keepAlive: true,
     types,
   });
-  // An idle client whose server went away emits 'error' on the pool; unhandled, it would kill the process.
-  pool.on('error', (error) => options.onError?.(error));
+  // A client whose server goes away emits 'error': on the pool while idle, on the client itself while
+  // checked out (pg-pool detaches its own listener then). Unhandled, either kills the process; the query
+  // in flight has already failed with the same error, and the pool discards the broken client on release.
+  const report = (error: Error): void => options.onError?.(error);
+  pool.on('error', report);
+  pool.on('connect', (client) => client.on('error', report));
   return pool;
 }
