@@ -15,20 +15,40 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-confusing-void-expression': ['error', { ignoreArrowShorthand: true }],
+      // Fastify plugins and hooks are async by contract, whether or not they await.
+      '@typescript-eslint/require-await': 'off',
       'no-restricted-properties': [
         'error',
-        { object: 'process', property: 'env', message: 'Read configuration through the service config (src/config.ts) only.' },
+        {
+          object: 'process',
+          property: 'env',
+          message: 'Read configuration through the service config (src/config.ts) only.',
+        },
       ],
     },
   },
   {
-    files: ['services/*/src/config.ts', 'packages/testing/**', '**/test/**', '**/bench/**', 'vitest.config.ts'],
+    files: [
+      'services/*/src/config.ts',
+      'packages/testing/**',
+      '**/test/**',
+      '**/bench/**',
+      'vitest.config.ts',
+    ],
     rules: { 'no-restricted-properties': 'off' },
   },
   {
     files: ['packages/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/services/**', '@services/*'], message: 'Packages never import services.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/services/**', '@services/*'], message: 'Packages never import services.' },
+          ],
+        },
+      ],
     },
   },
 );

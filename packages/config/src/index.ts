@@ -33,7 +33,7 @@ export function parseEnv<T extends TObject>(schema: T, env: Record<string, strin
 
 function missingName(params: unknown): string {
   if (typeof params === 'object' && params !== null && 'requiredProperties' in params) {
-    return String((params as { requiredProperties: unknown }).requiredProperties);
+    return String(params.requiredProperties);
   }
   return '';
 }

@@ -3,7 +3,11 @@ import { pino, type Logger, type DestinationStream } from 'pino';
 export type { Logger };
 
 /** A JSON logger whose lines carry the service name; correlation ids are added by child loggers. */
-export function createLogger(options: { service: string; level: string; destination?: DestinationStream }): Logger {
+export function createLogger(options: {
+  service: string;
+  level: string;
+  destination?: DestinationStream;
+}): Logger {
   return pino(
     {
       level: options.level,

@@ -49,6 +49,8 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const retentionMs = options.retentionMs ?? 24 * 3_600_000;
 
   let stopped = false;
+  // A function, not the variable: the loop must re-read the flag after every await.
+  const isStopped = (): boolean => stopped;
   let dirty = true; // drain at start: rows may have been written while no relay ran
   let wake: (() => void) | undefined;
   const stopSignal = new AbortController();
@@ -143,14 +145,14 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
   async function run(): Promise<void> {
     let failures = 0;
-    while (!stopped) {
+    while (!isStopped()) {
       await waitForWork(pollIntervalMs);
-      if (stopped) break;
+      if (isStopped()) break;
       dirty = false;
       try {
         await listen();
         if (!broker.isConnected()) throw new BrokerUnavailable();
-        while (!stopped && (await publishBatch()) === batchSize) {
+        while (!isStopped() && (await publishBatch()) === batchSize) {
           // a full batch: more may be waiting
         }
         await purgeIfDue();
@@ -162,7 +164,10 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         const backoff = Math.random() * Math.min(maxBackoffMs, 100 * 2 ** failures);
         // The broker connection logs its own outage; repeating it on every retry would only add noise.
         const level = error instanceof BrokerUnavailable ? 'debug' : 'warn';
-        logger[level]({ err: error, failures, backoffMs: Math.round(backoff) }, 'outbox relay failed, retrying');
+        logger[level](
+          { err: error, failures, backoffMs: Math.round(backoff) },
+          'outbox relay failed, retrying',
+        );
         await sleep(backoff, undefined, { signal: stopSignal.signal }).catch(() => undefined);
       }
     }

@@ -14,7 +14,13 @@ import {
   type TestDatabase,
   type TestExchange,
 } from '@platform/testing';
-import { appendToOutbox, createOutboxMetrics, outboxMigrations, startOutboxRelay, type OutboxRelay } from '../src/index.js';
+import {
+  appendToOutbox,
+  createOutboxMetrics,
+  outboxMigrations,
+  startOutboxRelay,
+  type OutboxRelay,
+} from '../src/index.js';
 
 const RABBITMQ = new URL(process.env.TEST_RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672');
 const logger = createLogger({ service: 'outbox-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -74,14 +80,18 @@ async function write(all: EventEnvelope[], perTransaction = 25): Promise<void> {
 
 function expectEachExactlyOnce(received: CapturedMessage[], sent: EventEnvelope[]): void {
   const counts = new Map<string, number>();
-  for (const message of received) counts.set(message.messageId ?? '', (counts.get(message.messageId ?? '') ?? 0) + 1);
+  for (const message of received)
+    counts.set(message.messageId ?? '', (counts.get(message.messageId ?? '') ?? 0) + 1);
   expect(counts.size).toBe(sent.length);
   for (const event of sent) expect(counts.get(event.id), `deliveries of ${event.id}`).toBe(1);
   expect(received).toHaveLength(sent.length);
 }
 
 async function unpublished(): Promise<number> {
-  return Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM outbox WHERE published_at IS NULL')).rows[0]?.n);
+  return Number(
+    (await pool.query<{ n: string }>('SELECT count(*) AS n FROM outbox WHERE published_at IS NULL')).rows[0]
+      ?.n,
+  );
 }
 
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -118,10 +128,16 @@ describe('outbox relay', () => {
     await settle(300);
     expectEachExactlyOnce(received, sent);
     const counts = await Promise.all(
-      registries.map(async (registry) => (await registry.getSingleMetric('outbox_published_total')?.get())?.values[0]?.value),
+      registries.map(
+        async (registry) =>
+          (await registry.getSingleMetric('outbox_published_total')?.get())?.values[0]?.value,
+      ),
     );
     expect(counts.reduce((a, b) => (a ?? 0) + (b ?? 0), 0)).toBe(sent.length);
-    expect(counts.every((count) => (count ?? 0) > 0), `both relays published (${counts.join(' / ')})`).toBe(true);
+    expect(
+      counts.every((count) => (count ?? 0) > 0),
+      `both relays published (${counts.join(' / ')})`,
+    ).toBe(true);
   });
 
   it('wakes on NOTIFY instead of waiting for its poll interval', async () => {

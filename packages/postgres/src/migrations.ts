@@ -49,7 +49,9 @@ export async function migrate(pool: Pool, migrations: Migration[]): Promise<stri
       'CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
     );
     const done = new Set(
-      (await client.query<{ name: string }>('SELECT name FROM schema_migrations')).rows.map((row) => row.name),
+      (await client.query<{ name: string }>('SELECT name FROM schema_migrations')).rows.map(
+        (row) => row.name,
+      ),
     );
     for (const migration of migrations) {
       if (done.has(migration.name)) continue;

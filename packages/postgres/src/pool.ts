@@ -12,13 +12,10 @@ export interface PoolOptions {
   onError?: (error: Error) => void;
 }
 
-const NUMERIC_OID = 1700;
-
-/** Parsers of this pool's own (pg's type parsers are otherwise process-wide): numeric as a JS number. */
-const types = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === NUMERIC_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
-};
+// Type parsers of this pool's own (pg's global ones are process-wide): numeric as a JS number, since
+// amounts here are money with two decimals, well inside a double's exact range.
+const types = new pg.TypeOverrides();
+types.setTypeParser(pg.types.builtins.NUMERIC, Number);
 
 /** A pg pool tuned for short transactional queries. */
 export function createPool(options: PoolOptions): Pool {

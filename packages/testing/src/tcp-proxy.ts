@@ -37,7 +37,10 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     });
   const stopListening = (): Promise<void> =>
     new Promise((resolve) => {
-      if (!server.listening) return resolve();
+      if (!server.listening) {
+        resolve();
+        return;
+      }
       server.close(() => resolve());
       for (const socket of sockets) socket.destroy();
     });

@@ -17,7 +17,7 @@
  * also when it fails. It always exits 0 once it has measured: missing a target is a result, not an error.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
@@ -81,6 +81,31 @@ interface Measurement {
   completed: number;
   /** Failed requests (non-2xx, connection errors, timeouts) or failed transactions. */
   failures: number;
+}
+
+/** How busy this process was during a run: tells whether Node or something else was the limit. */
+interface ProcessLoad {
+  /** Share of the time the main event loop was busy, 0..1 (it runs the service and autocannon alike). */
+  eventLoop: number;
+  /** CPU time of the whole process over wall time, in cores. */
+  cores: number;
+}
+
+/** Runs `work` and reports how busy this process was meanwhile. */
+async function withProcessLoad<T>(work: () => Promise<T>): Promise<{ result: T; load: ProcessLoad }> {
+  const elu = performance.eventLoopUtilization();
+  const cpu = process.cpuUsage();
+  const started = process.hrtime.bigint();
+  const result = await work();
+  const wallUs = elapsedMsSince(started) * 1000;
+  const used = process.cpuUsage(cpu);
+  return {
+    result,
+    load: {
+      eventLoop: performance.eventLoopUtilization(elu).utilization,
+      cores: (used.user + used.system) / wallUs,
+    },
+  };
 }
 
 /** The value below which a fraction `q` of the samples lie (nearest rank), on a sorted array. */
@@ -320,21 +345,28 @@ function runAutocannon(baseUrl: string, connections: number, durationS: number):
   });
 }
 
-async function measureApi(running: RunningService, concurrency: number): Promise<Measurement> {
+async function measureApi(
+  running: RunningService,
+  concurrency: number,
+): Promise<{ result: Measurement; load: ProcessLoad }> {
   if (WARMUP_S > 0) await runAutocannon(running.baseUrl, concurrency, WARMUP_S);
   await drainOutbox(running.service.pool);
-  return runAutocannon(running.baseUrl, concurrency, DURATION_S);
+  return withProcessLoad(() => runAutocannon(running.baseUrl, concurrency, DURATION_S));
 }
 
 /** Waits until the relay has published everything, so one run's backlog does not slow down the next. */
 async function drainOutbox(pool: Pool): Promise<void> {
   const deadline = Date.now() + DRAIN_TIMEOUT_MS;
   for (;;) {
-    const result = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL');
+    const result = await pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL',
+    );
     const backlog = result.rows[0]?.n ?? 0;
     if (backlog === 0) return;
     if (Date.now() > deadline) {
-      console.warn(`  outbox still holds ${backlog} unpublished rows after ${DRAIN_TIMEOUT_MS / 1000} s; going on`);
+      console.warn(
+        `  outbox still holds ${backlog} unpublished rows after ${DRAIN_TIMEOUT_MS / 1000} s; going on`,
+      );
       return;
     }
     await sleep(200);
@@ -347,21 +379,27 @@ async function drainOutbox(pool: Pool): Promise<void> {
 interface Row {
   concurrency: number;
   api: Measurement;
+  apiLoad: ProcessLoad;
   raw: Measurement;
 }
 
-const fixed = (value: number, digits: number): string => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+const fixed = (value: number, digits: number): string =>
+  Number.isFinite(value) ? value.toFixed(digits) : 'n/a';
 
 function printSettings(config: OrderConfig): void {
   console.log('Order intake benchmark');
   console.log(`  cores (os.availableParallelism): ${availableParallelism()}`);
+  // Other work on the machine skews every figure; the load average at start tells whether there was any.
+  console.log(`  load average at start (1 min): ${fixed(loadavg()[0] ?? Number.NaN, 2)}`);
   console.log(`  node ${process.version}, duration ${DURATION_S} s per run, warm-up ${WARMUP_S} s`);
   console.log(
     `  service: ORDER_PG_POOL_MAX=${config.poolMax}, ORDER_INTAKE_MAX_BATCH=${config.intake.maxBatch}, ` +
       `ORDER_INTAKE_MAX_CONCURRENT_BATCHES=${config.intake.maxConcurrentBatches}, ` +
       `OUTBOX_BATCH_SIZE=${config.outbox.batchSize}, relay on`,
   );
-  console.log('  raw baseline: pg pool max = concurrency, one transaction per order (order row + outbox row)');
+  console.log(
+    '  raw baseline: pg pool max = concurrency, one transaction per order (order row + outbox row)',
+  );
   console.log('');
 }
 
@@ -386,7 +424,9 @@ function printTable(rows: readonly Row[]): void {
     fixed(row.raw.p99, 2),
     fixed(row.api.perSecond / row.raw.perSecond, 2),
   ]);
-  const widths = header.map((title, i) => Math.max(title.length, ...lines.map((line) => line[i]?.length ?? 0)));
+  const widths = header.map((title, i) =>
+    Math.max(title.length, ...lines.map((line) => line[i]?.length ?? 0)),
+  );
   const format = (cells: readonly string[]): string =>
     `| ${cells.map((cell, i) => cell.padStart(widths[i] ?? 0)).join(' | ')} |`;
   console.log(format(header));
@@ -394,8 +434,12 @@ function printTable(rows: readonly Row[]): void {
   for (const line of lines) console.log(format(line));
 }
 
-function printFailures(rows: readonly Row[]): void {
+function printNotes(rows: readonly Row[]): void {
   for (const row of rows) {
+    console.log(
+      `  API at ${row.concurrency} connections: event loop ${fixed(row.apiLoad.eventLoop * 100, 0)} % busy, ` +
+        `process CPU ${fixed(row.apiLoad.cores, 2)} cores (service + autocannon + relay share one process)`,
+    );
     if (row.api.failures > 0) {
       console.log(`  ! API at ${row.concurrency} connections: ${row.api.failures} non-2xx/errors/timeouts`);
     }
@@ -418,7 +462,8 @@ function printTargets(rows: readonly Row[]): void {
     `${verdict(row.api.p99 < TARGET_P99_MS)}  API p99 at ${TARGET_CONCURRENCY} connections: ` +
       `${fixed(row.api.p99, 2)} ms (target < ${TARGET_P99_MS} ms)`,
   );
-  if (row.api.failures > 0) console.log(`MISS  API answered ${row.api.failures} requests with non-2xx or errors`);
+  if (row.api.failures > 0)
+    console.log(`MISS  API answered ${row.api.failures} requests with non-2xx or errors`);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -446,13 +491,14 @@ async function main(): Promise<void> {
       console.log(`concurrency ${concurrency}: API...`);
       const api = await measureApi(running, concurrency);
       await drainOutbox(running.service.pool);
-      rows.push({ concurrency, api, raw });
+      rows.push({ concurrency, api: api.result, apiLoad: api.load, raw });
     }
 
     console.log('');
     printTable(rows);
     console.log('');
-    printFailures(rows);
+    printNotes(rows);
+    console.log('');
     printTargets(rows);
   } finally {
     await cleanup.runAll();

@@ -56,7 +56,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       done(null, undefined);
       return;
     }
-    parseJson(request, body.toString(), done);
+    // The default parser answers through `done`; it returns nothing to await.
+    void parseJson(request, body.toString(), done);
   });
 
   app.addHook('onSend', async (request, reply) => {
@@ -102,7 +103,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(httpMetricsPlugin, { registry: deps.registry });
   await app.register(healthRoutes, { pool: deps.pool, broker: deps.broker });
   await app.register(ordersRoutes, { prefix: '/orders', db: deps.db, intake: deps.intake });
-  await app.register(ordersRoutes, { prefix: '/api/orders', db: deps.db, intake: deps.intake, hideFromDocs: true });
+  await app.register(ordersRoutes, {
+    prefix: '/api/orders',
+    db: deps.db,
+    intake: deps.intake,
+    hideFromDocs: true,
+  });
   return app;
 }
 

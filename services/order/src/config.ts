@@ -39,7 +39,10 @@ export function loadOrderConfig(env: Record<string, string | undefined> = proces
     http: { host: e.ORDER_HOST, port: e.ORDER_PORT },
     databaseUrl: e.ORDER_DATABASE_URL,
     poolMax: e.ORDER_PG_POOL_MAX,
-    intake: { maxBatch: e.ORDER_INTAKE_MAX_BATCH, maxConcurrentBatches: e.ORDER_INTAKE_MAX_CONCURRENT_BATCHES },
+    intake: {
+      maxBatch: e.ORDER_INTAKE_MAX_BATCH,
+      maxConcurrentBatches: e.ORDER_INTAKE_MAX_CONCURRENT_BATCHES,
+    },
     rabbitmq: { url: e.RABBITMQ_URL, exchange: e.RABBITMQ_EXCHANGE },
     outbox: {
       batchSize: e.OUTBOX_BATCH_SIZE,

@@ -20,8 +20,12 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await order.service.stop();
-  await infra.remove();
+  // If setup failed half-way, `order` is unset: the throw lands in `try` and the infrastructure still goes.
+  try {
+    await order.service.stop();
+  } finally {
+    await infra.remove();
+  }
 });
 
 const body = { user_id: '7c11e1ce2741', items: [{ product_code: 'classic-box', quantity: 2 }] };
@@ -51,7 +55,9 @@ describe('Idempotency-Key', () => {
     await waitFor('the event on the exchange', () =>
       placed.some((m) => (m.body as { correlation_id: string }).correlation_id === first.body.id),
     );
-    const forOrder = placed.filter((m) => (m.body as { correlation_id: string }).correlation_id === first.body.id);
+    const forOrder = placed.filter(
+      (m) => (m.body as { correlation_id: string }).correlation_id === first.body.id,
+    );
     expect(forOrder).toHaveLength(1);
   });
 
@@ -82,9 +88,10 @@ describe('Idempotency-Key', () => {
     expect(other.status).toBe(422);
     expect(other.body.message).toMatch(/Idempotency-Key/);
     expect(await rowsFor(key)).toEqual({ orders: 1, events: 1 });
-    const stored = await order.sql<{ items: { quantity: number }[] }>('SELECT items FROM orders WHERE id = $1', [
-      first.body.id,
-    ]);
+    const stored = await order.sql<{ items: { quantity: number }[] }>(
+      'SELECT items FROM orders WHERE id = $1',
+      [first.body.id],
+    );
     expect(stored[0]?.items[0]?.quantity).toBe(2);
   });
 
@@ -101,7 +108,9 @@ describe('Idempotency-Key', () => {
   it('creates one order per key when several keys race at once, each retried', async () => {
     const keys = Array.from({ length: 10 }, () => randomUUID());
     const responses = await Promise.all(
-      keys.flatMap((key) => [1, 2, 3].map(() => post(`${order.baseUrl}/orders`, body, { 'idempotency-key': key }))),
+      keys.flatMap((key) =>
+        [1, 2, 3].map(() => post(`${order.baseUrl}/orders`, body, { 'idempotency-key': key })),
+      ),
     );
     expect(responses.every((r) => r.status === 201)).toBe(true);
     expect(new Set(responses.map((r) => r.body.id)).size).toBe(keys.length);

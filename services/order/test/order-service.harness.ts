@@ -1,5 +1,11 @@
 import { createLogger } from '@platform/observability';
-import { createTestDatabase, createTestExchange, type CapturedMessage, type TestDatabase, type TestExchange } from '@platform/testing';
+import {
+  createTestDatabase,
+  createTestExchange,
+  type CapturedMessage,
+  type TestDatabase,
+  type TestExchange,
+} from '@platform/testing';
 import pg from 'pg';
 import { loadOrderConfig } from '../src/config.js';
 import { createOrderService, type OrderService } from '../src/order-service.js';
@@ -79,7 +85,11 @@ export async function post(
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+  };
 }
 
 export async function get(url: string): Promise<{ status: number; body: Record<string, unknown> }> {

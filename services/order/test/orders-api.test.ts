@@ -22,8 +22,12 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await order.service.stop();
-  await infra.remove();
+  // If setup failed half-way, `order` is unset: the throw lands in `try` and the infrastructure still goes.
+  try {
+    await order.service.stop();
+  } finally {
+    await infra.remove();
+  }
 });
 
 const count = async (table: string): Promise<number> =>
@@ -54,7 +58,13 @@ describe('POST /orders accepts the three body shapes of SPEC §5', () => {
         ],
         total_amount: 150.0,
       },
-      expected: { user_id: 'customer-123', items: [['product-A', 2], ['product-B', 1]] },
+      expected: {
+        user_id: 'customer-123',
+        items: [
+          ['product-A', 2],
+          ['product-B', 1],
+        ],
+      },
     },
   ];
 
@@ -64,7 +74,11 @@ describe('POST /orders accepts the three body shapes of SPEC §5', () => {
       expect(response.status).toBe(201);
       const id = response.body.id as string;
       expect(response.headers.get('location')).toBe(`${shape.path}/${id}`);
-      expect(response.body).toMatchObject({ status: 'PENDING', user_id: shape.expected.user_id, reason: null });
+      expect(response.body).toMatchObject({
+        status: 'PENDING',
+        user_id: shape.expected.user_id,
+        reason: null,
+      });
       const items = response.body.items as { product_code: string; quantity: number }[];
       expect(items.map((item) => [item.product_code, item.quantity])).toEqual(shape.expected.items);
 
@@ -72,10 +86,10 @@ describe('POST /orders accepts the three body shapes of SPEC §5', () => {
       expect(fetched.status).toBe(200);
       expect(fetched.body).toEqual(response.body);
 
-      const events = await order.sql<{ routing_key: string; message: { type: string; correlation_id: string } }>(
-        'SELECT routing_key, message FROM outbox WHERE correlation_id = $1',
-        [id],
-      );
+      const events = await order.sql<{
+        routing_key: string;
+        message: { type: string; correlation_id: string };
+      }>('SELECT routing_key, message FROM outbox WHERE correlation_id = $1', [id]);
       expect(events).toHaveLength(1);
       expect(events[0]?.routing_key).toBe('order.placed');
 
@@ -117,19 +131,57 @@ describe('bad input gets a clear 4xx and stores nothing', () => {
     ['missing items', { user_id: 'u1' }, /items/],
     ['an item without quantity', { user_id: 'u1', items: [{ product_code: 'classic-box' }] }, /quantity/],
     ['a zero quantity', { user_id: 'u1', items: [{ product_code: 'classic-box', quantity: 0 }] }, /quantity/],
-    ['a negative quantity', { user_id: 'u1', items: [{ product_code: 'classic-box', quantity: -3 }] }, /quantity/],
-    ['a fractional quantity', { user_id: 'u1', items: [{ product_code: 'classic-box', quantity: 1.5 }] }, /quantity/],
-    ['an absurd quantity', { user_id: 'u1', items: [{ product_code: 'classic-box', quantity: 1e12 }] }, /quantity/],
-    ['a string quantity', { user_id: 'u1', items: [{ product_code: 'classic-box', quantity: '2' }] }, /quantity/],
+    [
+      'a negative quantity',
+      { user_id: 'u1', items: [{ product_code: 'classic-box', quantity: -3 }] },
+      /quantity/,
+    ],
+    [
+      'a fractional quantity',
+      { user_id: 'u1', items: [{ product_code: 'classic-box', quantity: 1.5 }] },
+      /quantity/,
+    ],
+    [
+      'an absurd quantity',
+      { user_id: 'u1', items: [{ product_code: 'classic-box', quantity: 1e12 }] },
+      /quantity/,
+    ],
+    [
+      'a string quantity',
+      { user_id: 'u1', items: [{ product_code: 'classic-box', quantity: '2' }] },
+      /quantity/,
+    ],
     ['empty items', { user_id: 'u1', items: [] }, /items/],
     ['an unknown field', { user_id: 'u1', product_code: 'classic-box', coupon: 'FREE' }, /body\/coupon/],
-    ['an unknown item field', { user_id: 'u1', items: [{ product_code: 'a', quantity: 1, price: 0 }] }, /price/],
+    [
+      'an unknown item field',
+      { user_id: 'u1', items: [{ product_code: 'a', quantity: 1, price: 0 }] },
+      /price/,
+    ],
     ['a very long user id', { user_id: longString, product_code: 'classic-box' }, /user_id/],
     ['a very long product code', { user_id: 'u1', product_code: longString }, /product_code/],
     ['an empty user id', { user_id: '', product_code: 'classic-box' }, /user_id/],
-    ['a duplicated product', { user_id: 'u1', items: [{ product_code: 'a', quantity: 1 }, { product_code: 'a', quantity: 2 }] }, /more than once/],
-    ['a negative total', { customer_id: 'c', items: [{ product_id: 'product-A', quantity: 1 }], total_amount: -1 }, /total_amount/],
-    ['a total with fractions of cents', { customer_id: 'c', items: [{ product_id: 'product-A', quantity: 1 }], total_amount: 1.001 }, /total_amount/],
+    [
+      'a duplicated product',
+      {
+        user_id: 'u1',
+        items: [
+          { product_code: 'a', quantity: 1 },
+          { product_code: 'a', quantity: 2 },
+        ],
+      },
+      /more than once/,
+    ],
+    [
+      'a negative total',
+      { customer_id: 'c', items: [{ product_id: 'product-A', quantity: 1 }], total_amount: -1 },
+      /total_amount/,
+    ],
+    [
+      'a total with fractions of cents',
+      { customer_id: 'c', items: [{ product_id: 'product-A', quantity: 1 }], total_amount: 1.001 },
+      /total_amount/,
+    ],
     ['an array', [{ user_id: 'u1', product_code: 'classic-box' }], /JSON object/],
     ['null', null, /JSON object/],
   ];
@@ -181,7 +233,9 @@ describe('bad input gets a clear 4xx and stores nothing', () => {
     await post(`${order.baseUrl}/orders`, '{nope');
     await post(`${order.baseUrl}/orders`, 'x', { 'content-type': 'text/plain' });
     expect({ orders: await count('orders'), outbox: await count('outbox') }).toEqual(before);
-    const rows = await order.sql<{ user_id: string }>("SELECT user_id FROM orders WHERE user_id IN ('u1', 'c', '')");
+    const rows = await order.sql<{ user_id: string }>(
+      "SELECT user_id FROM orders WHERE user_id IN ('u1', 'c', '')",
+    );
     expect(rows).toEqual([]);
   });
 });
@@ -199,7 +253,10 @@ describe('reading orders', () => {
     const user = `pager-${Date.now()}`;
     const ids: string[] = [];
     for (let i = 0; i < 5; i += 1) {
-      ids.push((await post(`${order.baseUrl}/orders`, { user_id: user, product_code: 'classic-box' })).body.id as string);
+      ids.push(
+        (await post(`${order.baseUrl}/orders`, { user_id: user, product_code: 'classic-box' })).body
+          .id as string,
+      );
     }
     const seen: string[] = [];
     let cursor: string | null = null;
@@ -226,12 +283,15 @@ describe('reading orders', () => {
 
 describe('POST /orders/{id}/cancel', () => {
   it('cancels a PENDING order with customer_request and emits order.cancelled, then answers 409', async () => {
-    const id = (await post(`${order.baseUrl}/orders`, { user_id: 'canceller', product_code: 'classic-box' })).body
-      .id as string;
+    const id = (await post(`${order.baseUrl}/orders`, { user_id: 'canceller', product_code: 'classic-box' }))
+      .body.id as string;
     const response = await post(`${order.baseUrl}/orders/${id}/cancel`);
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ id, status: 'CANCELLED', reason: 'customer_request' });
-    expect((response.body.timeline as { step: string }[]).map((entry) => entry.step)).toEqual(['placed', 'cancelled']);
+    expect((response.body.timeline as { step: string }[]).map((entry) => entry.step)).toEqual([
+      'placed',
+      'cancelled',
+    ]);
 
     const message = await waitFor('order.cancelled on the exchange', () =>
       cancelled.find((m) => (m.body as { correlation_id: string }).correlation_id === id),
@@ -275,7 +335,9 @@ describe('operations endpoints', () => {
     ]) {
       expect(text).toMatch(new RegExp(`^${series}\\{service="order"\\} \\d`, 'm'));
     }
-    expect(text).toMatch(/http_request_duration_seconds_count\{[^}]*route="\/orders",status_code="201"\} [1-9]/);
+    expect(text).toMatch(
+      /http_request_duration_seconds_count\{[^}]*route="\/orders",status_code="201"\} [1-9]/,
+    );
   });
 
   it('serves the OpenAPI document and the docs UI', async () => {
@@ -290,7 +352,9 @@ describe('operations endpoints', () => {
   });
 
   it('echoes a caller-supplied correlation id', async () => {
-    const response = await fetch(`${order.baseUrl}/health/live`, { headers: { 'x-correlation-id': 'trace-me-42' } });
+    const response = await fetch(`${order.baseUrl}/health/live`, {
+      headers: { 'x-correlation-id': 'trace-me-42' },
+    });
     expect(response.headers.get('x-correlation-id')).toBe('trace-me-42');
   });
 });

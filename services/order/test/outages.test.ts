@@ -28,7 +28,9 @@ async function setUp(prefix: string, through: 'rabbitmq' | 'postgres') {
   const proxy = await proxyTo(through === 'rabbitmq' ? RABBITMQ_URL : infra.database.url);
   const order: TestOrderService = await startOrderService({
     ...infra,
-    ...(through === 'rabbitmq' ? { rabbitmqUrl: proxy.url(RABBITMQ_URL) } : { databaseUrl: proxy.url(infra.database.url) }),
+    ...(through === 'rabbitmq'
+      ? { rabbitmqUrl: proxy.url(RABBITMQ_URL) }
+      : { databaseUrl: proxy.url(infra.database.url) }),
   });
   cleanups.push(() => order.service.stop());
   return { infra, proxy, order };
@@ -45,12 +47,17 @@ describe('RabbitMQ unreachable', () => {
     await waitFor('the first event', () => received.length === 1);
 
     await proxy.cut();
-    await waitFor('the broker to be reported down', async () => (await get(`${order.baseUrl}/health/ready`)).status === 503);
+    await waitFor(
+      'the broker to be reported down',
+      async () => (await get(`${order.baseUrl}/health/ready`)).status === 503,
+    );
     const during = await Promise.all(Array.from({ length: 40 }, () => post(`${order.baseUrl}/orders`, body)));
     expect(during.map((r) => r.status)).toEqual(Array(40).fill(201));
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(received).toHaveLength(1);
-    const waiting = await order.sql<{ n: string }>('SELECT count(*) AS n FROM outbox WHERE published_at IS NULL');
+    const waiting = await order.sql<{ n: string }>(
+      'SELECT count(*) AS n FROM outbox WHERE published_at IS NULL',
+    );
     expect(Number(waiting[0]?.n)).toBe(40);
     const metrics = await (await fetch(`${order.baseUrl}/metrics`)).text();
     expect(metrics).toMatch(/^outbox_backlog_messages\{service="order"\} 40$/m);
@@ -59,7 +66,9 @@ describe('RabbitMQ unreachable', () => {
     await proxy.restore();
     await waitFor('the backlog to flow', () => received.length >= 41, 20_000);
     await waitFor('all rows marked published', async () => {
-      const rows = await order.sql<{ n: string }>('SELECT count(*) AS n FROM outbox WHERE published_at IS NULL');
+      const rows = await order.sql<{ n: string }>(
+        'SELECT count(*) AS n FROM outbox WHERE published_at IS NULL',
+      );
       return Number(rows[0]?.n) === 0;
     });
     await new Promise((resolve) => setTimeout(resolve, 300));

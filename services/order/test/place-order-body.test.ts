@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { toPlaceOrderCommand, validatePlaceOrderBody, type PlaceOrderBody } from '../src/orders/place-order.body.js';
+import {
+  toPlaceOrderCommand,
+  validatePlaceOrderBody,
+  type PlaceOrderBody,
+} from '../src/orders/place-order.body.js';
 
 describe('the three body shapes normalise to one command', () => {
   const cases: [string, PlaceOrderBody, ReturnType<typeof toPlaceOrderCommand>][] = [
@@ -27,7 +31,10 @@ describe('the three body shapes normalise to one command', () => {
   }
 
   it('validates a body against the shape its keys announce', () => {
-    const problems = validatePlaceOrderBody({ customer_id: 'c', items: [{ product_code: 'a', quantity: 1 }] });
+    const problems = validatePlaceOrderBody({
+      customer_id: 'c',
+      items: [{ product_code: 'a', quantity: 1 }],
+    });
     expect(problems.map((p) => `${p.instancePath} ${p.message}`)).toEqual(
       expect.arrayContaining(['/items/0/product_code is not a known field']),
     );

@@ -6,9 +6,7 @@ import { orderCancelled } from './order.events.js';
 import { cancelPendingOrder, findOrderById } from './orders.repository.js';
 
 export type CancelOrderOutcome =
-  | { kind: 'cancelled'; order: Order }
-  | { kind: 'already_final'; order: Order }
-  | { kind: 'not_found' };
+  { kind: 'cancelled'; order: Order } | { kind: 'already_final'; order: Order } | { kind: 'not_found' };
 
 /** Cancels a PENDING order and announces it with `order.cancelled`, in one transaction. */
 export async function cancelOrder(

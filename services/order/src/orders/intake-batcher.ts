@@ -24,7 +24,8 @@ export function createBatcher<I, O>(
       inFlight += 1;
       run(batch.map((entry) => entry.item))
         .then((results) => {
-          if (results.length !== batch.length) throw new Error(`batch of ${batch.length} got ${results.length} results`);
+          if (results.length !== batch.length)
+            throw new Error(`batch of ${batch.length} got ${results.length} results`);
           batch.forEach((entry, i) => entry.resolve(results[i] as O));
         })
         .catch((error: unknown) => batch.forEach((entry) => entry.reject(error)))

@@ -3,7 +3,8 @@ import type { OrderDatabase } from '../database.js';
 import type { Order, OrderStatus } from './order.js';
 import { listOrders as selectOrders } from './orders.repository.js';
 
-export type ListOrdersOutcome = { kind: 'page'; orders: Order[]; nextCursor: string | null } | { kind: 'bad_cursor' };
+export type ListOrdersOutcome =
+  { kind: 'page'; orders: Order[]; nextCursor: string | null } | { kind: 'bad_cursor' };
 
 /** One page of orders, newest first; the cursor is opaque to clients. */
 export async function listOrders(

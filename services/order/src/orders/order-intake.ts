@@ -5,7 +5,12 @@ import type { OrderDatabase } from '../database.js';
 import { createBatcher, type BatcherOptions } from './intake-batcher.js';
 import type { Order, PlaceOrderCommand } from './order.js';
 import { orderPlaced } from './order.events.js';
-import { findOrdersByIdempotencyKeys, insertOrders, type NewOrderRow, type StoredOrder } from './orders.repository.js';
+import {
+  findOrdersByIdempotencyKeys,
+  insertOrders,
+  type NewOrderRow,
+  type StoredOrder,
+} from './orders.repository.js';
 
 /** A placement to store, with the identity of the request when the client gave an Idempotency-Key. */
 export interface IntakeRequest {
@@ -52,10 +57,12 @@ export async function storePlacements(
     const created = new Map(inserted.map((stored) => [stored.order.id, stored.order]));
     const takenKeys = rows.filter((row) => !created.has(row.id)).map((row) => row.idempotencyKey);
     const owners = new Map(
-      (await findOrdersByIdempotencyKeys(trx, takenKeys.filter((key) => key !== null))).map((owner) => [
-        owner.idempotencyKey,
-        owner,
-      ]),
+      (
+        await findOrdersByIdempotencyKeys(
+          trx,
+          takenKeys.filter((key) => key !== null),
+        )
+      ).map((owner) => [owner.idempotencyKey, owner]),
     );
     return rows.map((row): IntakeResult => {
       const order = created.get(row.id);

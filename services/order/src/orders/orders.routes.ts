@@ -32,7 +32,10 @@ export const PLACE_ORDER_FAILED = 'Internal server error while placing the order
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const notFound = { message: 'Order not found' };
 
-export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = async (app, { db, intake, hideFromDocs }) => {
+export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = async (
+  app,
+  { db, intake, hideFromDocs },
+) => {
   const tags = ['orders'];
   const hide = hideFromDocs ?? false;
 
@@ -43,10 +46,17 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
         hide,
         tags,
         summary: 'Place an order',
-        description: 'Stores the order as PENDING with its first event; answers before any third party is asked.',
+        description:
+          'Stores the order as PENDING with its first event; answers before any third party is asked.',
         headers: IdempotencyHeaders,
         body: PlaceOrderBody,
-        response: { 201: OrderView, 415: ErrorBody, 413: ErrorBody, 422: ValidationErrorBody, 500: ErrorBody },
+        response: {
+          201: OrderView,
+          415: ErrorBody,
+          413: ErrorBody,
+          422: ValidationErrorBody,
+          500: ErrorBody,
+        },
       },
       validatorCompiler: placeOrderValidatorCompiler,
       config: { internalErrorMessage: PLACE_ORDER_FAILED },
@@ -57,14 +67,19 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
       if (outcome.kind === 'idempotency_key_reused') {
         return reply.code(422).send({
           message: 'Idempotency-Key was already used with a different request',
-          errors: [{ path: 'headers/idempotency-key', message: 'already used with a different request body' }],
+          errors: [
+            { path: 'headers/idempotency-key', message: 'already used with a different request body' },
+          ],
         });
       }
       request.log.info({ order_id: outcome.order.id, replayed: outcome.kind === 'replayed' }, 'order placed');
       if (outcome.kind === 'replayed') reply.header('idempotent-replayed', 'true');
       return reply
         .code(201)
-        .header('location', `${request.routeOptions.url?.replace(/\/$/, '') ?? '/orders'}/${outcome.order.id}`)
+        .header(
+          'location',
+          `${request.routeOptions.url?.replace(/\/$/, '') ?? '/orders'}/${outcome.order.id}`,
+        )
         .send(toOrderView(outcome.order));
     },
   );
@@ -72,7 +87,13 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
   app.get(
     '/:id',
     {
-      schema: { hide, tags, summary: 'Get an order', params: OrderIdParams, response: { 200: OrderView, 404: ErrorBody } },
+      schema: {
+        hide,
+        tags,
+        summary: 'Get an order',
+        params: OrderIdParams,
+        response: { 200: OrderView, 404: ErrorBody },
+      },
     },
     async (request, reply) => {
       const order = UUID.test(request.params.id) ? await findOrderById(db, request.params.id) : undefined;

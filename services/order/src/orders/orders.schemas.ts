@@ -1,9 +1,14 @@
 import { Type, type Static } from 'typebox';
 import { productNameOf, type Order } from './order.js';
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
+  Type.Union([schema, Type.Null()]);
 
-const OrderStatus = Type.Union([Type.Literal('PENDING'), Type.Literal('COMPLETED'), Type.Literal('CANCELLED')]);
+const OrderStatus = Type.Union([
+  Type.Literal('PENDING'),
+  Type.Literal('COMPLETED'),
+  Type.Literal('CANCELLED'),
+]);
 
 export const OrderView = Type.Object(
   {
@@ -25,7 +30,11 @@ export const OrderView = Type.Object(
     created_at: Type.String({ format: 'date-time' }),
     updated_at: Type.String({ format: 'date-time' }),
     timeline: Type.Array(
-      Type.Object({ step: Type.String(), at: Type.String({ format: 'date-time' }), reason: Type.Optional(Type.String()) }),
+      Type.Object({
+        step: Type.String(),
+        at: Type.String({ format: 'date-time' }),
+        reason: Type.Optional(Type.String()),
+      }),
     ),
   },
   { title: 'Order' },

@@ -13,10 +13,13 @@ const MAX_ITEMS = 50;
 const CanonicalBody = Type.Object(
   {
     user_id: UserId,
-    items: Type.Array(Type.Object({ product_code: ProductCode, quantity: Quantity }, { additionalProperties: false }), {
-      minItems: 1,
-      maxItems: MAX_ITEMS,
-    }),
+    items: Type.Array(
+      Type.Object({ product_code: ProductCode, quantity: Quantity }, { additionalProperties: false }),
+      {
+        minItems: 1,
+        maxItems: MAX_ITEMS,
+      },
+    ),
   },
   { additionalProperties: false, title: 'Canonical order' },
 );
@@ -29,10 +32,13 @@ const ShorthandBody = Type.Object(
 const Seed002Body = Type.Object(
   {
     customer_id: UserId,
-    items: Type.Array(Type.Object({ product_id: ProductCode, quantity: Quantity }, { additionalProperties: false }), {
-      minItems: 1,
-      maxItems: MAX_ITEMS,
-    }),
+    items: Type.Array(
+      Type.Object({ product_id: ProductCode, quantity: Quantity }, { additionalProperties: false }),
+      {
+        minItems: 1,
+        maxItems: MAX_ITEMS,
+      },
+    ),
     total_amount: Type.Optional(
       Type.Number({ minimum: 0, maximum: 1_000_000_000, description: 'Checked against the computed total' }),
     ),
@@ -78,7 +84,10 @@ export function validatePlaceOrderBody(body: unknown): BodyProblem[] {
   const seen = new Set<string>();
   command.items.forEach((item, index) => {
     if (seen.has(item.productCode)) {
-      problems.push({ instancePath: `/items/${index}`, message: `product ${item.productCode} appears more than once` });
+      problems.push({
+        instancePath: `/items/${index}`,
+        message: `product ${item.productCode} appears more than once`,
+      });
     }
     seen.add(item.productCode);
   });
@@ -102,7 +111,11 @@ export function toPlaceOrderCommand(body: PlaceOrderBody): PlaceOrderCommand {
     };
   }
   if ('product_code' in body) {
-    return { userId: body.user_id, items: [{ productCode: body.product_code, quantity: 1 }], requestedTotal: null };
+    return {
+      userId: body.user_id,
+      items: [{ productCode: body.product_code, quantity: 1 }],
+      requestedTotal: null,
+    };
   }
   return {
     userId: body.user_id,

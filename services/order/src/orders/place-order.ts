@@ -4,9 +4,7 @@ import type { OrderIntake } from './order-intake.js';
 
 /** What placing an order came to; a reused idempotency key is an expected outcome, not an exception. */
 export type PlaceOrderOutcome =
-  | { kind: 'placed'; order: Order }
-  | { kind: 'replayed'; order: Order }
-  | { kind: 'idempotency_key_reused' };
+  { kind: 'placed'; order: Order } | { kind: 'replayed'; order: Order } | { kind: 'idempotency_key_reused' };
 
 /**
  * Places an order. With an idempotency key, a retry of the same command returns the order the first
