@@ -1,11 +1,37 @@
+import { ConfigError } from '@platform/config';
 import { createLogger } from '@platform/observability';
-import { loadOrderConfig } from './config.js';
+import { loadOrderConfig, type OrderConfig } from './config.js';
 import { createOrderService } from './order-service.js';
 
-const config = loadOrderConfig();
+let config: OrderConfig;
+try {
+  config = loadOrderConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}
 const logger = createLogger({ service: 'order', level: config.logLevel });
-const service = await createOrderService(config, logger);
+
+const service = await createOrderService(config, logger).catch((error: unknown) => {
+  const code = (error as { code?: string }).code;
+  const unreachable = code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT';
+  logger.fatal(
+    { err: error },
+    unreachable
+      ? `PostgreSQL is not reachable at ${new URL(config.databaseUrl).host}: start it (on this machine: ` +
+          `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start) or set ORDER_DATABASE_URL`
+      : 'order service failed to start',
+  );
+  process.exit(1);
+});
 await service.app.listen({ host: config.http.host, port: config.http.port });
+if (!service.broker.isConnected()) {
+  logger.warn(
+    `RabbitMQ is not reachable yet at ${new URL(config.rabbitmq.url).host}: orders are accepted and their ` +
+      'events kept in the outbox until it is (start it with: rabbitmq-server -detached)',
+  );
+}
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
