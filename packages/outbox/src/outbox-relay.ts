@@ -62,32 +62,44 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     wake?.();
   };
 
+  /** Drops the listening connection (destroyed, never returned to the pool still listening). */
+  function dropListener(client: pg.PoolClient, error?: Error): void {
+    if (listener !== client) return; // already dropped: pg may report one failure more than once
+    listener = undefined;
+    client.off('notification', nudge);
+    client.release(error ?? true);
+  }
+
+  /** Listens for NOTIFY on a connection of its own; without one the relay still works, by polling. */
   async function listen(): Promise<void> {
     if (listener || stopped) return;
     const client = await pool.connect();
+    listener = client;
     client.on('notification', nudge);
     client.on('error', (error) => {
       logger.warn({ err: error }, 'outbox listener connection lost');
-      listener = undefined;
-      client.release(error);
+      dropListener(client, error);
     });
-    await client.query('LISTEN outbox');
-    listener = client;
+    try {
+      await client.query('LISTEN outbox');
+    } catch (error) {
+      dropListener(client, error as Error);
+      throw error;
+    }
     // Rows committed before LISTEN took effect sent no notification we could hear.
     nudge();
   }
 
+  /** Publishes one batch; returns how many rows it claimed, and throws after committing partial success. */
   async function publishBatch(): Promise<number> {
     const client = await pool.connect();
-    let released = false;
+    let results: PromiseSettledResult<void>[];
+    let claimed: number;
     try {
       await client.query('BEGIN');
       const rows = await claimUnpublished(client, batchSize);
-      if (rows.length === 0) {
-        await client.query('COMMIT');
-        return 0;
-      }
-      const results = await Promise.allSettled(
+      claimed = rows.length;
+      results = await Promise.allSettled(
         rows.map((row) =>
           broker.publish({
             messageId: row.id,
@@ -103,20 +115,19 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       if (confirmed.length > 0) await markPublished(client, confirmed);
       await client.query('COMMIT');
       metrics?.published.inc(confirmed.length);
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed) {
-        metrics?.publishFailures.inc(rows.length - confirmed.length);
-        throw failed.reason;
-      }
-      return rows.length;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
+      // The connection may be what failed: destroy it rather than hand it to the next caller.
       client.release(true);
-      released = true;
       throw error;
-    } finally {
-      if (!released) client.release();
     }
+    client.release();
+    const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failures[0]) {
+      metrics?.publishFailures.inc(failures.length);
+      throw failures[0].reason;
+    }
+    return claimed;
   }
 
   async function purgeIfDue(): Promise<void> {
@@ -150,7 +161,9 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       if (isStopped()) break;
       dirty = false;
       try {
-        await listen();
+        await listen().catch((error: unknown) => {
+          logger.warn({ err: error }, 'outbox listener unavailable, polling meanwhile');
+        });
         if (!broker.isConnected()) throw new BrokerUnavailable();
         while (!isStopped() && (await publishBatch()) === batchSize) {
           // a full batch: more may be waiting
@@ -181,12 +194,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       stopSignal.abort();
       wake?.();
       await running;
-      if (listener) {
-        const client = listener;
-        listener = undefined;
-        await client.query('UNLISTEN outbox').catch(() => undefined);
-        client.release();
-      }
+      if (listener) dropListener(listener);
     },
   };
 }

@@ -48,14 +48,20 @@ export async function markPublished(client: pg.ClientBase, ids: readonly string[
   await client.query('UPDATE outbox SET published_at = now() WHERE id = ANY($1::uuid[])', [ids]);
 }
 
-/** Deletes rows published longer ago than the retention, a bounded number at a time. */
+const PURGE_CHUNK = 10_000;
+
+/** Deletes rows published longer ago than the retention, in chunks so no statement runs long. */
 export async function purgePublished(client: pg.ClientBase, retentionMs: number): Promise<number> {
-  const result = await client.query(
-    `DELETE FROM outbox WHERE id IN (
-       SELECT id FROM outbox WHERE published_at < now() - make_interval(secs => $1) LIMIT 10000)`,
-    [retentionMs / 1000],
-  );
-  return result.rowCount ?? 0;
+  let total = 0;
+  for (;;) {
+    const result = await client.query(
+      `DELETE FROM outbox WHERE id IN (
+         SELECT id FROM outbox WHERE published_at < now() - make_interval(secs => $1) LIMIT $2)`,
+      [retentionMs / 1000, PURGE_CHUNK],
+    );
+    total += result.rowCount ?? 0;
+    if ((result.rowCount ?? 0) < PURGE_CHUNK) return total;
+  }
 }
 
 /** Size of the backlog and age of its oldest row, in seconds (0 when empty). */

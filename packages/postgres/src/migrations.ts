@@ -44,6 +44,8 @@ export async function migrate(pool: Pool, migrations: Migration[]): Promise<stri
   const client = await pool.connect();
   const applied: string[] = [];
   try {
+    // Waiting for another instance's migrations, or running a long one, is not a stuck query.
+    await client.query('SET statement_timeout = 0');
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     await client.query(
       'CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
@@ -68,6 +70,7 @@ export async function migrate(pool: Pool, migrations: Migration[]): Promise<stri
     }
   } finally {
     await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    await client.query('RESET statement_timeout').catch(() => undefined);
     client.release();
   }
   return applied;

@@ -19,15 +19,21 @@ types.setTypeParser(pg.types.builtins.NUMERIC, Number);
 
 /** A pg pool tuned for short transactional queries. */
 export function createPool(options: PoolOptions): Pool {
+  const statementTimeoutMs = options.statementTimeoutMs ?? 10_000;
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.max,
     application_name: options.applicationName,
-    // JIT compilation costs far more than it saves on these short queries (SPEC §9).
-    options: `-c jit=off -c statement_timeout=${options.statementTimeoutMs ?? 10_000}`,
+    // JIT compilation costs far more than it saves on these short queries (SPEC §9). The server also
+    // ends a session left idle inside a transaction, so a vanished client cannot hold locks for long.
+    options: `-c jit=off -c statement_timeout=${statementTimeoutMs} -c idle_in_transaction_session_timeout=60000`,
+    // A server that vanishes without closing the socket (host down, partition) would otherwise leave a
+    // query waiting for hours: the client gives up a little after the server-side limit would have.
+    query_timeout: statementTimeoutMs + 5_000,
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
     keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     types,
   });
   // A client whose server goes away emits 'error': on the pool while idle, on the client itself while

@@ -59,6 +59,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // The default parser answers through `done`; it returns nothing to await.
     void parseJson(request, body.toString(), done);
   });
+  // Any other content type is refused, unless it carries nothing: `curl -X POST -d '' …/cancel` sends an
+  // empty form body to a route that needs none.
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body: Buffer, done) => {
+    if (body.length === 0) {
+      done(null, undefined);
+      return;
+    }
+    done(
+      Object.assign(new Error('unsupported media type'), {
+        statusCode: 415,
+        code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE',
+      }),
+    );
+  });
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-correlation-id', request.id);

@@ -25,8 +25,17 @@ const service = await createOrderService(config, logger).catch((error: unknown) 
   );
   process.exit(1);
 });
-await service.app.listen({ host: config.http.host, port: config.http.port });
-if (!service.broker.isConnected()) {
+await service.app.listen({ host: config.http.host, port: config.http.port }).catch(async (error: unknown) => {
+  logger.fatal({ err: error }, `cannot listen on ${config.http.host}:${config.http.port} (ORDER_PORT)`);
+  await service.stop();
+  process.exit(1);
+});
+// Give the first connection attempt a moment before telling the operator RabbitMQ is missing.
+const brokerUp = await service.broker.connection.onConnect(3_000, true).then(
+  () => true,
+  () => false,
+);
+if (!brokerUp) {
   logger.warn(
     `RabbitMQ is not reachable yet at ${new URL(config.rabbitmq.url).host}: orders are accepted and their ` +
       'events kept in the outbox until it is (start it with: rabbitmq-server -detached)',
@@ -36,6 +45,11 @@ if (!service.broker.isConnected()) {
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     logger.info({ signal }, 'shutting down');
+    // In-flight work gets a bounded time; a dependency that hangs must not keep the process alive forever.
+    setTimeout(() => {
+      logger.error('shutdown took longer than 15 s, exiting');
+      process.exit(1);
+    }, 15_000).unref();
     service.stop().then(
       () => process.exit(0),
       (error: unknown) => {

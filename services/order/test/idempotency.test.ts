@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKysely } from '@platform/postgres';
 import { waitFor } from '@platform/testing';
+import type { OrderDatabase } from '../src/database.js';
+import { storePlacements, type IntakeRequest } from '../src/orders/order-intake.js';
 import {
   createTestInfrastructure,
   post,
@@ -115,6 +118,26 @@ describe('Idempotency-Key', () => {
     expect(responses.every((r) => r.status === 201)).toBe(true);
     expect(new Set(responses.map((r) => r.body.id)).size).toBe(keys.length);
     for (const key of keys) expect(await rowsFor(key)).toEqual({ orders: 1, events: 1 });
+  });
+
+  it('does not deadlock when two group commits hold the same keys in opposite orders', async () => {
+    const db = createKysely<OrderDatabase>(order.service.pool);
+    const command = {
+      userId: 'u-lock',
+      items: [{ productCode: 'classic-box', quantity: 1 }],
+      requestedTotal: null,
+    };
+    // Enough keys per batch that the two statements overlap and would cross each other's locks.
+    for (let round = 0; round < 3; round += 1) {
+      const keys = Array.from({ length: 400 }, () => randomUUID());
+      const request = (key: string): IntakeRequest => ({ command, idempotencyKey: key, requestHash: 'h' });
+      const results = await Promise.all([
+        storePlacements(db, keys.map(request)),
+        storePlacements(db, [...keys].reverse().map(request)),
+      ]);
+      const ids = results.flat().map((r) => (r.kind === 'created' ? r.order.id : r.owner.order.id));
+      expect(new Set(ids).size).toBe(keys.length);
+    }
   });
 
   it('gives orders without a key their own identity every time', async () => {

@@ -275,6 +275,8 @@ describe('reading orders', () => {
 
   it('rejects a bad cursor or limit with 422', async () => {
     expect((await get(`${order.baseUrl}/orders?cursor=bm9wZQ`)).status).toBe(422);
+    const beyondBigint = Buffer.from('9999999999999999999').toString('base64url');
+    expect((await get(`${order.baseUrl}/orders?cursor=${beyondBigint}`)).status).toBe(422);
     expect((await get(`${order.baseUrl}/orders?limit=0`)).status).toBe(422);
     expect((await get(`${order.baseUrl}/orders?limit=1000`)).status).toBe(422);
     expect((await get(`${order.baseUrl}/orders?status=LOST`)).status).toBe(422);
@@ -306,6 +308,18 @@ describe('POST /orders/{id}/cancel', () => {
       'order.cancelled',
     ]);
     expect(events).toHaveLength(1);
+  });
+
+  it('accepts a bodiless cancel whatever empty body the client sends', async () => {
+    for (const type of ['application/json', 'application/x-www-form-urlencoded']) {
+      const id = (
+        await post(`${order.baseUrl}/orders`, { user_id: 'canceller', product_code: 'classic-box' })
+      ).body.id;
+      const response = await post(`${order.baseUrl}/orders/${String(id)}/cancel`, '', {
+        'content-type': type,
+      });
+      expect(response.status).toBe(200);
+    }
   });
 
   it('answers 404 for an unknown order', async () => {

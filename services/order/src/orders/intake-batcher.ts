@@ -22,7 +22,9 @@ export function createBatcher<I, O>(
     while (inFlight < options.maxConcurrentBatches && waiting.length > 0) {
       const batch = waiting.splice(0, options.maxBatch);
       inFlight += 1;
-      run(batch.map((entry) => entry.item))
+      // Started inside a promise, so even a run that throws synchronously fails only its own batch.
+      Promise.resolve()
+        .then(() => run(batch.map((entry) => entry.item)))
         .then((results) => {
           if (results.length !== batch.length)
             throw new Error(`batch of ${batch.length} got ${results.length} results`);

@@ -6,6 +6,8 @@ import { listOrders as selectOrders } from './orders.repository.js';
 export type ListOrdersOutcome =
   { kind: 'page'; orders: Order[]; nextCursor: string | null } | { kind: 'bad_cursor' };
 
+const MAX_BIGINT = 2n ** 63n - 1n;
+
 /** One page of orders, newest first; the cursor is opaque to clients. */
 export async function listOrders(
   db: Kysely<OrderDatabase>,
@@ -14,7 +16,7 @@ export async function listOrders(
   let afterSeq: string | undefined;
   if (query.cursor !== undefined) {
     afterSeq = Buffer.from(query.cursor, 'base64url').toString('utf8');
-    if (!/^[1-9][0-9]{0,18}$/.test(afterSeq)) return { kind: 'bad_cursor' };
+    if (!/^[1-9][0-9]{0,18}$/.test(afterSeq) || BigInt(afterSeq) > MAX_BIGINT) return { kind: 'bad_cursor' };
   }
   // One row more than asked tells whether another page exists without a count query.
   const rows = await selectOrders(db, { ...query, afterSeq, limit: query.limit + 1 });

@@ -29,6 +29,13 @@ export function createOrderIntake(db: Kysely<OrderDatabase>, options: BatcherOpt
   return createBatcher((requests) => storePlacements(db, requests), options);
 }
 
+function compareKeys(a: string | null, b: string | null): number {
+  if (a === b) return 0;
+  if (a === null) return 1;
+  if (b === null) return -1;
+  return a < b ? -1 : 1;
+}
+
 /** Stores new orders and their `order.placed` events in one transaction. */
 export async function storePlacements(
   db: Kysely<OrderDatabase>,
@@ -48,8 +55,12 @@ export async function storePlacements(
     requestHash: request.requestHash,
   }));
 
+  // Rows go in idempotency-key order, so two batches that share keys take their locks in the same
+  // order and wait for each other instead of deadlocking.
+  const insertOrder = [...rows].sort((a, b) => compareKeys(a.idempotencyKey, b.idempotencyKey));
+
   return db.transaction().execute(async (trx) => {
-    const inserted = await insertOrders(trx, rows);
+    const inserted = await insertOrders(trx, insertOrder);
     await appendToOutbox(
       trx,
       inserted.map((stored) => orderPlaced(stored.order)),
