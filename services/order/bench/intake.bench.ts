@@ -78,7 +78,6 @@ interface Measurement {
   perSecond: number;
   p50: number;
   p99: number;
-  completed: number;
   /** Failed requests (non-2xx, connection errors, timeouts) or failed transactions. */
   failures: number;
 }
@@ -121,7 +120,6 @@ function summarise(latenciesMs: number[], elapsedS: number, failures: number): M
     perSecond: latenciesMs.length / elapsedS,
     p50: percentile(sorted, 0.5),
     p99: percentile(sorted, 0.99),
-    completed: latenciesMs.length,
     failures,
   };
 }
@@ -140,7 +138,7 @@ class Cleanup {
   }
 
   async runAll(): Promise<void> {
-    for (const step of this.steps.reverse()) {
+    for (const step of [...this.steps].reverse()) {
       try {
         await step.run();
       } catch (error) {
@@ -178,7 +176,14 @@ async function createDatabase(name: string, cleanup: Cleanup): Promise<string> {
 
 /** The service declares its exchange on first publish; this only removes it at the end. */
 async function deleteExchange(exchange: string): Promise<void> {
-  const connection = new Connection({ url: RABBITMQ_URL, retryLow: 100, connectionTimeout: 5_000 });
+  const connection = new Connection({
+    url: RABBITMQ_URL,
+    retryLow: 100,
+    connectionTimeout: 5_000,
+    acquireTimeout: 5_000,
+  });
+  // Without a listener, a connection error (broker down) would be thrown as an unhandled 'error' event.
+  connection.on('error', () => undefined);
   try {
     await connection.exchangeDelete({ exchange });
   } finally {
@@ -201,6 +206,9 @@ async function migrateRawDatabase(url: string): Promise<void> {
 
 // The statements the service sends for one order (orders.repository.ts insertOrders, outbox appendToOutbox),
 // reduced to one row each. Unnamed statements, as Kysely sends them: no prepared-statement advantage.
+// The schema is the service's, trigger included: every commit here also sends the outbox NOTIFY, and
+// PostgreSQL serialises the commits of notifying transactions server-wide. That is a real cost of one
+// transaction per order, and exactly what the service's group commit (one transaction per batch) amortises.
 const INSERT_ORDER = `
   INSERT INTO orders (id, user_id, status, items, requested_total_amount, idempotency_key, request_hash, timeline)
   VALUES ($1, $2, 'PENDING', $3, NULL, NULL, NULL, jsonb_build_array(jsonb_build_object('step', 'placed', 'at', now())))
@@ -305,6 +313,15 @@ async function startService(databaseUrlForService: string, exchange: string): Pr
   return { service, config, baseUrl };
 }
 
+/** Without a broker the relay never drains the outbox: not the service being measured, so stop early. */
+async function waitForBroker(service: OrderService, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!service.broker.isConnected()) {
+    if (Date.now() > deadline) throw new Error(`RabbitMQ at ${RABBITMQ_URL} not reachable`);
+    await sleep(100);
+  }
+}
+
 /** One request by hand first: a service that answers 4xx/5xx would otherwise only show up as a count. */
 async function checkPlaceOrder(baseUrl: string): Promise<void> {
   const response = await fetch(`${baseUrl}/orders`, {
@@ -333,7 +350,7 @@ function runAutocannon(baseUrl: string, connections: number, durationS: number):
       },
       (error: unknown, result) => {
         if (error !== null && error !== undefined) {
-          reject(error instanceof Error ? error : new Error(String(error)));
+          reject(error instanceof Error ? error : new Error('autocannon failed', { cause: error }));
           return;
         }
         resolve(summarise(latencies, result.duration, result.non2xx + result.errors + result.timeouts));
@@ -349,8 +366,10 @@ async function measureApi(
   running: RunningService,
   concurrency: number,
 ): Promise<{ result: Measurement; load: ProcessLoad }> {
-  if (WARMUP_S > 0) await runAutocannon(running.baseUrl, concurrency, WARMUP_S);
-  await drainOutbox(running.service.pool);
+  if (WARMUP_S > 0) {
+    await runAutocannon(running.baseUrl, concurrency, WARMUP_S);
+    await drainOutbox(running.service.pool);
+  }
   return withProcessLoad(() => runAutocannon(running.baseUrl, concurrency, DURATION_S));
 }
 
@@ -435,13 +454,14 @@ function printTable(rows: readonly Row[]): void {
 }
 
 function printNotes(rows: readonly Row[]): void {
+  console.log('Load of this process during the API runs (service, relay and autocannon all run in it):');
   for (const row of rows) {
     console.log(
-      `  API at ${row.concurrency} connections: event loop ${fixed(row.apiLoad.eventLoop * 100, 0)} % busy, ` +
-        `process CPU ${fixed(row.apiLoad.cores, 2)} cores (service + autocannon + relay share one process)`,
+      `  ${row.concurrency} connections: event loop ${fixed(row.apiLoad.eventLoop * 100, 0)} % busy, ` +
+        `${fixed(row.apiLoad.cores, 2)} cores of CPU`,
     );
     if (row.api.failures > 0) {
-      console.log(`  ! API at ${row.concurrency} connections: ${row.api.failures} non-2xx/errors/timeouts`);
+      console.log(`  ! ${row.api.failures} requests failed (non-2xx, errors or timeouts)`);
     }
   }
 }
@@ -481,6 +501,7 @@ async function main(): Promise<void> {
 
     const running = await startService(apiUrl, exchange);
     cleanup.add('stop the order service', () => running.service.stop());
+    await waitForBroker(running.service);
     printSettings(running.config);
     await checkPlaceOrder(running.baseUrl);
 
