@@ -1,17 +1,16 @@
--- Events waiting to be published, written in the same transaction as the change they announce.
+-- Events waiting to be published, written in the same transaction as the change they announce. A row
+-- lives here until the broker has confirmed it, then the relay deletes it in the transaction that held
+-- its lock: the table is exactly the backlog.
 CREATE TABLE outbox (
   id uuid PRIMARY KEY,                               -- the event id, also the AMQP message id
   position bigint GENERATED ALWAYS AS IDENTITY,      -- publication order
   routing_key text NOT NULL,
   correlation_id text NOT NULL,
   message json NOT NULL,                             -- json, not jsonb: published byte for byte as written
-  created_at timestamptz NOT NULL DEFAULT now(),
-  published_at timestamptz
+  created_at timestamptz NOT NULL DEFAULT now()
 );
 
--- The relay only ever scans what is unpublished; this index stays as small as the backlog.
-CREATE INDEX outbox_unpublished ON outbox (position) WHERE published_at IS NULL;
-CREATE INDEX outbox_published_at ON outbox (published_at) WHERE published_at IS NOT NULL;
+CREATE INDEX outbox_position ON outbox (position);
 
 -- One notification per inserting statement, delivered at commit: relays wake without polling.
 CREATE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -5,7 +5,7 @@ import type { Logger } from '@platform/observability';
 import type { Pool } from '@platform/postgres';
 import type pg from 'pg';
 import type { OutboxMetrics } from './outbox.metrics.js';
-import { claimUnpublished, markPublished, purgePublished } from './outbox.repository.js';
+import { claimUnpublished, deletePublished } from './outbox.repository.js';
 
 class BrokerUnavailable extends Error {
   constructor() {
@@ -25,8 +25,6 @@ export interface OutboxRelayOptions {
   pollIntervalMs?: number;
   /** Ceiling of the exponential backoff after failures. */
   maxBackoffMs?: number;
-  /** Published rows are kept this long (for inspection), then deleted. */
-  retentionMs?: number;
 }
 
 /** A running relay. */
@@ -36,8 +34,7 @@ export interface OutboxRelay {
 }
 
 /**
- * Publishes outbox rows to the broker, oldest first. A row is marked published only after the broker
- * confirmed it; rows are claimed with FOR UPDATE SKIP LOCKED, so relays in several processes share the work
+ * Publishes outbox rows to the broker, oldest first. A row is deleted only after the broker confirmed it; rows are claimed with FOR UPDATE SKIP LOCKED, so relays in several processes share the work
  * without publishing a row twice. The only duplicate left is a crash between confirm and commit, which
  * consumers absorb by de-duplicating on the event id.
  */
@@ -46,7 +43,6 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const batchSize = options.batchSize ?? 200;
   const pollIntervalMs = options.pollIntervalMs ?? 2_000;
   const maxBackoffMs = options.maxBackoffMs ?? 10_000;
-  const retentionMs = options.retentionMs ?? 24 * 3_600_000;
 
   let stopped = false;
   // A function, not the variable: the loop must re-read the flag after every await.
@@ -55,7 +51,6 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let wake: (() => void) | undefined;
   const stopSignal = new AbortController();
   let listener: pg.PoolClient | undefined;
-  let lastPurge = 0;
 
   const nudge = (): void => {
     dirty = true;
@@ -110,9 +105,9 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
           }),
         ),
       );
-      // Confirmed rows are marked even when others in the batch failed, so they are not sent again.
+      // Confirmed rows go even when others in the batch failed, so they are not sent again.
       const confirmed = rows.filter((_, i) => results[i]?.status === 'fulfilled').map((row) => row.id);
-      if (confirmed.length > 0) await markPublished(client, confirmed);
+      if (confirmed.length > 0) await deletePublished(client, confirmed);
       await client.query('COMMIT');
       metrics?.published.inc(confirmed.length);
     } catch (error) {
@@ -128,17 +123,6 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       throw failures[0].reason;
     }
     return claimed;
-  }
-
-  async function purgeIfDue(): Promise<void> {
-    if (Date.now() - lastPurge < 60_000) return;
-    lastPurge = Date.now();
-    const client = await pool.connect();
-    try {
-      await purgePublished(client, retentionMs);
-    } finally {
-      client.release();
-    }
   }
 
   function waitForWork(ms: number): Promise<void> {
@@ -168,7 +152,6 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         while (!isStopped() && (await publishBatch()) === batchSize) {
           // a full batch: more may be waiting
         }
-        await purgeIfDue();
         failures = 0;
       } catch (error) {
         failures += 1;

@@ -32,43 +32,30 @@ export interface OutboxRow {
   message: string;
 }
 
-/** Locks up to `limit` unpublished rows no other relay holds, oldest first. */
+/** Locks up to `limit` rows no other relay holds, oldest first. */
 export async function claimUnpublished(client: pg.ClientBase, limit: number): Promise<OutboxRow[]> {
   const result = await client.query<OutboxRow>(
     `SELECT id, routing_key, correlation_id, message::text AS message
-       FROM outbox WHERE published_at IS NULL
-      ORDER BY position LIMIT $1
+       FROM outbox ORDER BY position LIMIT $1
         FOR UPDATE SKIP LOCKED`,
     [limit],
   );
   return result.rows;
 }
 
-export async function markPublished(client: pg.ClientBase, ids: readonly string[]): Promise<void> {
-  await client.query('UPDATE outbox SET published_at = now() WHERE id = ANY($1::uuid[])', [ids]);
-}
-
-const PURGE_CHUNK = 10_000;
-
-/** Deletes rows published longer ago than the retention, in chunks so no statement runs long. */
-export async function purgePublished(client: pg.ClientBase, retentionMs: number): Promise<number> {
-  let total = 0;
-  for (;;) {
-    const result = await client.query(
-      `DELETE FROM outbox WHERE id IN (
-         SELECT id FROM outbox WHERE published_at < now() - make_interval(secs => $1) LIMIT $2)`,
-      [retentionMs / 1000, PURGE_CHUNK],
-    );
-    total += result.rowCount ?? 0;
-    if ((result.rowCount ?? 0) < PURGE_CHUNK) return total;
-  }
+/**
+ * Removes rows the broker confirmed. Deleting rather than flagging them costs PostgreSQL no new row
+ * version and no index entries (about a tenth more intake throughput, measured by bench:intake), and
+ * leaves no published rows to purge.
+ */
+export async function deletePublished(client: pg.ClientBase, ids: readonly string[]): Promise<void> {
+  await client.query('DELETE FROM outbox WHERE id = ANY($1::uuid[])', [ids]);
 }
 
 /** Size of the backlog and age of its oldest row, in seconds (0 when empty). */
 export async function backlogStats(client: pg.Pool): Promise<{ size: number; oldestAgeSeconds: number }> {
   const result = await client.query<{ size: number; age: number | null }>(
-    `SELECT count(*)::int AS size, extract(epoch FROM now() - min(created_at))::float8 AS age
-       FROM outbox WHERE published_at IS NULL`,
+    `SELECT count(*)::int AS size, extract(epoch FROM now() - min(created_at))::float8 AS age FROM outbox`,
   );
   const row = result.rows[0];
   return { size: row?.size ?? 0, oldestAgeSeconds: row?.age ?? 0 };

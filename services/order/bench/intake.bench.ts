@@ -377,9 +377,7 @@ async function measureApi(
 async function drainOutbox(pool: Pool): Promise<void> {
   const deadline = Date.now() + DRAIN_TIMEOUT_MS;
   for (;;) {
-    const result = await pool.query<{ n: number }>(
-      'SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL',
-    );
+    const result = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox');
     const backlog = result.rows[0]?.n ?? 0;
     if (backlog === 0) return;
     if (Date.now() > deadline) {

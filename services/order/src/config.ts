@@ -14,7 +14,6 @@ const OrderEnv = Type.Object({
   RABBITMQ_EXCHANGE: Type.String({ minLength: 1, default: 'orders' }),
   OUTBOX_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 5000, default: 200 }),
   OUTBOX_POLL_INTERVAL_MS: Type.Integer({ minimum: 50, default: 2000 }),
-  OUTBOX_RETENTION_HOURS: Type.Number({ minimum: 0, default: 24 }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
     { default: 'info' },
@@ -28,7 +27,7 @@ export interface OrderConfig {
   poolMax: number;
   intake: { maxBatch: number; maxConcurrentBatches: number };
   rabbitmq: { url: string; exchange: string };
-  outbox: { batchSize: number; pollIntervalMs: number; retentionMs: number };
+  outbox: { batchSize: number; pollIntervalMs: number };
   logLevel: string;
 }
 
@@ -47,7 +46,6 @@ export function loadOrderConfig(env: Record<string, string | undefined> = proces
     outbox: {
       batchSize: e.OUTBOX_BATCH_SIZE,
       pollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS,
-      retentionMs: e.OUTBOX_RETENTION_HOURS * 3_600_000,
     },
     logLevel: e.LOG_LEVEL,
   };
