@@ -79,8 +79,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     );
   });
 
+  // Node closes only the connections idle at the moment the server closes; one finishing a request then
+  // would sit idle until the keep-alive timeout (72 s) and hold the shutdown. Once closing, every response
+  // asks the client to hang up, so each connection ends with its last in-flight request.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-correlation-id', request.id);
+    if (closing) reply.header('connection', 'close');
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
