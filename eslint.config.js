@@ -31,6 +31,7 @@ export default tseslint.config(
   {
     files: [
       'services/*/src/config.ts',
+      'simulators/src/config.ts',
       'packages/testing/**',
       '**/test/**',
       '**/bench/**',

@@ -1,0 +1,45 @@
+import { Type } from 'typebox';
+import { parseEnv } from '@platform/config';
+import type { SimulatorName } from './simulators.js';
+
+const Port = (fallback: number) => Type.Integer({ minimum: 0, maximum: 65535, default: fallback });
+
+const SimulatorsEnv = Type.Object({
+  SIMULATORS_PROFILE: Type.String({ minLength: 1, default: 'seed' }),
+  SIMULATORS_HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  PRODUCT_PORT: Port(8081),
+  USER_PORT: Port(8082),
+  PAYMENT_PORT: Port(8083),
+  FULFILMENT_PORT: Port(8084),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
+    { default: 'info' },
+  ),
+});
+
+/** Everything the simulators read from their environment, parsed once at start. */
+export interface SimulatorsConfig {
+  /** `seed`, `fast`, or the path of a JSON profile file. */
+  profile: string;
+  host: string;
+  ports: Record<SimulatorName, number>;
+  logLevel: string;
+}
+
+/** Parses the environment; throws a ConfigError naming every bad or missing variable. */
+export function loadSimulatorsConfig(
+  env: Record<string, string | undefined> = process.env,
+): SimulatorsConfig {
+  const e = parseEnv(SimulatorsEnv, env);
+  return {
+    profile: e.SIMULATORS_PROFILE,
+    host: e.SIMULATORS_HOST,
+    ports: {
+      product: e.PRODUCT_PORT,
+      user: e.USER_PORT,
+      payment: e.PAYMENT_PORT,
+      fulfilment: e.FULFILMENT_PORT,
+    },
+    logLevel: e.LOG_LEVEL,
+  };
+}
