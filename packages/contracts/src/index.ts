@@ -14,15 +14,21 @@ export interface EventEnvelope<TPayload = unknown> {
   payload: TPayload;
 }
 
-/** The name of the topic exchange every service publishes to. */
-export const ORDERS_EXCHANGE = 'orders';
+/** Names of the events of the order service. */
+export const OrderEvents = {
+  /** Accepted and stored, not yet priced: the order service's own enrichment consumes it. */
+  placed: 'order.placed',
+  created: 'order.created',
+  completed: 'order.completed',
+  cancelled: 'order.cancelled',
+} as const;
 
 /**
  * Extra routing keys an event is also delivered under, sent as the CC header so one publish reaches them.
  * `created_order` keeps seed 000's consumers working (SPEC §3).
  */
 export const CC_ROUTING_KEYS: Readonly<Record<string, readonly string[]>> = {
-  'order.created': ['created_order'],
+  [OrderEvents.created]: ['created_order'],
 };
 
 /** Builds an envelope with a fresh event id. */
@@ -31,13 +37,12 @@ export function createEnvelope<TPayload>(args: {
   producer: string;
   correlationId: string;
   payload: TPayload;
-  now?: Date;
 }): EventEnvelope<TPayload> {
   return {
     id: randomUUID(),
     type: args.type,
     producer: args.producer,
-    sent_at: (args.now ?? new Date()).toISOString(),
+    sent_at: new Date().toISOString(),
     correlation_id: args.correlationId,
     payload: args.payload,
   };
@@ -67,12 +72,3 @@ export interface OrderEventPayload {
   order: OrderSnapshot;
   reason?: string;
 }
-
-/** Names of the events of the order service. */
-export const OrderEvents = {
-  /** Accepted and stored, not yet priced: the order service's own enrichment consumes it. */
-  placed: 'order.placed',
-  created: 'order.created',
-  completed: 'order.completed',
-  cancelled: 'order.cancelled',
-} as const;

@@ -7,8 +7,6 @@ export interface BrokerOptions {
   connectionName: string;
   exchange: string;
   logger: Logger;
-  /** How long a publish waits for a (re)connection before it fails. */
-  acquireTimeoutMs?: number;
 }
 
 /** A message for the topic exchange: persistent, JSON, identified for de-duplication. */
@@ -41,7 +39,8 @@ export function connectBroker(options: BrokerOptions): Broker {
     retryHigh: 10_000,
     heartbeat: 10,
     connectionTimeout: 5_000,
-    acquireTimeout: options.acquireTimeoutMs ?? 5_000,
+    // How long a publish waits for a (re)connection before it fails and the relay backs off.
+    acquireTimeout: 5_000,
   });
   connection.on('error', (error) => logger.warn({ err: error }, 'rabbitmq connection error'));
   connection.on('connection', () => logger.info('rabbitmq connected'));

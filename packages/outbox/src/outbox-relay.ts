@@ -7,6 +7,9 @@ import type pg from 'pg';
 import type { OutboxMetrics } from './outbox.metrics.js';
 import { claimUnpublished, deletePublished } from './outbox.repository.js';
 
+/** Ceiling of the exponential backoff after failures. */
+const MAX_BACKOFF_MS = 10_000;
+
 class BrokerUnavailable extends Error {
   constructor() {
     super('broker not connected');
@@ -23,8 +26,6 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   /** Safety-net wake-up when no notification arrives (a missed NOTIFY, a lost listener connection). */
   pollIntervalMs?: number;
-  /** Ceiling of the exponential backoff after failures. */
-  maxBackoffMs?: number;
 }
 
 /** A running relay. */
@@ -42,10 +43,9 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const { pool, broker, logger, metrics } = options;
   const batchSize = options.batchSize ?? 200;
   const pollIntervalMs = options.pollIntervalMs ?? 2_000;
-  const maxBackoffMs = options.maxBackoffMs ?? 10_000;
 
   let stopped = false;
-  // A function, not the variable: the loop must re-read the flag after every await.
+  // Read through a function: TypeScript would otherwise narrow the flag to `false` across the loop's awaits.
   const isStopped = (): boolean => stopped;
   let dirty = true; // drain at start: rows may have been written while no relay ran
   let wake: (() => void) | undefined;
@@ -157,7 +157,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         failures += 1;
         dirty = true;
         // Full jitter keeps several relays from retrying in lockstep against a recovering broker.
-        const backoff = Math.random() * Math.min(maxBackoffMs, 100 * 2 ** failures);
+        const backoff = Math.random() * Math.min(MAX_BACKOFF_MS, 100 * 2 ** failures);
         // The broker connection logs its own outage; repeating it on every retry would only add noise.
         const level = error instanceof BrokerUnavailable ? 'debug' : 'warn';
         logger[level](

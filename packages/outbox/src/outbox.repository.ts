@@ -1,10 +1,7 @@
-import { sql, type RawBuilder } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { EventEnvelope } from '@platform/contracts';
 import { findMigrationsDir, readMigrations, type Migration } from '@platform/postgres';
 import type pg from 'pg';
-
-/** Anything Kysely can run a query on: the database or, as it should be for writes, a transaction. */
-export type SqlExecutor = Parameters<RawBuilder<unknown>['execute']>[0];
 
 /** The outbox table's migrations, to apply before the service's own. */
 export function outboxMigrations(): Promise<Migration[]> {
@@ -12,7 +9,10 @@ export function outboxMigrations(): Promise<Migration[]> {
 }
 
 /** Adds events to the outbox; call it inside the transaction that makes the change they announce. */
-export async function appendToOutbox(trx: SqlExecutor, events: readonly EventEnvelope[]): Promise<void> {
+export async function appendToOutbox<Database>(
+  trx: Transaction<Database>,
+  events: readonly EventEnvelope[],
+): Promise<void> {
   if (events.length === 0) return;
   await sql`
     INSERT INTO outbox (id, routing_key, correlation_id, message)

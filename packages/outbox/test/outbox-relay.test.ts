@@ -9,6 +9,7 @@ import {
   createTestDatabase,
   createTestExchange,
   startTcpProxy,
+  TEST_RABBITMQ_URL,
   waitFor,
   type CapturedMessage,
   type TestDatabase,
@@ -22,7 +23,7 @@ import {
   type OutboxRelay,
 } from '../src/index.js';
 
-const RABBITMQ = new URL(process.env.TEST_RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672');
+const RABBITMQ = new URL(TEST_RABBITMQ_URL);
 const logger = createLogger({ service: 'outbox-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
 let database: TestDatabase;

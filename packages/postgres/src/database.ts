@@ -1,7 +1,7 @@
 import pg from 'pg';
 
 /** The database name of a connection string. */
-export function databaseName(connectionString: string): string {
+function databaseName(connectionString: string): string {
   const name = decodeURIComponent(new URL(connectionString).pathname.replace(/^\//, ''));
   if (!name) throw new Error(`connection string names no database: ${connectionString}`);
   return name;

@@ -1,14 +1,16 @@
 import pg from 'pg';
 
+/** A pg connection pool. */
 export type Pool = pg.Pool;
+
+/** Server-side limit per statement, so a stuck query cannot hold a connection forever. */
+const STATEMENT_TIMEOUT_MS = 10_000;
 
 /** Options of a service's connection pool. */
 export interface PoolOptions {
   connectionString: string;
   max: number;
   applicationName: string;
-  /** Server-side limit per statement, so a stuck query cannot hold a connection forever. */
-  statementTimeoutMs?: number;
   onError?: (error: Error) => void;
 }
 
@@ -19,17 +21,16 @@ types.setTypeParser(pg.types.builtins.NUMERIC, Number);
 
 /** A pg pool tuned for short transactional queries. */
 export function createPool(options: PoolOptions): Pool {
-  const statementTimeoutMs = options.statementTimeoutMs ?? 10_000;
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.max,
     application_name: options.applicationName,
     // JIT compilation costs far more than it saves on these short queries (SPEC §9). The server also
     // ends a session left idle inside a transaction, so a vanished client cannot hold locks for long.
-    options: `-c jit=off -c statement_timeout=${statementTimeoutMs} -c idle_in_transaction_session_timeout=60000`,
+    options: `-c jit=off -c statement_timeout=${STATEMENT_TIMEOUT_MS} -c idle_in_transaction_session_timeout=60000`,
     // A server that vanishes without closing the socket (host down, partition) would otherwise leave a
     // query waiting for hours: the client gives up a little after the server-side limit would have.
-    query_timeout: statementTimeoutMs + 5_000,
+    query_timeout: STATEMENT_TIMEOUT_MS + 5_000,
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
     keepAlive: true,

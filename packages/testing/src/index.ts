@@ -1,4 +1,9 @@
 export { createTestDatabase, type TestDatabase } from './test-database.js';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
-export { createTestExchange, type TestExchange, type CapturedMessage } from './test-exchange.js';
+export {
+  createTestExchange,
+  TEST_RABBITMQ_URL,
+  type TestExchange,
+  type CapturedMessage,
+} from './test-exchange.js';
 export { waitFor } from './wait-for.js';

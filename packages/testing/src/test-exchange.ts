@@ -18,12 +18,13 @@ export interface TestExchange {
   remove(): Promise<void>;
 }
 
-const RABBITMQ_URL = process.env.TEST_RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+/** The broker tests use: the machine's own unless TEST_RABBITMQ_URL says otherwise. */
+export const TEST_RABBITMQ_URL = process.env.TEST_RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 
 /** Declares `test.<prefix>.<random>` as a durable topic exchange, as the services declare theirs. */
 export async function createTestExchange(prefix: string): Promise<TestExchange> {
   const name = `test.${prefix}.${randomBytes(5).toString('hex')}`;
-  const connection = new Connection({ url: RABBITMQ_URL, retryLow: 100 });
+  const connection = new Connection({ url: TEST_RABBITMQ_URL, retryLow: 100 });
   await connection.exchangeDeclare({ exchange: name, type: 'topic', durable: true });
   const queues: string[] = [];
   const consumers: { close(): Promise<void> }[] = [];

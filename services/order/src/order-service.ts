@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { connectBroker, type Broker } from '@platform/messaging';
 import { createMetricsRegistry, type Logger } from '@platform/observability';
-import { createOutboxMetrics, outboxMigrations, startOutboxRelay, type OutboxRelay } from '@platform/outbox';
+import { createOutboxMetrics, outboxMigrations, startOutboxRelay } from '@platform/outbox';
 import {
   createKysely,
   createPool,
@@ -21,7 +21,6 @@ export interface OrderService {
   app: FastifyInstance;
   pool: Pool;
   broker: Broker;
-  relay: OutboxRelay;
   /** Stops taking requests, lets those in flight finish, then stops the relay and closes connections. */
   stop(): Promise<void>;
 }
@@ -60,7 +59,6 @@ export async function createOrderService(config: OrderConfig, logger: Logger): P
     app,
     pool,
     broker,
-    relay,
     async stop() {
       await app.close();
       await relay.stop();

@@ -10,7 +10,8 @@ import pg from 'pg';
 import { loadOrderConfig } from '../src/config.js';
 import { createOrderService, type OrderService } from '../src/order-service.js';
 
-export const RABBITMQ_URL = process.env.TEST_RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+export { TEST_RABBITMQ_URL as RABBITMQ_URL } from '@platform/testing';
+import { TEST_RABBITMQ_URL as RABBITMQ_URL } from '@platform/testing';
 
 /** A running order service on a database and exchange of the test's own, and a way to look inside. */
 export interface TestOrderService {

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { OrderDatabase } from '../database.js';
 import type { Order, OrderStatus } from './order.js';
-import { listOrders as selectOrders } from './orders.repository.js';
+import { selectOrderPage } from './orders.repository.js';
 
 export type ListOrdersOutcome =
   { kind: 'page'; orders: Order[]; nextCursor: string | null } | { kind: 'bad_cursor' };
@@ -19,7 +19,7 @@ export async function listOrders(
     if (!/^[1-9][0-9]{0,18}$/.test(afterSeq) || BigInt(afterSeq) > MAX_BIGINT) return { kind: 'bad_cursor' };
   }
   // One row more than asked tells whether another page exists without a count query.
-  const rows = await selectOrders(db, { ...query, afterSeq, limit: query.limit + 1 });
+  const rows = await selectOrderPage(db, { ...query, afterSeq, limit: query.limit + 1 });
   const page = rows.slice(0, query.limit);
   const last = page.at(-1);
   const nextCursor =

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { OrderDatabase, OrdersTable } from '../database.js';
 import type { Order, OrderItem, OrderStatus } from './order.js';
 
@@ -20,6 +20,8 @@ export interface StoredOrder {
 }
 
 type Db = Kysely<OrderDatabase>;
+/** Writes take a transaction: whatever they change goes with the outbox rows that announce it. */
+type Trx = Transaction<OrderDatabase>;
 
 const toOrder = (row: Selectable<OrdersTable>): Order => ({
   id: row.id,
@@ -45,8 +47,8 @@ const toStored = (row: Selectable<OrdersTable>): StoredOrder => ({
  * Inserts new orders in one statement. A row whose idempotency key is already taken (by an earlier
  * request, or by another row of the same statement) is skipped, not an error: the caller finds the owner.
  */
-export async function insertOrders(db: Db, rows: readonly NewOrderRow[]): Promise<StoredOrder[]> {
-  const inserted = await db
+export async function insertOrders(trx: Trx, rows: readonly NewOrderRow[]): Promise<StoredOrder[]> {
+  const inserted = await trx
     .insertInto('orders')
     .values(
       rows.map((row) => ({
@@ -78,7 +80,7 @@ export async function findOrderById(db: Db, id: string): Promise<Order | undefin
 }
 
 /** Newest first; `afterSeq` continues a listing below the last order of the previous page. */
-export async function listOrders(
+export async function selectOrderPage(
   db: Db,
   filter: { userId?: string; status?: OrderStatus; afterSeq?: string; limit: number },
 ): Promise<{ order: Order; seq: string }[]> {
@@ -91,8 +93,8 @@ export async function listOrders(
 }
 
 /** Moves a PENDING order to CANCELLED; undefined when the order is missing or no longer pending. */
-export async function cancelPendingOrder(db: Db, id: string, reason: string): Promise<Order | undefined> {
-  const row = await db
+export async function cancelPendingOrder(trx: Trx, id: string, reason: string): Promise<Order | undefined> {
+  const row = await trx
     .updateTable('orders')
     .set({
       status: 'CANCELLED',

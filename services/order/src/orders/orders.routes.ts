@@ -27,7 +27,7 @@ export interface OrdersRoutesOptions {
 }
 
 /** The message of a failure of `POST /orders` that is ours, not the client's (seed 001). */
-export const PLACE_ORDER_FAILED = 'Internal server error while placing the order';
+const PLACE_ORDER_FAILED = 'Internal server error while placing the order';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const notFound = { message: 'Order not found' };
