@@ -1,0 +1,78 @@
+import type { GuardedCall, Lookup } from './guarded-calls.js';
+import { TransientFailure } from './guarded-calls.js';
+
+/** A product as the product service describes it. */
+export interface Product {
+  code: string;
+  name: string;
+  price: number;
+}
+
+/** A customer as the user service describes them. */
+export interface User {
+  id: string;
+  firstName: string;
+  lastName: string;
+}
+
+/** GETs `url` and turns the answer into a lookup: 200 found, 404 not found, anything else transient. */
+async function getJson<T>(
+  url: string,
+  signal: AbortSignal,
+  isValid: (body: unknown) => body is T,
+): Promise<Lookup<T>> {
+  const response = await fetch(url, { signal, headers: { accept: 'application/json' } });
+  if (response.status === 404) {
+    await response.body?.cancel();
+    return { kind: 'not_found' };
+  }
+  if (response.status !== 200) {
+    await response.body?.cancel();
+    throw new TransientFailure(`${url} answered ${response.status}`);
+  }
+  const body: unknown = await response.json().catch(() => undefined);
+  // A 200 we cannot read is the dependency misbehaving, not an answer about the key.
+  if (!isValid(body)) throw new TransientFailure(`${url} answered 200 with an unexpected body`);
+  return { kind: 'found', value: body };
+}
+
+const isProduct = (body: unknown): body is Product =>
+  typeof body === 'object' &&
+  body !== null &&
+  typeof (body as Product).code === 'string' &&
+  typeof (body as Product).name === 'string' &&
+  typeof (body as Product).price === 'number' &&
+  Number.isFinite((body as Product).price);
+
+const isUser = (body: unknown): body is User =>
+  typeof body === 'object' &&
+  body !== null &&
+  typeof (body as User).firstName === 'string' &&
+  typeof (body as User).lastName === 'string';
+
+/** Looks products up, answering from a short-lived cache of what the product service said. */
+export function createProductClient(options: { baseUrl: string; guard: GuardedCall; cacheTtlMs: number }) {
+  const cache = new Map<string, { product: Product; at: number }>();
+  return {
+    async lookup(code: string): Promise<Lookup<Product> & { cached?: boolean }> {
+      const hit = cache.get(code);
+      // Never older than the TTL: a price read before that is not used to price an order.
+      if (hit && Date.now() - hit.at < options.cacheTtlMs)
+        return { kind: 'found', value: hit.product, cached: true };
+      const url = new URL(`/products/${encodeURIComponent(code)}`, options.baseUrl).toString();
+      const result = await options.guard(code, (signal) => getJson(url, signal, isProduct));
+      if (result.kind === 'found') cache.set(code, { product: result.value, at: Date.now() });
+      return result;
+    },
+  };
+}
+
+/** Looks users up. */
+export function createUserClient(options: { baseUrl: string; guard: GuardedCall }) {
+  return {
+    lookup(id: string): Promise<Lookup<User>> {
+      const url = new URL(`/users/${encodeURIComponent(id)}`, options.baseUrl).toString();
+      return options.guard(id, (signal) => getJson(url, signal, isUser));
+    },
+  };
+}
