@@ -29,6 +29,15 @@ export default tseslint.config(
     },
   },
   {
+    // Plain Node scripts outside the TypeScript projects: linted, but without type information.
+    files: ['scripts/**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: { process: 'readonly' },
+    },
+  },
+  {
     files: [
       'services/*/src/config.ts',
       'simulators/src/config.ts',

@@ -42,8 +42,12 @@ for (const [name, url] of Object.entries(simulators.urls) as [SimulatorName, str
 }
 logger.info({ profile: config.profile }, `simulators ready with profile ${config.profile}`);
 
+// Ctrl-C reaches a whole process group and a supervisor may add its own SIGTERM: shut down once.
+let shuttingDown = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
+  process.on(signal, () => {
+    if (shuttingDown) return;
+    shuttingDown = true;
     logger.info({ signal }, 'shutting down');
     // close() drops pending delayed answers at once; a client waiting on family-box gets a reset, not 60 s.
     simulators.close().then(

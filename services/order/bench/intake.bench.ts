@@ -305,6 +305,8 @@ async function startService(databaseUrlForService: string, exchange: string): Pr
     RABBITMQ_URL,
     RABBITMQ_EXCHANGE: exchange,
     LOG_LEVEL: 'warn',
+    // Intake is what is measured: an intake-only instance, as one would scale the API apart from pricing.
+    ENRICHMENT_CONCURRENCY: '0',
     ...overrides,
   });
   const logger = createLogger({ service: 'order', level: config.logLevel });

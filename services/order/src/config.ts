@@ -14,6 +14,19 @@ const OrderEnv = Type.Object({
   RABBITMQ_EXCHANGE: Type.String({ minLength: 1, default: 'orders' }),
   OUTBOX_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 5000, default: 200 }),
   OUTBOX_POLL_INTERVAL_MS: Type.Integer({ minimum: 50, default: 2000 }),
+  ORDER_PRODUCT_SERVICE_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:8081' }),
+  ORDER_USER_SERVICE_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:8082' }),
+  ENRICHMENT_CONCURRENCY: Type.Integer({ minimum: 0, maximum: 1000, default: 64 }),
+  ENRICHMENT_DEADLINE_MS: Type.Integer({ minimum: 100, default: 30_000 }),
+  ENRICHMENT_CALL_TIMEOUT_MS: Type.Integer({ minimum: 10, default: 2_000 }),
+  ENRICHMENT_RETRY_BASE_MS: Type.Integer({ minimum: 1, default: 200 }),
+  ENRICHMENT_RETRY_MAX_MS: Type.Integer({ minimum: 1, default: 5_000 }),
+  ENRICHMENT_POLL_INTERVAL_MS: Type.Integer({ minimum: 10, default: 100 }),
+  PRODUCT_CACHE_TTL_MS: Type.Integer({ minimum: 0, default: 10_000 }),
+  THIRD_PARTY_MAX_CONCURRENT: Type.Integer({ minimum: 1, default: 32 }),
+  THIRD_PARTY_MAX_QUEUED: Type.Integer({ minimum: 0, default: 256 }),
+  THIRD_PARTY_BREAKER_THRESHOLD: Type.Integer({ minimum: 1, default: 3 }),
+  THIRD_PARTY_BREAKER_OPEN_MS: Type.Integer({ minimum: 10, default: 5_000 }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
     { default: 'info' },
@@ -28,6 +41,19 @@ export interface OrderConfig {
   intake: { maxBatch: number; maxConcurrentBatches: number };
   rabbitmq: { url: string; exchange: string };
   outbox: { batchSize: number; pollIntervalMs: number };
+  enrichment: {
+    /** Orders priced at once by this instance; 0 runs an intake-only instance. */
+    concurrency: number;
+    productServiceUrl: string;
+    userServiceUrl: string;
+    deadlineMs: number;
+    callTimeoutMs: number;
+    retry: { baseMs: number; maxMs: number };
+    pollIntervalMs: number;
+    productCacheTtlMs: number;
+    bulkhead: { maxConcurrent: number; maxQueued: number };
+    breaker: { threshold: number; openMs: number };
+  };
   logLevel: string;
 }
 
@@ -46,6 +72,18 @@ export function loadOrderConfig(env: Record<string, string | undefined> = proces
     outbox: {
       batchSize: e.OUTBOX_BATCH_SIZE,
       pollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS,
+    },
+    enrichment: {
+      concurrency: e.ENRICHMENT_CONCURRENCY,
+      productServiceUrl: e.ORDER_PRODUCT_SERVICE_URL,
+      userServiceUrl: e.ORDER_USER_SERVICE_URL,
+      deadlineMs: e.ENRICHMENT_DEADLINE_MS,
+      callTimeoutMs: e.ENRICHMENT_CALL_TIMEOUT_MS,
+      retry: { baseMs: e.ENRICHMENT_RETRY_BASE_MS, maxMs: e.ENRICHMENT_RETRY_MAX_MS },
+      pollIntervalMs: e.ENRICHMENT_POLL_INTERVAL_MS,
+      productCacheTtlMs: e.PRODUCT_CACHE_TTL_MS,
+      bulkhead: { maxConcurrent: e.THIRD_PARTY_MAX_CONCURRENT, maxQueued: e.THIRD_PARTY_MAX_QUEUED },
+      breaker: { threshold: e.THIRD_PARTY_BREAKER_THRESHOLD, openMs: e.THIRD_PARTY_BREAKER_OPEN_MS },
     },
     logLevel: e.LOG_LEVEL,
   };

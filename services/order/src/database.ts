@@ -17,6 +17,8 @@ export interface OrdersTable {
   idempotency_key: string | null;
   request_hash: string | null;
   timeline: Json<TimelineEntry[]>;
+  priced_at: ColumnType<Date | null, never, Date>;
+  enrichment_lease_until: ColumnType<Date | null, never, Date | null>;
   created_at: ColumnType<Date, never, never>;
   updated_at: ColumnType<Date, never, Date>;
 }

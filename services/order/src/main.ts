@@ -42,8 +42,12 @@ if (!brokerUp) {
   );
 }
 
+// Ctrl-C reaches a whole process group and a supervisor may add its own SIGTERM: shut down once.
+let shuttingDown = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
+  process.on(signal, () => {
+    if (shuttingDown) return;
+    shuttingDown = true;
     logger.info({ signal }, 'shutting down');
     // In-flight work gets a bounded time; a dependency that hangs must not keep the process alive forever.
     setTimeout(() => {

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
 import { connectBroker, type Broker } from '@platform/messaging';
 import { createMetricsRegistry, type Logger } from '@platform/observability';
 import { createOutboxMetrics, outboxMigrations, startOutboxRelay } from '@platform/outbox';
@@ -14,6 +15,10 @@ import {
 import { buildApp } from './app.js';
 import type { OrderConfig } from './config.js';
 import type { OrderDatabase } from './database.js';
+import { startEnrichmentWorker, type EnrichmentWorker } from './enrichment/enrichment-worker.js';
+import { createGuardedCall } from './enrichment/guarded-calls.js';
+import { createProductClient, createUserClient } from './enrichment/third-parties.client.js';
+import { createThirdPartyMetrics, type ThirdPartyMetrics } from './enrichment/third-parties.metrics.js';
 import { createOrderIntake } from './orders/order-intake.js';
 
 /** A wired order service: its HTTP app (not listening yet) and the parts that run beside it. */
@@ -52,6 +57,7 @@ export async function createOrderService(config: OrderConfig, logger: Logger): P
     metrics: createOutboxMetrics(registry, pool),
     ...config.outbox,
   });
+  const enrichment = startEnrichment(config.enrichment, db, logger, createThirdPartyMetrics(registry));
   const intake = createOrderIntake(db, config.intake);
   const app = await buildApp({ db, pool, broker, intake, logger, registry });
 
@@ -61,9 +67,47 @@ export async function createOrderService(config: OrderConfig, logger: Logger): P
     broker,
     async stop() {
       await app.close();
+      await enrichment?.stop();
       await relay.stop();
       await broker.close();
       await pool.end();
     },
   };
+}
+
+/** Starts pricing orders from the user and product services, unless this instance is intake-only. */
+function startEnrichment(
+  config: OrderConfig['enrichment'],
+  db: Kysely<OrderDatabase>,
+  logger: Logger,
+  metrics: ThirdPartyMetrics,
+): EnrichmentWorker | undefined {
+  if (config.concurrency === 0) return undefined;
+  const guard = (dependency: string) =>
+    createGuardedCall({
+      dependency,
+      metrics,
+      callTimeoutMs: config.callTimeoutMs,
+      ...config.bulkhead,
+      breakerThreshold: config.breaker.threshold,
+      breakerOpenMs: config.breaker.openMs,
+    });
+  return startEnrichmentWorker({
+    db,
+    logger,
+    metrics,
+    products: createProductClient({
+      baseUrl: config.productServiceUrl,
+      guard: guard('product'),
+      cacheTtlMs: config.productCacheTtlMs,
+      metrics,
+    }),
+    users: createUserClient({ baseUrl: config.userServiceUrl, guard: guard('user') }),
+    deadlineMs: config.deadlineMs,
+    retry: config.retry,
+    concurrency: config.concurrency,
+    // Longer than any one order can take (its deadline plus a last call), so a live worker never loses it.
+    leaseMs: config.deadlineMs + config.callTimeoutMs + 5_000,
+    pollIntervalMs: config.pollIntervalMs,
+  });
 }

@@ -36,6 +36,8 @@ export async function startOrderService(options: {
     RABBITMQ_URL: options.rabbitmqUrl ?? RABBITMQ_URL,
     RABBITMQ_EXCHANGE: options.exchange.name,
     OUTBOX_POLL_INTERVAL_MS: '500',
+    // Intake-only unless a test asks for enrichment (and starts simulators for it).
+    ENRICHMENT_CONCURRENCY: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...options.env,
   });

@@ -2,11 +2,13 @@ import {
   BrokenCircuitError,
   BulkheadRejectedError,
   ConsecutiveBreaker,
+  CircuitState,
   bulkhead,
   circuitBreaker,
   handleWhen,
   type CircuitBreakerPolicy,
 } from 'cockatiel';
+import type { ThirdPartyMetrics } from './third-parties.metrics.js';
 
 /** What a third party said about one key: an answer (found or not), or no usable answer this time. */
 export type Lookup<T> =
@@ -19,6 +21,9 @@ export class TransientFailure extends Error {
 
 /** How one dependency is protected. */
 export interface GuardOptions {
+  /** The dependency's name in metrics (`product`, `user`). */
+  dependency?: string;
+  metrics?: ThirdPartyMetrics;
   /** Each call's own time limit: nothing waits on a hanging dependency longer than this. */
   callTimeoutMs: number;
   /** Calls in flight at once to this dependency; more wait in a bounded queue, the rest fail fast. */
@@ -50,14 +55,30 @@ export function createGuardedCall(options: GuardOptions): GuardedCall {
         handleWhen((error) => error instanceof TransientFailure),
         { halfOpenAfter: options.breakerOpenMs, breaker: new ConsecutiveBreaker(options.breakerThreshold) },
       );
+      let open = false;
+      breaker.onStateChange((state) => {
+        const nowOpen = state === CircuitState.Open || state === CircuitState.Isolated;
+        if (nowOpen !== open) metrics?.openCircuits.inc({ dependency }, nowOpen ? 1 : -1);
+        open = nowOpen;
+      });
       breakers.set(key, breaker);
     }
     return breaker;
   };
+  const { metrics } = options;
+  const dependency = options.dependency ?? 'unknown';
+  const record = <T>(started: number, result: Lookup<T>, outcome?: string): Lookup<T> => {
+    metrics?.callDuration.observe(
+      { dependency, outcome: outcome ?? result.kind },
+      (performance.now() - started) / 1000,
+    );
+    return result;
+  };
 
   return async <T>(key: string, call: (signal: AbortSignal) => Promise<Lookup<T>>): Promise<Lookup<T>> => {
+    const started = performance.now();
     try {
-      return await limiter.execute(() =>
+      const result = await limiter.execute(() =>
         breakerFor(key).execute(async () => {
           const signal = AbortSignal.timeout(options.callTimeoutMs);
           try {
@@ -71,12 +92,16 @@ export function createGuardedCall(options: GuardOptions): GuardedCall {
           }
         }),
       );
+      return record(started, result);
     } catch (error) {
-      if (error instanceof TransientFailure) return { kind: 'unavailable', cause: error.message };
-      if (error instanceof BrokenCircuitError)
-        return { kind: 'unavailable', cause: `circuit open for ${key}` };
-      if (error instanceof BulkheadRejectedError)
-        return { kind: 'unavailable', cause: 'too many calls in flight' };
+      if (error instanceof TransientFailure)
+        return record(started, { kind: 'unavailable', cause: error.message });
+      if (error instanceof BrokenCircuitError) {
+        return record(started, { kind: 'unavailable', cause: `circuit open for ${key}` }, 'circuit_open');
+      }
+      if (error instanceof BulkheadRejectedError) {
+        return record(started, { kind: 'unavailable', cause: 'too many calls in flight' }, 'rejected');
+      }
       throw error;
     }
   };

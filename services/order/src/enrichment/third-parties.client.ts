@@ -1,5 +1,6 @@
 import type { GuardedCall, Lookup } from './guarded-calls.js';
 import { TransientFailure } from './guarded-calls.js';
+import type { ThirdPartyMetrics } from './third-parties.metrics.js';
 
 /** A product as the product service describes it. */
 export interface Product {
@@ -51,14 +52,22 @@ const isUser = (body: unknown): body is User =>
   typeof (body as User).lastName === 'string';
 
 /** Looks products up, answering from a short-lived cache of what the product service said. */
-export function createProductClient(options: { baseUrl: string; guard: GuardedCall; cacheTtlMs: number }) {
+export function createProductClient(options: {
+  baseUrl: string;
+  guard: GuardedCall;
+  cacheTtlMs: number;
+  metrics?: ThirdPartyMetrics;
+}) {
   const cache = new Map<string, { product: Product; at: number }>();
   return {
     async lookup(code: string): Promise<Lookup<Product> & { cached?: boolean }> {
       const hit = cache.get(code);
       // Never older than the TTL: a price read before that is not used to price an order.
-      if (hit && Date.now() - hit.at < options.cacheTtlMs)
+      if (hit && Date.now() - hit.at < options.cacheTtlMs) {
+        options.metrics?.productCache.inc({ result: 'hit' });
         return { kind: 'found', value: hit.product, cached: true };
+      }
+      options.metrics?.productCache.inc({ result: 'miss' });
       const url = new URL(`/products/${encodeURIComponent(code)}`, options.baseUrl).toString();
       const result = await options.guard(code, (signal) => getJson(url, signal, isProduct));
       if (result.kind === 'found') cache.set(code, { product: result.value, at: Date.now() });

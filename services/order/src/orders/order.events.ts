@@ -13,6 +13,16 @@ export function orderPlaced(order: Order): EventEnvelope<OrderEventPayload> {
   });
 }
 
+/** The order was priced: SPEC §3's snapshot, with customer name, item names and prices, and total. */
+export function orderCreated(order: Order): EventEnvelope<OrderEventPayload> {
+  return createEnvelope({
+    type: OrderEvents.created,
+    producer: PRODUCER,
+    correlationId: order.id,
+    payload: { order: toSnapshot(order) },
+  });
+}
+
 /** The order was cancelled, with its reason. */
 export function orderCancelled(order: Order, reason: string): EventEnvelope<OrderEventPayload> {
   return createEnvelope({

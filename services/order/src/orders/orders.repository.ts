@@ -23,7 +23,7 @@ type Db = Kysely<OrderDatabase>;
 /** Writes take a transaction: whatever they change goes with the outbox rows that announce it. */
 type Trx = Transaction<OrderDatabase>;
 
-const toOrder = (row: Selectable<OrdersTable>): Order => ({
+export const toOrder = (row: Selectable<OrdersTable>): Order => ({
   id: row.id,
   user_id: row.user_id,
   status: row.status,
@@ -92,8 +92,16 @@ export async function selectOrderPage(
   return rows.map((row) => ({ order: toOrder(row), seq: row.seq }));
 }
 
-/** Moves a PENDING order to CANCELLED; undefined when the order is missing or no longer pending. */
-export async function cancelPendingOrder(trx: Trx, id: string, reason: string): Promise<Order | undefined> {
+/**
+ * Moves a PENDING order to CANCELLED; undefined when the order is missing or no longer pending (or, with
+ * `unpricedOnly`, already priced: a late enrichment verdict must not undo a price another worker recorded).
+ */
+export async function cancelPendingOrder(
+  trx: Trx,
+  id: string,
+  reason: string,
+  options: { unpricedOnly?: boolean } = {},
+): Promise<Order | undefined> {
   const row = await trx
     .updateTable('orders')
     .set({
@@ -104,6 +112,7 @@ export async function cancelPendingOrder(trx: Trx, id: string, reason: string): 
     })
     .where('id', '=', id)
     .where('status', '=', 'PENDING')
+    .$if(options.unpricedOnly === true, (query) => query.where('priced_at', 'is', null))
     .returningAll()
     .executeTakeFirst();
   return row && toOrder(row);
