@@ -37,10 +37,7 @@ export function priceOrder(order: Order, answers: Answers): PricingVerdict {
     return { ...item, product_name: product.name, unit_price: product.price };
   });
   // Cents as integers: 0.1 + 0.2 must not make a correct client total look wrong.
-  const totalCents = items.reduce(
-    (sum, item) => sum + Math.round(item.unit_price * 100) * item.quantity,
-    0,
-  );
+  const totalCents = items.reduce((sum, item) => sum + Math.round(item.unit_price * 100) * item.quantity, 0);
   if (
     order.requested_total_amount !== null &&
     Math.round(order.requested_total_amount * 100) !== totalCents
