@@ -1,13 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulators } from '@platform/simulators';
+import { startSimulators, type RequestLogEntry } from '@platform/simulators';
 import { createGuardedCall, type GuardOptions } from '../src/enrichment/guarded-calls.js';
 import { createProductClient, createUserClient } from '../src/enrichment/third-parties.client.js';
 
 let simulators: Awaited<ReturnType<typeof startSimulators>>;
+const requests: RequestLogEntry[] = [];
 
 beforeAll(async () => {
   // The seed profile: the seeds' exact data, delays and faults.
-  simulators = await startSimulators({ ports: { product: 0, user: 0, payment: 0, fulfilment: 0 } });
+  simulators = await startSimulators({
+    ports: { product: 0, user: 0, payment: 0, fulfilment: 0 },
+    onRequest: (entry) => requests.push(entry),
+  });
 });
 
 afterAll(async () => {
@@ -64,13 +68,32 @@ describe('product lookups against the seed product service', () => {
     expect((await client.lookup('classic-box')).kind).toBe('found');
   });
 
-  it('bounds the calls in flight: a hanging product cannot take every socket', async () => {
-    const client = products({ maxConcurrent: 2, maxQueued: 0, breakerThreshold: 100 });
-    const results = await Promise.all([1, 2, 3].map(() => client.lookup('family-box')));
+  it('bounds the calls in flight: a hanging dependency cannot take every socket', async () => {
+    const guard = createGuardedCall({
+      ...guardOptions,
+      maxConcurrent: 2,
+      maxQueued: 0,
+      breakerThreshold: 100,
+    });
+    // Three different keys, each waiting on family-box's 60 s answer: two get a slot, the third none.
+    const hang = (key: string) =>
+      guard(key, async (signal) => {
+        await fetch(`${simulators.urls.product}/products/family-box`, { signal });
+        return { kind: 'not_found' as const };
+      });
+    const results = await Promise.all(['a', 'b', 'c'].map(hang));
     expect(results.map((r) => (r.kind === 'unavailable' ? r.cause : r.kind))).toContain(
       'too many calls in flight',
     );
-    expect((await client.lookup('classic-box')).kind).toBe('found');
+    expect((await products().lookup('classic-box')).kind).toBe('found');
+  });
+
+  it('makes one call for many concurrent lookups of the same product', async () => {
+    const client = products();
+    const before = requests.filter((r) => r.url === '/products/product-C').length;
+    const results = await Promise.all(Array.from({ length: 20 }, () => client.lookup('product-C')));
+    expect(results.every((r) => r.kind === 'found')).toBe(true);
+    expect(requests.filter((r) => r.url === '/products/product-C').length - before).toBe(1);
   });
 
   it('answers from the cache within its TTL, and asks again after it', async () => {

@@ -59,6 +59,7 @@ export function createProductClient(options: {
   metrics?: ThirdPartyMetrics;
 }) {
   const cache = new Map<string, { product: Product; at: number }>();
+  const inFlight = new Map<string, Promise<Lookup<Product>>>();
   return {
     async lookup(code: string): Promise<Lookup<Product> & { cached?: boolean }> {
       const hit = cache.get(code);
@@ -67,11 +68,26 @@ export function createProductClient(options: {
         options.metrics?.productCache.inc({ result: 'hit' });
         return { kind: 'found', value: hit.product, cached: true };
       }
+      // Orders for the same product arriving together share one call instead of each asking.
+      const pending = inFlight.get(code);
+      if (pending) {
+        options.metrics?.productCache.inc({ result: 'shared' });
+        return pending;
+      }
       options.metrics?.productCache.inc({ result: 'miss' });
       const url = new URL(`/products/${encodeURIComponent(code)}`, options.baseUrl).toString();
-      const result = await options.guard(code, (signal) => getJson(url, signal, isProduct));
-      if (result.kind === 'found') cache.set(code, { product: result.value, at: Date.now() });
-      return result;
+      const call = options
+        .guard(code, (signal) => getJson(url, signal, isProduct))
+        .then((result) => {
+          if (result.kind === 'found') cache.set(code, { product: result.value, at: Date.now() });
+          return result;
+        });
+      inFlight.set(code, call);
+      try {
+        return await call;
+      } finally {
+        inFlight.delete(code);
+      }
     },
   };
 }

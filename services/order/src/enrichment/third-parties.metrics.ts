@@ -32,7 +32,7 @@ export function createThirdPartyMetrics(registry: Registry): ThirdPartyMetrics {
     }),
     productCache: new Counter({
       name: 'product_cache_lookups_total',
-      help: 'Product lookups answered from the cache (hit) or by the product service (miss)',
+      help: 'Product lookups answered from the cache (hit), by a call already in flight (shared), or by a new call (miss)',
       labelNames: ['result'] as const,
       registers: [registry],
     }),
