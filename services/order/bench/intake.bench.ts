@@ -212,7 +212,7 @@ async function migrateRawDatabase(url: string): Promise<void> {
 const INSERT_ORDER = `
   INSERT INTO orders (id, user_id, status, items, requested_total_amount, idempotency_key, request_hash, timeline)
   VALUES ($1, $2, 'PENDING', $3, NULL, NULL, NULL, jsonb_build_array(jsonb_build_object('step', 'placed', 'at', now())))
-  ON CONFLICT (idempotency_key) DO NOTHING
+  ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
   RETURNING created_at`;
 const INSERT_OUTBOX = `INSERT INTO outbox (id, routing_key, correlation_id, message) VALUES ($1, $2, $3, $4)`;
 

@@ -62,7 +62,9 @@ export async function insertOrders(trx: Trx, rows: readonly NewOrderRow[]): Prom
         timeline: sql<string>`jsonb_build_array(jsonb_build_object('step', 'placed', 'at', now()))`,
       })),
     )
-    .onConflict((conflict) => conflict.column('idempotency_key').doNothing())
+    .onConflict((conflict) =>
+      conflict.column('idempotency_key').where('idempotency_key', 'is not', null).doNothing(),
+    )
     .returningAll()
     .execute();
   return inserted.map(toStored);
