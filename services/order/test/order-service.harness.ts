@@ -5,13 +5,11 @@ import {
   type CapturedMessage,
   type TestDatabase,
   type TestExchange,
+  TEST_RABBITMQ_URL,
 } from '@platform/testing';
 import pg from 'pg';
 import { loadOrderConfig } from '../src/config.js';
 import { createOrderService, type OrderService } from '../src/order-service.js';
-
-export { TEST_RABBITMQ_URL as RABBITMQ_URL } from '@platform/testing';
-import { TEST_RABBITMQ_URL as RABBITMQ_URL } from '@platform/testing';
 
 /** A running order service on a database and exchange of the test's own, and a way to look inside. */
 export interface TestOrderService {
@@ -33,7 +31,7 @@ export async function startOrderService(options: {
     ORDER_HOST: '127.0.0.1',
     ORDER_PORT: '0',
     ORDER_DATABASE_URL: options.databaseUrl ?? options.database.url,
-    RABBITMQ_URL: options.rabbitmqUrl ?? RABBITMQ_URL,
+    RABBITMQ_URL: options.rabbitmqUrl ?? TEST_RABBITMQ_URL,
     RABBITMQ_EXCHANGE: options.exchange.name,
     OUTBOX_POLL_INTERVAL_MS: '500',
     // Intake-only unless a test asks for enrichment (and starts simulators for it).

@@ -1,11 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTcpProxy, waitFor, type TcpProxy } from '@platform/testing';
+import { startTcpProxy, TEST_RABBITMQ_URL as RABBITMQ_URL, waitFor, type TcpProxy } from '@platform/testing';
 import {
   createTestInfrastructure,
   deliveriesById,
   get,
   post,
-  RABBITMQ_URL,
   startOrderService,
   type TestOrderService,
 } from './order-service.harness.js';
