@@ -1,11 +1,14 @@
 import { Connection } from 'rabbitmq-client';
 import type { Logger } from '@platform/observability';
+import { topologyDeclarations, type Subscriptions } from './topology.js';
 
 /** Where and as whom to connect, and the topic exchange to declare and publish to. */
 export interface BrokerOptions {
   url: string;
   connectionName: string;
   exchange: string;
+  /** Every consuming service's queue and bindings, declared before the first publish (see topology.ts). */
+  subscriptions: Subscriptions;
   logger: Logger;
 }
 
@@ -50,6 +53,9 @@ export function connectBroker(options: BrokerOptions): Broker {
     // One attempt: the outbox relay decides what to retry, so a message is never re-sent behind its back.
     maxAttempts: 1,
     exchanges: [{ exchange: options.exchange, type: 'topic', durable: true }],
+    // Re-declared on every reconnection too: a broker that lost its state gets its queues back before any
+    // event is published into a void.
+    ...topologyDeclarations(options.exchange, options.subscriptions),
   });
 
   return {

@@ -55,7 +55,13 @@ afterEach(async () => {
 });
 
 function broker(url = RABBITMQ.toString()): Broker {
-  const connected = connectBroker({ url, connectionName: 'outbox-test', exchange: exchange.name, logger });
+  const connected = connectBroker({
+    url,
+    connectionName: 'outbox-test',
+    exchange: exchange.name,
+    subscriptions: {},
+    logger,
+  });
   cleanups.push(() => connected.close());
   return connected;
 }

@@ -3,6 +3,7 @@ export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 export {
   createTestExchange,
   TEST_RABBITMQ_URL,
+  TEST_RETRY_DELAYS_MS,
   type TestExchange,
   type CapturedMessage,
 } from './test-exchange.js';

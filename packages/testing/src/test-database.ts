@@ -5,6 +5,11 @@ import pg from 'pg';
 export interface TestDatabase {
   name: string;
   url: string;
+  /** Runs SQL on the database directly, bypassing the service under test. */
+  query<R extends pg.QueryResultRow = Record<string, unknown>>(
+    text: string,
+    values?: unknown[],
+  ): Promise<R[]>;
   drop(): Promise<void>;
 }
 
@@ -26,12 +31,19 @@ export async function createTestDatabase(prefix: string): Promise<TestDatabase> 
   await admin((client) => client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`));
   const url = new URL(SERVER_URL);
   url.pathname = `/${name}`;
+  let direct: pg.Pool | undefined;
   return {
     name,
     url: url.toString(),
-    drop: () =>
-      admin((client) =>
+    async query<R extends pg.QueryResultRow>(text: string, values?: unknown[]) {
+      direct ??= new pg.Pool({ connectionString: url.toString(), max: 2 });
+      return (await direct.query<R>(text, values)).rows;
+    },
+    async drop() {
+      await direct?.end();
+      await admin((client) =>
         client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`),
-      ).then(() => undefined),
+      );
+    },
   };
 }

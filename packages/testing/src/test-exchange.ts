@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Connection, type AsyncMessage } from 'rabbitmq-client';
+import { SUBSCRIPTIONS } from '@platform/contracts';
+import { deleteTopology } from '@platform/messaging';
 
 /** A message a test queue received. */
 export interface CapturedMessage {
@@ -14,9 +16,17 @@ export interface TestExchange {
   name: string;
   /** Binds a new exclusive queue with these routing keys and records every message it receives. */
   capture(bindingKeys: string[]): Promise<CapturedMessage[]>;
-  /** Deletes the exchange and the test's queues. */
+  /** Publishes a JSON body (confirmed, persistent), as a service's outbox relay would. */
+  publish(routingKey: string, body: unknown, options?: { messageId?: string }): Promise<void>;
+  /** Deletes the exchange, the test's queues and every service queue declared on this exchange. */
   remove(): Promise<void>;
 }
+
+/**
+ * Delays between attempts for services under test (CONSUMER_RETRY_DELAYS_MS): short, so that retries and
+ * dead-lettering happen within a test, and known, so that `remove()` can delete their delay queues.
+ */
+export const TEST_RETRY_DELAYS_MS = [100, 300] as const;
 
 /** The broker tests use: the machine's own unless TEST_RABBITMQ_URL says otherwise. */
 export const TEST_RABBITMQ_URL = process.env.TEST_RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -28,8 +38,16 @@ export async function createTestExchange(prefix: string): Promise<TestExchange> 
   await connection.exchangeDeclare({ exchange: name, type: 'topic', durable: true });
   const queues: string[] = [];
   const consumers: { close(): Promise<void> }[] = [];
+  const publisher = connection.createPublisher({ confirm: true });
   return {
     name,
+    async publish(routingKey, body, options = {}) {
+      const messageId = options.messageId ?? (body as { id?: string } | null)?.id;
+      await publisher.send(
+        { exchange: name, routingKey, durable: true, contentType: 'application/json', messageId },
+        Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
+      );
+    },
     async capture(bindingKeys) {
       const queue = `${name}.q${queues.length}`;
       queues.push(queue);
@@ -59,7 +77,9 @@ export async function createTestExchange(prefix: string): Promise<TestExchange> 
     },
     async remove() {
       for (const consumer of consumers) await consumer.close();
+      await publisher.close();
       for (const queue of queues) await connection.queueDelete({ queue }).catch(() => undefined);
+      await deleteTopology(connection, name, SUBSCRIPTIONS, TEST_RETRY_DELAYS_MS);
       await connection.exchangeDelete({ exchange: name });
       await connection.close();
     },

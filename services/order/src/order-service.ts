@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
+import { SUBSCRIPTIONS } from '@platform/contracts';
 import { connectBroker, type Broker } from '@platform/messaging';
 import { createMetricsRegistry, type Logger } from '@platform/observability';
 import { createOutboxMetrics, outboxMigrations, startOutboxRelay } from '@platform/outbox';
@@ -47,6 +48,7 @@ export async function createOrderService(config: OrderConfig, logger: Logger): P
     url: config.rabbitmq.url,
     connectionName: 'order',
     exchange: config.rabbitmq.exchange,
+    subscriptions: SUBSCRIPTIONS,
     logger,
   });
   const registry = createMetricsRegistry('order');

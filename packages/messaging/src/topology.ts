@@ -1,0 +1,101 @@
+import type { Connection } from 'rabbitmq-client';
+
+/**
+ * Redeliveries a quorum queue allows before it dead-letters a message by itself. Failures a handler
+ * reports go through the delayed retry queues and never count here; this bounds only the messages that
+ * keep killing their consumer (a crash, a lost channel) before it can say anything.
+ */
+const CRASH_DELIVERY_LIMIT = 10;
+
+/** The queues a consuming service owns: its work queue and its dead-letter queue. */
+export interface ServiceQueues {
+  queue: string;
+  deadLetterQueue: string;
+}
+
+/** Queue names are prefixed with the exchange, so an exchange of a test's own brings queues of its own. */
+export function serviceQueues(exchange: string, service: string): ServiceQueues {
+  const queue = `${exchange}.${service}`;
+  return { queue, deadLetterQueue: `${queue}.dlq` };
+}
+
+/** The delay queue that holds a failed message for `delayMs`, then hands it back to the work queue. */
+export function retryQueueName(exchange: string, service: string, delayMs: number): string {
+  return `${serviceQueues(exchange, service).queue}.retry.${delayMs}ms`;
+}
+
+/** Quorum queue arguments for a work queue; identical wherever it is declared, as RabbitMQ requires. */
+export function workQueueDeclaration(exchange: string, service: string) {
+  const { queue, deadLetterQueue } = serviceQueues(exchange, service);
+  return {
+    queue,
+    durable: true,
+    arguments: {
+      'x-queue-type': 'quorum' as const,
+      'x-delivery-limit': CRASH_DELIVERY_LIMIT,
+      'x-dead-letter-exchange': '',
+      'x-dead-letter-routing-key': deadLetterQueue,
+    },
+  };
+}
+
+export function deadLetterQueueDeclaration(exchange: string, service: string) {
+  return {
+    queue: serviceQueues(exchange, service).deadLetterQueue,
+    durable: true,
+    arguments: { 'x-queue-type': 'quorum' as const },
+  };
+}
+
+/** A delay queue: messages expire after `delayMs` and are dead-lettered back to the work queue. */
+export function retryQueueDeclaration(exchange: string, service: string, delayMs: number) {
+  return {
+    queue: retryQueueName(exchange, service, delayMs),
+    durable: true,
+    arguments: {
+      'x-queue-type': 'quorum' as const,
+      'x-message-ttl': delayMs,
+      'x-dead-letter-exchange': '',
+      'x-dead-letter-routing-key': serviceQueues(exchange, service).queue,
+    },
+  };
+}
+
+/** Who consumes what: service name → binding keys on the exchange. */
+export type Subscriptions = Readonly<Record<string, readonly string[]>>;
+
+/** Every service's work and dead-letter queues, and their bindings: what a publisher declares first. */
+export function topologyDeclarations(exchange: string, subscriptions: Subscriptions) {
+  const services = Object.keys(subscriptions);
+  return {
+    queues: services.flatMap((service) => [
+      workQueueDeclaration(exchange, service),
+      deadLetterQueueDeclaration(exchange, service),
+    ]),
+    queueBindings: services.flatMap((service) =>
+      (subscriptions[service] ?? []).map((routingKey) => ({
+        exchange,
+        queue: serviceQueues(exchange, service).queue,
+        routingKey,
+      })),
+    ),
+  };
+}
+
+/** Deletes every queue of the topology (tests, which declare one per exchange of their own). */
+export async function deleteTopology(
+  connection: Connection,
+  exchange: string,
+  subscriptions: Subscriptions,
+  retryDelaysMs: readonly number[] = [],
+): Promise<void> {
+  for (const service of Object.keys(subscriptions)) {
+    const { queue, deadLetterQueue } = serviceQueues(exchange, service);
+    const names = [
+      queue,
+      deadLetterQueue,
+      ...retryDelaysMs.map((ms) => retryQueueName(exchange, service, ms)),
+    ];
+    for (const name of names) await connection.queueDelete({ queue: name });
+  }
+}

@@ -1,0 +1,13 @@
+export { openServiceHost, type ServiceHost } from './service-host.js';
+export { buildServiceApp, type ServiceAppDeps } from './service-app.js';
+export { healthRoutes } from './health.routes.js';
+export { runService, type RunningService } from './run-service.js';
+export { startLeaseWorker, type LeaseWorker, type LeaseWorkerOptions } from './lease-worker.js';
+export {
+  serviceEnvSchema,
+  brokerEnvSchema,
+  toBrokerConfig,
+  toServiceHostConfig,
+  type ServiceHostConfig,
+} from './service-env.js';
+export { routeEvents, handleThroughInbox } from './event-router.js';

@@ -1,0 +1,73 @@
+import { Type, type Static } from 'typebox';
+
+const PostgresUrl = (fallback: string) => Type.String({ pattern: '^postgres(ql)?://', default: fallback });
+const MsList = (fallback: string) => Type.String({ pattern: '^\\d+(,\\d+)*$', default: fallback });
+
+/**
+ * The variables every saga service reads, its own prefixed with its name (INVENTORY_PORT, …) so that one
+ * environment can configure them all, the broker's and the consumer's shared.
+ */
+export function serviceEnvSchema(prefix: string, defaults: { port: number; database: string }) {
+  return {
+    [`${prefix}_HOST`]: Type.String({ default: '0.0.0.0' }),
+    [`${prefix}_PORT`]: Type.Integer({ minimum: 0, maximum: 65535, default: defaults.port }),
+    [`${prefix}_DATABASE_URL`]: PostgresUrl(`postgres://postgres@127.0.0.1:5432/${defaults.database}`),
+    [`${prefix}_PG_POOL_MAX`]: Type.Integer({ minimum: 2, maximum: 200, default: 10 }),
+    ...brokerEnvSchema,
+  };
+}
+
+/** The broker, outbox relay and consumer variables, shared by every service including the order service. */
+export const brokerEnvSchema = {
+  RABBITMQ_URL: Type.String({ pattern: '^amqps?://', default: 'amqp://guest:guest@127.0.0.1:5672' }),
+  RABBITMQ_EXCHANGE: Type.String({ minLength: 1, default: 'orders' }),
+  OUTBOX_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 5000, default: 200 }),
+  OUTBOX_POLL_INTERVAL_MS: Type.Integer({ minimum: 50, default: 2000 }),
+  CONSUMER_PREFETCH: Type.Integer({ minimum: 1, maximum: 1000, default: 32 }),
+  CONSUMER_RETRY_DELAYS_MS: MsList('1000,5000,15000'),
+  CONSUMER_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 5 }),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
+    { default: 'info' },
+  ),
+};
+
+/** What a service host needs, parsed from the variables above. */
+export interface ServiceHostConfig {
+  http: { host: string; port: number };
+  databaseUrl: string;
+  poolMax: number;
+  rabbitmq: { url: string; exchange: string };
+  outbox: { batchSize: number; pollIntervalMs: number };
+  consumer: { prefetch: number; retryDelaysMs: number[]; maxAttempts: number };
+  logLevel: string;
+}
+
+type BrokerEnv = { [K in keyof typeof brokerEnvSchema]: Static<(typeof brokerEnvSchema)[K]> };
+
+/** The broker part of the configuration, from variables parsed against `brokerEnvSchema`. */
+export function toBrokerConfig(
+  e: BrokerEnv,
+): Pick<ServiceHostConfig, 'rabbitmq' | 'outbox' | 'consumer' | 'logLevel'> {
+  return {
+    rabbitmq: { url: e.RABBITMQ_URL, exchange: e.RABBITMQ_EXCHANGE },
+    outbox: { batchSize: e.OUTBOX_BATCH_SIZE, pollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS },
+    consumer: {
+      prefetch: e.CONSUMER_PREFETCH,
+      retryDelaysMs: e.CONSUMER_RETRY_DELAYS_MS.split(',').map(Number),
+      maxAttempts: e.CONSUMER_MAX_ATTEMPTS,
+    },
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+/** The whole host configuration of a service whose variables carry `prefix`. */
+export function toServiceHostConfig(prefix: string, e: Record<string, unknown>): ServiceHostConfig {
+  const value = (name: string) => e[`${prefix}_${name}`];
+  return {
+    http: { host: String(value('HOST')), port: Number(value('PORT')) },
+    databaseUrl: String(value('DATABASE_URL')),
+    poolMax: Number(value('PG_POOL_MAX')),
+    ...toBrokerConfig(e as BrokerEnv),
+  };
+}

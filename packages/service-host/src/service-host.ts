@@ -1,0 +1,98 @@
+import type { Kysely } from 'kysely';
+import { SUBSCRIPTIONS, type ConsumingService } from '@platform/contracts';
+import { inboxMigrations } from '@platform/inbox';
+import {
+  connectBroker,
+  startConsumer,
+  type Broker,
+  type EventConsumer,
+  type EventHandler,
+} from '@platform/messaging';
+import { createMetricsRegistry, type Logger, type Registry } from '@platform/observability';
+import { createOutboxMetrics, outboxMigrations, startOutboxRelay, type OutboxRelay } from '@platform/outbox';
+import {
+  createKysely,
+  createPool,
+  ensureDatabase,
+  migrate,
+  type Migration,
+  type Pool,
+} from '@platform/postgres';
+import type { ServiceHostConfig } from './service-env.js';
+
+/** What every service runs on: its database (created and migrated), the broker, metrics and the outbox relay. */
+export interface ServiceHost<Database> {
+  pool: Pool;
+  db: Kysely<Database>;
+  broker: Broker;
+  registry: Registry;
+  /** Starts consuming the service's queue (SPEC §2's subscriptions) with the configured retry policy. */
+  consume(handle: EventHandler): EventConsumer;
+  /** Stops the consumer (in-flight events finish), the relay, then closes the broker and the pool. */
+  stop(): Promise<void>;
+}
+
+/** Opens a service's resources; the database is created if missing and migrated (outbox, inbox, own). */
+export async function openServiceHost<Database>(options: {
+  service: ConsumingService;
+  config: ServiceHostConfig;
+  migrations: Migration[];
+  logger: Logger;
+}): Promise<ServiceHost<Database>> {
+  const { service, config, logger } = options;
+  await ensureDatabase(config.databaseUrl);
+  const pool = createPool({
+    connectionString: config.databaseUrl,
+    max: config.poolMax,
+    applicationName: service,
+    onError: (error) => logger.warn({ err: error }, 'idle postgres connection lost'),
+  });
+  try {
+    await migrate(pool, [...(await outboxMigrations()), ...(await inboxMigrations()), ...options.migrations]);
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
+  const broker = connectBroker({
+    url: config.rabbitmq.url,
+    connectionName: service,
+    exchange: config.rabbitmq.exchange,
+    subscriptions: SUBSCRIPTIONS,
+    logger,
+  });
+  const registry = createMetricsRegistry(service);
+  const relay: OutboxRelay = startOutboxRelay({
+    pool,
+    broker,
+    logger,
+    metrics: createOutboxMetrics(registry, pool),
+    ...config.outbox,
+  });
+  let consumer: EventConsumer | undefined;
+
+  return {
+    pool,
+    db: createKysely<Database>(pool),
+    broker,
+    registry,
+    consume(handle) {
+      consumer = startConsumer({
+        broker,
+        exchange: config.rabbitmq.exchange,
+        service,
+        bindingKeys: SUBSCRIPTIONS[service],
+        handle,
+        ...config.consumer,
+        logger,
+        registry,
+      });
+      return consumer;
+    },
+    async stop() {
+      await consumer?.close();
+      await relay.stop();
+      await broker.close();
+      await pool.end();
+    },
+  };
+}

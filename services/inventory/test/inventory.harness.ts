@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import { createSagaEvent, type OrderSnapshot } from '@platform/contracts';
+import { createLogger } from '@platform/observability';
+import {
+  createTestDatabase,
+  createTestExchange,
+  TEST_RABBITMQ_URL,
+  TEST_RETRY_DELAYS_MS,
+  type TestDatabase,
+  type TestExchange,
+} from '@platform/testing';
+import { loadInventoryConfig } from '../src/config.js';
+import { createInventoryService, type InventoryService } from '../src/inventory-service.js';
+
+/** An inventory service on a database and exchange of the test's own, listening on a free port. */
+export interface TestInventory {
+  service: InventoryService;
+  baseUrl: string;
+  database: TestDatabase;
+  exchange: TestExchange;
+  /** Stops the service and removes the database, the exchange and its queues. */
+  remove(): Promise<void>;
+}
+
+export async function startTestInventory(
+  prefix: string,
+  env: Record<string, string> = {},
+): Promise<TestInventory> {
+  const database = await createTestDatabase(prefix);
+  const exchange = await createTestExchange(prefix);
+  const config = loadInventoryConfig({
+    INVENTORY_HOST: '127.0.0.1',
+    INVENTORY_PORT: '0',
+    INVENTORY_DATABASE_URL: database.url,
+    RABBITMQ_URL: TEST_RABBITMQ_URL,
+    RABBITMQ_EXCHANGE: exchange.name,
+    OUTBOX_POLL_INTERVAL_MS: '500',
+    CONSUMER_RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS.join(','),
+    CONSUMER_MAX_ATTEMPTS: '3',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...env,
+  });
+  const service = await createInventoryService(
+    config,
+    createLogger({ service: 'inventory', level: config.logLevel }),
+  );
+  const baseUrl = await service.app.listen(config.http);
+  await service.consumer.ready;
+  let stopped = false;
+  return {
+    service,
+    baseUrl,
+    database,
+    exchange,
+    async remove() {
+      if (!stopped) await service.stop();
+      stopped = true;
+      await exchange.remove();
+      await database.drop();
+    },
+  };
+}
+
+/** A priced order as order events carry it. */
+export function pricedOrder(items: { product_code: string; quantity: number }[]): OrderSnapshot {
+  return {
+    order_id: randomUUID(),
+    user_id: 'customer-123',
+    customer_fullname: 'Grace Hopper',
+    product_name: items.map((item) => item.product_code).join(', '),
+    total_amount: items.reduce((sum, item) => sum + item.quantity * 50, 0),
+    created_at: new Date().toISOString(),
+    items: items.map((item) => ({ ...item, product_name: item.product_code, unit_price: 50 })),
+  };
+}
+
+export const orderEvent = (type: string, order: OrderSnapshot, reason?: string) =>
+  createSagaEvent(type, 'order', order, reason === undefined ? {} : { reason });
+
+export async function stockOf(baseUrl: string, productCode: string) {
+  const response = await fetch(`${baseUrl}/stock/${productCode}`);
+  return (await response.json()) as {
+    product_code: string;
+    available: number;
+    reserved: number;
+    sold: number;
+  };
+}
