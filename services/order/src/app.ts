@@ -12,8 +12,9 @@ import type { Kysely } from 'kysely';
 import type { Broker } from '@platform/messaging';
 import { httpMetricsPlugin, type Logger, type Registry } from '@platform/observability';
 import type { Pool } from '@platform/postgres';
+import { healthRoutes } from '@platform/service-host';
 import type { OrderDatabase } from './database.js';
-import { healthRoutes } from './health/health.routes.js';
+
 import type { OrderIntake } from './orders/order-intake.js';
 import { ordersRoutes } from './orders/orders.routes.js';
 

@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { parseEnv } from '@platform/config';
+import { brokerEnvSchema, toBrokerConfig, type ServiceHostConfig } from '@platform/service-host';
 
 const PostgresUrl = (fallback: string) => Type.String({ pattern: '^postgres(ql)?://', default: fallback });
 
@@ -10,10 +11,9 @@ const OrderEnv = Type.Object({
   ORDER_PG_POOL_MAX: Type.Integer({ minimum: 4, maximum: 200, default: 12 }),
   ORDER_INTAKE_MAX_BATCH: Type.Integer({ minimum: 1, maximum: 1000, default: 128 }),
   ORDER_INTAKE_MAX_CONCURRENT_BATCHES: Type.Integer({ minimum: 1, maximum: 64, default: 3 }),
-  RABBITMQ_URL: Type.String({ pattern: '^amqps?://', default: 'amqp://guest:guest@127.0.0.1:5672' }),
-  RABBITMQ_EXCHANGE: Type.String({ minLength: 1, default: 'orders' }),
-  OUTBOX_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 5000, default: 200 }),
-  OUTBOX_POLL_INTERVAL_MS: Type.Integer({ minimum: 50, default: 2000 }),
+  ...brokerEnvSchema,
+  SAGA_DEADLINE_MS: Type.Integer({ minimum: 1000, default: 120_000 }),
+  SAGA_SWEEP_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1000 }),
   ORDER_PRODUCT_SERVICE_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:8081' }),
   ORDER_USER_SERVICE_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:8082' }),
   ENRICHMENT_CONCURRENCY: Type.Integer({ minimum: 0, maximum: 1000, default: 64 }),
@@ -27,20 +27,13 @@ const OrderEnv = Type.Object({
   THIRD_PARTY_MAX_QUEUED: Type.Integer({ minimum: 0, default: 256 }),
   THIRD_PARTY_BREAKER_THRESHOLD: Type.Integer({ minimum: 1, default: 3 }),
   THIRD_PARTY_BREAKER_OPEN_MS: Type.Integer({ minimum: 10, default: 5_000 }),
-  LOG_LEVEL: Type.Union(
-    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
-    { default: 'info' },
-  ),
 });
 
 /** Everything the order service reads from its environment, parsed once at start. */
-export interface OrderConfig {
-  http: { host: string; port: number };
-  databaseUrl: string;
-  poolMax: number;
+export interface OrderConfig extends ServiceHostConfig {
   intake: { maxBatch: number; maxConcurrentBatches: number };
-  rabbitmq: { url: string; exchange: string };
-  outbox: { batchSize: number; pollIntervalMs: number };
+  /** An order still PENDING this long after it was placed is cancelled with reason `timeout`. */
+  saga: { deadlineMs: number; sweepIntervalMs: number };
   enrichment: {
     /** Orders priced at once by this instance; 0 runs an intake-only instance. */
     concurrency: number;
@@ -54,7 +47,6 @@ export interface OrderConfig {
     bulkhead: { maxConcurrent: number; maxQueued: number };
     breaker: { threshold: number; openMs: number };
   };
-  logLevel: string;
 }
 
 /** Parses the environment; throws a ConfigError naming every bad or missing variable. */
@@ -68,11 +60,8 @@ export function loadOrderConfig(env: Record<string, string | undefined> = proces
       maxBatch: e.ORDER_INTAKE_MAX_BATCH,
       maxConcurrentBatches: e.ORDER_INTAKE_MAX_CONCURRENT_BATCHES,
     },
-    rabbitmq: { url: e.RABBITMQ_URL, exchange: e.RABBITMQ_EXCHANGE },
-    outbox: {
-      batchSize: e.OUTBOX_BATCH_SIZE,
-      pollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS,
-    },
+    ...toBrokerConfig(e),
+    saga: { deadlineMs: e.SAGA_DEADLINE_MS, sweepIntervalMs: e.SAGA_SWEEP_INTERVAL_MS },
     enrichment: {
       concurrency: e.ENRICHMENT_CONCURRENCY,
       productServiceUrl: e.ORDER_PRODUCT_SERVICE_URL,
@@ -85,6 +74,5 @@ export function loadOrderConfig(env: Record<string, string | undefined> = proces
       bulkhead: { maxConcurrent: e.THIRD_PARTY_MAX_CONCURRENT, maxQueued: e.THIRD_PARTY_MAX_QUEUED },
       breaker: { threshold: e.THIRD_PARTY_BREAKER_THRESHOLD, openMs: e.THIRD_PARTY_BREAKER_OPEN_MS },
     },
-    logLevel: e.LOG_LEVEL,
   };
 }

@@ -1,18 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
-import { SUBSCRIPTIONS } from '@platform/contracts';
-import { connectBroker, type Broker } from '@platform/messaging';
-import { createMetricsRegistry, type Logger } from '@platform/observability';
-import { createOutboxMetrics, outboxMigrations, startOutboxRelay } from '@platform/outbox';
-import {
-  createKysely,
-  createPool,
-  ensureDatabase,
-  findMigrationsDir,
-  migrate,
-  readMigrations,
-  type Pool,
-} from '@platform/postgres';
+import type { Broker, EventConsumer } from '@platform/messaging';
+import type { Logger } from '@platform/observability';
+import { findMigrationsDir, readMigrations, type Pool } from '@platform/postgres';
+import { openServiceHost } from '@platform/service-host';
 import { buildApp } from './app.js';
 import type { OrderConfig } from './config.js';
 import type { OrderDatabase } from './database.js';
@@ -21,44 +12,30 @@ import { createGuardedCall } from './enrichment/guarded-calls.js';
 import { createProductClient, createUserClient } from './enrichment/third-parties.client.js';
 import { createThirdPartyMetrics, type ThirdPartyMetrics } from './enrichment/third-parties.metrics.js';
 import { createOrderIntake } from './orders/order-intake.js';
+import { sagaEventHandler } from './saga/saga-events.js';
+import { startSagaDeadline } from './saga/saga-deadline.js';
 
 /** A wired order service: its HTTP app (not listening yet) and the parts that run beside it. */
 export interface OrderService {
   app: FastifyInstance;
   pool: Pool;
   broker: Broker;
-  /** Stops taking requests, lets those in flight finish, then stops the relay and closes connections. */
+  consumer: EventConsumer;
+  /** Stops taking requests, lets those in flight finish, then stops the workers and closes connections. */
   stop(): Promise<void>;
 }
 
 /** Prepares the database (created if missing, migrated) and wires every part of the service. */
 export async function createOrderService(config: OrderConfig, logger: Logger): Promise<OrderService> {
-  await ensureDatabase(config.databaseUrl);
-  const pool = createPool({
-    connectionString: config.databaseUrl,
-    max: config.poolMax,
-    applicationName: 'order',
-    onError: (error) => logger.warn({ err: error }, 'idle postgres connection lost'),
-  });
-  const ownMigrations = await readMigrations(findMigrationsDir(import.meta.url), 'order');
-  await migrate(pool, [...(await outboxMigrations()), ...ownMigrations]);
-
-  const db = createKysely<OrderDatabase>(pool);
-  const broker = connectBroker({
-    url: config.rabbitmq.url,
-    connectionName: 'order',
-    exchange: config.rabbitmq.exchange,
-    subscriptions: SUBSCRIPTIONS,
+  const host = await openServiceHost<OrderDatabase>({
+    service: 'order',
+    config,
+    migrations: await readMigrations(findMigrationsDir(import.meta.url), 'order'),
     logger,
   });
-  const registry = createMetricsRegistry('order');
-  const relay = startOutboxRelay({
-    pool,
-    broker,
-    logger,
-    metrics: createOutboxMetrics(registry, pool),
-    ...config.outbox,
-  });
+  const { db, pool, broker, registry } = host;
+  const consumer = host.consume(sagaEventHandler(db));
+  const deadline = startSagaDeadline({ db, logger, ...config.saga });
   const enrichment = startEnrichment(config.enrichment, db, logger, createThirdPartyMetrics(registry));
   const intake = createOrderIntake(db, config.intake);
   const app = await buildApp({ db, pool, broker, intake, logger, registry });
@@ -67,12 +44,12 @@ export async function createOrderService(config: OrderConfig, logger: Logger): P
     app,
     pool,
     broker,
+    consumer,
     async stop() {
       await app.close();
       await enrichment?.stop();
-      await relay.stop();
-      await broker.close();
-      await pool.end();
+      await deadline.stop();
+      await host.stop();
     },
   };
 }

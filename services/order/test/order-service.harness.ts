@@ -6,6 +6,7 @@ import {
   type TestDatabase,
   type TestExchange,
   TEST_RABBITMQ_URL,
+  TEST_RETRY_DELAYS_MS,
 } from '@platform/testing';
 import pg from 'pg';
 import { loadOrderConfig } from '../src/config.js';
@@ -34,6 +35,7 @@ export async function startOrderService(options: {
     RABBITMQ_URL: options.rabbitmqUrl ?? TEST_RABBITMQ_URL,
     RABBITMQ_EXCHANGE: options.exchange.name,
     OUTBOX_POLL_INTERVAL_MS: '500',
+    CONSUMER_RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS.join(','),
     // Intake-only unless a test asks for enrichment (and starts simulators for it).
     ENRICHMENT_CONCURRENCY: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',

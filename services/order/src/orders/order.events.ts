@@ -17,6 +17,9 @@ export const orderPlaced = (order: Order) => orderEvent(OrderEvents.placed, orde
 /** The order was priced: SPEC §3's snapshot, with customer name, item names and prices, and total. */
 export const orderCreated = (order: Order) => orderEvent(OrderEvents.created, order);
 
+/** The order was placed at the fulfilment partner: the saga succeeded. */
+export const orderCompleted = (order: Order) => orderEvent(OrderEvents.completed, order);
+
 /** The order was cancelled, with its reason. */
 export const orderCancelled = (order: Order, reason: string) =>
   orderEvent(OrderEvents.cancelled, order, reason);

@@ -28,6 +28,8 @@ export interface TimelineEntry {
   step: string;
   at: string;
   reason?: string;
+  /** The step was reported after the order was already final (a late event, compensated elsewhere). */
+  after_final?: true;
 }
 
 export interface Order {
