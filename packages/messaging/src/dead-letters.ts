@@ -1,7 +1,7 @@
 import type { Connection, SyncMessage } from 'rabbitmq-client';
 import { rawBody } from './consumer.js';
 import { ATTEMPT_HEADER, LAST_ERROR_HEADER, ORIGINAL_ROUTING_KEY_HEADER } from './consumer.js';
-import { serviceQueues } from './topology.js';
+import { deadLetterQueueDeclaration, serviceQueues } from './topology.js';
 
 /** A message in a service's dead-letter queue, as an operator needs to see it. */
 export interface DeadLetter {
@@ -26,6 +26,8 @@ export async function listDeadLetters(
   const { deadLetterQueue } = serviceQueues(exchange, service);
   const channel = await connection.acquire();
   try {
+    // Declared (as every service declares it) so that a service that never ran simply has none.
+    await channel.queueDeclare(deadLetterQueueDeclaration(exchange, service));
     const letters: DeadLetter[] = [];
     for (let message = await channel.basicGet(deadLetterQueue); message;) {
       letters.push(toDeadLetter(message));
@@ -51,6 +53,7 @@ export async function replayDeadLetters(
   const { queue, deadLetterQueue } = serviceQueues(exchange, service);
   const channel = await connection.acquire();
   try {
+    await channel.queueDeclare(deadLetterQueueDeclaration(exchange, service));
     await channel.confirmSelect();
     const replayed: DeadLetter[] = [];
     for (let message = await channel.basicGet(deadLetterQueue); message;) {
