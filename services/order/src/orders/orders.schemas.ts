@@ -34,6 +34,9 @@ export const OrderView = Type.Object(
         step: Type.String(),
         at: Type.String({ format: 'date-time' }),
         reason: Type.Optional(Type.String()),
+        after_final: Type.Optional(
+          Type.Boolean({ description: 'Reported after the order was final: compensated, not acted on' }),
+        ),
       }),
     ),
   },

@@ -1,0 +1,223 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OrderEvents, PaymentEvents } from '@platform/contracts';
+import { listDeadLetters } from '@platform/messaging';
+import { waitFor } from '@platform/testing';
+import {
+  notificationsOf,
+  pricedOrder,
+  sagaEvent,
+  startTestNotification,
+  type TestNotification,
+} from './notification.harness.js';
+
+let notification: TestNotification;
+
+beforeAll(async () => {
+  notification = await startTestNotification('notification');
+});
+afterAll(async () => notification.remove());
+
+const sentLines = (orderId: string) =>
+  notification.logs.filter((line) => line.msg === 'notification sent' && line.order_id === orderId);
+const handledLines = (eventId: string) =>
+  notification.logs.filter((line) => line.event_id === eventId && String(line.msg).endsWith(' handled'));
+const storedCount = async (orderId: string) =>
+  (await notification.database.query('SELECT 1 FROM notifications WHERE order_id = $1', [orderId])).length;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('notification service', () => {
+  it('notifies the customer of each of the five kinds of news, and lists them in order', async () => {
+    const order = pricedOrder();
+    const events = [
+      sagaEvent(PaymentEvents.failed, order, { reason: 'gateway_declined' }),
+      sagaEvent(PaymentEvents.processed, order, { charge: { charge_id: 'ch_1', amount: 150 } }),
+      sagaEvent(OrderEvents.completed, order),
+      sagaEvent(PaymentEvents.refunded, order, { refund: { refund_id: 're_1', amount: 150 } }),
+      sagaEvent(OrderEvents.cancelled, order, { reason: 'out_of_stock' }),
+    ];
+    // One at a time, so that created_at gives the order the list is checked in.
+    for (const [index, event] of events.entries()) {
+      await notification.exchange.publish(event.type, event);
+      await waitFor('notification stored', async () => (await storedCount(order.order_id)) === index + 1);
+    }
+
+    const listed = await notificationsOf(notification.baseUrl, order.order_id);
+    const id = order.order_id;
+    expect(listed.map(({ created_at: _createdAt, ...rest }) => rest)).toEqual([
+      {
+        order_id: id,
+        kind: 'payment.failed',
+        recipient: 'customer-123',
+        message: `We could not charge your payment for order ${id}: gateway_declined`,
+        details: { reason: 'gateway_declined' },
+      },
+      {
+        order_id: id,
+        kind: 'payment.processed',
+        recipient: 'customer-123',
+        message: `We charged 150.00 for order ${id}`,
+        details: { amount: 150, charge_id: 'ch_1' },
+      },
+      {
+        order_id: id,
+        kind: 'order.completed',
+        recipient: 'customer-123',
+        message: `Your order ${id} is complete: product-A for 150.00`,
+        details: { product_name: 'product-A', total_amount: 150 },
+      },
+      {
+        order_id: id,
+        kind: 'payment.refunded',
+        recipient: 'customer-123',
+        message: `We refunded 150.00 for order ${id}`,
+        details: { amount: 150, refund_id: 're_1' },
+      },
+      {
+        order_id: id,
+        kind: 'order.cancelled',
+        recipient: 'customer-123',
+        message: `Your order ${id} was cancelled: out_of_stock`,
+        details: { reason: 'out_of_stock' },
+      },
+    ]);
+    const times = listed.map((n) => Date.parse(n.created_at));
+    expect(times.every((time, i) => Number.isFinite(time) && time >= (times[i - 1] ?? 0))).toBe(true);
+
+    const [row] = await notification.database.query(
+      'SELECT event_id, customer_fullname FROM notifications WHERE order_id = $1 AND kind = $2',
+      [id, OrderEvents.cancelled],
+    );
+    expect(row).toEqual({ event_id: events[4]?.id, customer_fullname: 'Grace Hopper' });
+
+    // One log line per notification, carrying what the customer was told.
+    expect(sentLines(id).map((line) => line.kind)).toEqual(events.map((event) => event.type));
+    expect(sentLines(id)[4]).toMatchObject({
+      order_id: id,
+      kind: 'order.cancelled',
+      recipient: 'customer-123',
+      message: `Your order ${id} was cancelled: out_of_stock`,
+    });
+  });
+
+  it('words a notification without the amount or reason an event left out', async () => {
+    const order = { ...pricedOrder(), customer_fullname: null, product_name: null, total_amount: null };
+    const events = [
+      sagaEvent(OrderEvents.cancelled, order),
+      sagaEvent(PaymentEvents.processed, order),
+      sagaEvent(OrderEvents.completed, order),
+    ];
+    for (const event of events) await notification.exchange.publish(event.type, event);
+    await waitFor('notifications stored', async () => (await storedCount(order.order_id)) === 3);
+    const byKind = new Map(
+      (await notificationsOf(notification.baseUrl, order.order_id)).map((n) => [n.kind, n]),
+    );
+    const id = order.order_id;
+    expect(byKind.get(OrderEvents.cancelled)).toMatchObject({
+      message: `Your order ${id} was cancelled`,
+      details: {},
+    });
+    expect(byKind.get(PaymentEvents.processed)?.message).toBe(`We charged your payment for order ${id}`);
+    expect(byKind.get(OrderEvents.completed)?.message).toBe(`Your order ${id} is complete`);
+  });
+
+  it('stores one record and writes one log line for an event delivered twice, even at the same moment', async () => {
+    const order = pricedOrder();
+    const event = sagaEvent(PaymentEvents.processed, order, { charge: { charge_id: 'ch_2', amount: 150 } });
+    await Promise.all([
+      notification.exchange.publish(event.type, event),
+      notification.exchange.publish(event.type, event),
+    ]);
+    await waitFor('both deliveries handled', () => handledLines(event.id).length === 2);
+    await notification.exchange.publish(event.type, event);
+    await waitFor('the third delivery handled', () => handledLines(event.id).length === 3);
+
+    // Which delivery logs first is a race; which one stored the notification is not.
+    expect(
+      handledLines(event.id)
+        .map((line) => String(line.outcome))
+        .sort(),
+    ).toEqual(['duplicate', 'duplicate', 'sent']);
+    expect(await storedCount(order.order_id)).toBe(1);
+    expect(sentLines(order.order_id)).toHaveLength(1);
+  });
+
+  it('notifies once per kind when two different events of that kind arrive for one order', async () => {
+    const order = pricedOrder();
+    const first = sagaEvent(PaymentEvents.refunded, order, { refund: { refund_id: 're_a', amount: 150 } });
+    const second = sagaEvent(PaymentEvents.refunded, order, { refund: { refund_id: 're_b', amount: 150 } });
+    await Promise.all([
+      notification.exchange.publish(first.type, first),
+      notification.exchange.publish(second.type, second),
+    ]);
+    await waitFor(
+      'both events handled',
+      () => handledLines(first.id).length === 1 && handledLines(second.id).length === 1,
+    );
+    const outcomes = [...handledLines(first.id), ...handledLines(second.id)].map((line) =>
+      String(line.outcome),
+    );
+    expect(outcomes.sort()).toEqual(['already_sent', 'sent']);
+
+    const listed = await notificationsOf(notification.baseUrl, order.order_id);
+    expect(listed).toHaveLength(1);
+    expect(listed[0]).toMatchObject({
+      kind: 'payment.refunded',
+      message: `We refunded 150.00 for order ${order.order_id}`,
+    });
+    expect(sentLines(order.order_id)).toHaveLength(1);
+    const inbox = await notification.database.query('SELECT 1 FROM inbox WHERE event_id IN ($1, $2)', [
+      first.id,
+      second.id,
+    ]);
+    expect(inbox).toHaveLength(2);
+  });
+
+  it('answers 400 without an order id and an empty list for an unknown order', async () => {
+    for (const query of ['', '?order_id=', '?user_id=customer-123']) {
+      const response = await fetch(`${notification.baseUrl}/notifications${query}`);
+      expect(response.status).toBe(400);
+      const body = (await response.json()) as { message?: unknown };
+      expect(typeof body.message).toBe('string');
+    }
+    expect(await notificationsOf(notification.baseUrl, 'no-such-order')).toEqual([]);
+  });
+
+  it('dead-letters an event without payload.order after its attempts, and keeps notifying', async () => {
+    const poisonId = `poison-${pricedOrder().order_id}`;
+    await notification.exchange.publish(OrderEvents.cancelled, {
+      id: poisonId,
+      type: OrderEvents.cancelled,
+      producer: 'order',
+      sent_at: new Date().toISOString(),
+      correlation_id: 'x',
+      payload: { reason: 'timeout' },
+    });
+    const connection = notification.service.host.broker.connection;
+    const exchange = notification.exchange.name;
+    await waitFor(
+      'a dead letter',
+      async () => (await listDeadLetters(connection, exchange, 'notification')).length === 1,
+    );
+    const [letter] = await listDeadLetters(connection, exchange, 'notification');
+    expect(letter).toMatchObject({ messageId: poisonId, routingKey: OrderEvents.cancelled, attempts: 3 });
+    expect(letter?.lastError).toContain('payload.order');
+
+    const order = pricedOrder();
+    const later = sagaEvent(OrderEvents.cancelled, order, { reason: 'timeout' });
+    await notification.exchange.publish(later.type, later);
+    await waitFor('notification stored', async () => (await storedCount(order.order_id)) === 1);
+    expect(sentLines(order.order_id)).toHaveLength(1);
+    await sleep(200);
+    expect(await listDeadLetters(connection, exchange, 'notification')).toHaveLength(1);
+    expect(
+      await notification.database.query('SELECT 1 FROM notifications WHERE order_id = $1', ['x']),
+    ).toEqual([]);
+  });
+
+  it('serves its health and metrics', async () => {
+    const ready = await fetch(`${notification.baseUrl}/health/ready`);
+    expect(ready.status).toBe(200);
+    const metrics = await (await fetch(`${notification.baseUrl}/metrics`)).text();
+    expect(metrics).toContain('events_consumed_total');
+  });
+});

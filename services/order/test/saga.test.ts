@@ -1,0 +1,160 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createSagaEvent,
+  FulfilmentEvents,
+  InventoryEvents,
+  OrderEvents,
+  PaymentEvents,
+  type OrderSnapshot,
+} from '@platform/contracts';
+import { waitFor } from '@platform/testing';
+import {
+  createTestInfrastructure,
+  get,
+  post,
+  startOrderService,
+  type CapturedMessage,
+  type TestOrderService,
+} from './order-service.harness.js';
+
+let infra: Awaited<ReturnType<typeof createTestInfrastructure>>;
+let order: TestOrderService;
+let emitted: CapturedMessage[];
+
+beforeAll(async () => {
+  infra = await createTestInfrastructure('order_saga');
+  emitted = await infra.exchange.capture(['order.completed', 'order.cancelled']);
+  order = await startOrderService({ ...infra, env: { SAGA_DEADLINE_MS: '60000' } });
+  await order.service.consumer.ready;
+});
+
+afterAll(async () => {
+  try {
+    await order.service.stop();
+  } finally {
+    await infra.remove();
+  }
+});
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 400));
+const emittedFor = (id: string) =>
+  emitted.filter((message) => (message.body as { correlation_id: string }).correlation_id === id);
+
+async function placeOrder(baseUrl = order.baseUrl): Promise<OrderSnapshot> {
+  const response = await post(`${baseUrl}/orders`, {
+    user_id: 'customer-123',
+    items: [{ product_code: 'product-A', quantity: 1 }],
+  });
+  expect(response.status).toBe(201);
+  return {
+    order_id: response.body.id as string,
+    user_id: 'customer-123',
+    customer_fullname: 'Grace Hopper',
+    product_name: 'Product A',
+    total_amount: 50,
+    created_at: new Date().toISOString(),
+    items: [{ product_code: 'product-A', product_name: 'Product A', quantity: 1, unit_price: 50 }],
+  };
+}
+
+const publish = (type: string, snapshot: OrderSnapshot, producer = type.split('.')[0] ?? 'test') => {
+  const event = createSagaEvent(type, producer, snapshot);
+  return infra.exchange.publish(type, event).then(() => event);
+};
+
+async function statusOf(id: string, baseUrl = order.baseUrl) {
+  return (await get(`${baseUrl}/orders/${id}`)).body as {
+    status: string;
+    reason: string | null;
+    timeline: { step: string; at: string; reason?: string; after_final?: boolean }[];
+  };
+}
+
+describe('the order state machine (SPEC §2)', () => {
+  it('completes on fulfilment.placed, emits order.completed once, and shows each step in the timeline', async () => {
+    const snapshot = await placeOrder();
+    await publish(InventoryEvents.reserved, snapshot);
+    await publish(PaymentEvents.processed, snapshot);
+    const placed = await publish(FulfilmentEvents.placed, snapshot);
+    await infra.exchange.publish(FulfilmentEvents.placed, placed); // a duplicate delivery
+    await waitFor('completed', async () => (await statusOf(snapshot.order_id)).status === 'COMPLETED');
+    await settle();
+    expect(emittedFor(snapshot.order_id).map((m) => m.routingKey)).toEqual([OrderEvents.completed]);
+    const { timeline } = await statusOf(snapshot.order_id);
+    expect(timeline.map((entry) => entry.step)).toEqual([
+      'placed',
+      'stock_reserved',
+      'paid',
+      'fulfilment_placed',
+      'completed',
+    ]);
+    for (const entry of timeline) expect(Date.parse(entry.at)).not.toBeNaN();
+  });
+
+  it.each([
+    [InventoryEvents.unavailable, 'out_of_stock'],
+    [PaymentEvents.failed, 'payment_failed'],
+    [FulfilmentEvents.failed, 'placement_failed'],
+  ])('cancels on %s with reason %s and announces it once', async (type, reason) => {
+    const snapshot = await placeOrder();
+    const event = await publish(type, snapshot);
+    await infra.exchange.publish(type, event);
+    await waitFor('cancelled', async () => (await statusOf(snapshot.order_id)).status === 'CANCELLED');
+    await settle();
+    expect((await statusOf(snapshot.order_id)).reason).toBe(reason);
+    const announced = emittedFor(snapshot.order_id);
+    expect(announced.map((m) => m.routingKey)).toEqual([OrderEvents.cancelled]);
+    expect((announced[0]?.body as { payload: { reason: string } }).payload.reason).toBe(reason);
+  });
+
+  it('records a late payment.processed after a cancellation without acting on it', async () => {
+    const snapshot = await placeOrder();
+    expect((await post(`${order.baseUrl}/orders/${snapshot.order_id}/cancel`)).status).toBe(200);
+    await publish(PaymentEvents.processed, snapshot);
+    await publish(FulfilmentEvents.placed, snapshot);
+    await publish(PaymentEvents.refunded, snapshot);
+    await waitFor('refund recorded', async () =>
+      (await statusOf(snapshot.order_id)).timeline.some((entry) => entry.step === 'refunded'),
+    );
+    const view = await statusOf(snapshot.order_id);
+    expect(view).toMatchObject({ status: 'CANCELLED', reason: 'customer_request' });
+    // Handled concurrently, so in either order.
+    expect(view.timeline.filter((entry) => entry.after_final).map((entry) => entry.step)).toEqual(
+      expect.arrayContaining(['paid', 'fulfilment_placed']),
+    );
+    expect(view.timeline.filter((entry) => entry.after_final)).toHaveLength(2);
+    await settle();
+    // One order.cancelled (from the customer), no order.completed.
+    expect(emittedFor(snapshot.order_id).map((m) => m.routingKey)).toEqual([OrderEvents.cancelled]);
+  });
+});
+
+describe('the saga deadline', () => {
+  it('cancels an order still PENDING after the deadline with reason timeout, across a restart', async () => {
+    const deadlineEnv = { SAGA_DEADLINE_MS: '1500', SAGA_SWEEP_INTERVAL_MS: '100' };
+    // A second instance on the same database and exchange, stopped before the deadline passes.
+    const first = await startOrderService({ ...infra, env: deadlineEnv });
+    const snapshot = await placeOrder(first.baseUrl);
+    await first.service.stop();
+    expect((await statusOf(snapshot.order_id)).status).toBe('PENDING');
+
+    await new Promise((resolve) => setTimeout(resolve, 1600));
+    const second = await startOrderService({ ...infra, env: deadlineEnv });
+    try {
+      await waitFor('timed out', async () => (await statusOf(snapshot.order_id)).status === 'CANCELLED');
+      expect((await statusOf(snapshot.order_id)).reason).toBe('timeout');
+      await waitFor('announced', () => emittedFor(snapshot.order_id).length === 1);
+      expect((emittedFor(snapshot.order_id)[0]?.body as { payload: { reason: string } }).payload.reason).toBe(
+        'timeout',
+      );
+      // A step reported after the timeout changes nothing.
+      await publish(FulfilmentEvents.placed, snapshot);
+      await waitFor('late step recorded', async () =>
+        (await statusOf(snapshot.order_id)).timeline.some((entry) => entry.step === 'fulfilment_placed'),
+      );
+      expect((await statusOf(snapshot.order_id)).status).toBe('CANCELLED');
+    } finally {
+      await second.service.stop();
+    }
+  });
+});
