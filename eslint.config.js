@@ -44,6 +44,7 @@ export default tseslint.config(
       'simulators/src/config.ts',
       'packages/testing/**',
       '**/test/**',
+      'tests/**',
       '**/bench/**',
       'vitest.config.ts',
     ],

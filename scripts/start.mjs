@@ -1,11 +1,15 @@
-// `npm start`: the third-party simulators and the order service, each its own process, their output
-// prefixed, stopped together. Issue 5 grows this into the supervisor of every service.
+// `npm start`: the third-party simulators and every service, each its own process, their output
+// prefixed, stopped together. Issue 5 grows this into a supervisor (health waits, restarts, URLs).
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
 const processes = [
   { name: 'simulators', entry: 'simulators/dist/src/main.js' },
   { name: 'order', entry: 'services/order/dist/src/main.js' },
+  { name: 'inventory', entry: 'services/inventory/dist/src/main.js' },
+  { name: 'payment', entry: 'services/payment/dist/src/main.js' },
+  { name: 'fulfilment', entry: 'services/fulfilment/dist/src/main.js' },
+  { name: 'notification', entry: 'services/notification/dist/src/main.js' },
 ];
 
 let stopping = false;

@@ -7,10 +7,10 @@ const Port = (fallback: number) => Type.Integer({ minimum: 0, maximum: 65535, de
 const SimulatorsEnv = Type.Object({
   SIMULATORS_PROFILE: Type.String({ minLength: 1, default: 'seed' }),
   SIMULATORS_HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
-  PRODUCT_PORT: Port(8081),
-  USER_PORT: Port(8082),
-  PAYMENT_PORT: Port(8083),
-  FULFILMENT_PORT: Port(8084),
+  PRODUCT_SERVICE_PORT: Port(8081),
+  USER_SERVICE_PORT: Port(8082),
+  PAYMENT_GATEWAY_PORT: Port(8083),
+  FULFILMENT_PARTNER_PORT: Port(8084),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
     { default: 'info' },
@@ -35,10 +35,10 @@ export function loadSimulatorsConfig(
     profile: e.SIMULATORS_PROFILE,
     host: e.SIMULATORS_HOST,
     ports: {
-      product: e.PRODUCT_PORT,
-      user: e.USER_PORT,
-      payment: e.PAYMENT_PORT,
-      fulfilment: e.FULFILMENT_PORT,
+      product: e.PRODUCT_SERVICE_PORT,
+      user: e.USER_SERVICE_PORT,
+      payment: e.PAYMENT_GATEWAY_PORT,
+      fulfilment: e.FULFILMENT_PARTNER_PORT,
     },
     logLevel: e.LOG_LEVEL,
   };

@@ -33,7 +33,9 @@ try {
   });
 } catch (error) {
   // The message already names the simulator, address and cause; a stack would add nothing for an operator.
-  logger.fatal(`${(error as Error).message} (ports: PRODUCT_PORT, USER_PORT, PAYMENT_PORT, FULFILMENT_PORT)`);
+  logger.fatal(
+    `${(error as Error).message} (ports: PRODUCT_SERVICE_PORT, USER_SERVICE_PORT, PAYMENT_GATEWAY_PORT, FULFILMENT_PARTNER_PORT)`,
+  );
   process.exit(1);
 }
 

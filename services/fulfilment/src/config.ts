@@ -1,0 +1,60 @@
+import { Type } from 'typebox';
+import { ConfigError, parseEnv } from '@platform/config';
+import { serviceEnvSchema, toServiceHostConfig, type ServiceHostConfig } from '@platform/service-host';
+
+const FulfilmentEnv = Type.Object({
+  ...serviceEnvSchema('FULFILMENT', { port: 8003, database: 'fulfilment' }),
+  FULFILMENT_PARTNER_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:8084' }),
+  // The partner answers in 500 ms when it works: 3 s leaves room for a slow moment, not for a hang.
+  FULFILMENT_CALL_TIMEOUT_MS: Type.Integer({ minimum: 10, default: 3_000 }),
+  FULFILMENT_PLACEMENT_DEADLINE_MS: Type.Integer({ minimum: 100, default: 60_000 }),
+  FULFILMENT_RETRY_BASE_MS: Type.Integer({ minimum: 1, default: 250 }),
+  FULFILMENT_RETRY_MAX_MS: Type.Integer({ minimum: 1, default: 5_000 }),
+  FULFILMENT_WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1000, default: 16 }),
+  FULFILMENT_POLL_INTERVAL_MS: Type.Integer({ minimum: 10, default: 250 }),
+  FULFILMENT_LEASE_MS: Type.Integer({ minimum: 100, default: 30_000 }),
+});
+
+/** How placements at the fulfilment partner are made and retried. */
+export interface PlacementConfig {
+  partnerUrl: string;
+  callTimeoutMs: number;
+  /** From when payment.processed was handled: past it, a placement still failing is given up. */
+  deadlineMs: number;
+  /** Capped exponential backoff between attempts, with jitter. */
+  retry: { baseMs: number; maxMs: number };
+  concurrency: number;
+  pollIntervalMs: number;
+  /** How long a worker holds a placement it took; longer than a call, so only a dead worker's expire. */
+  leaseMs: number;
+}
+
+/** Everything the fulfilment service reads from its environment, parsed once at start. */
+export interface FulfilmentConfig extends ServiceHostConfig {
+  placement: PlacementConfig;
+}
+
+/** Parses the environment; throws a ConfigError naming every bad or missing variable. */
+export function loadFulfilmentConfig(
+  env: Record<string, string | undefined> = process.env,
+): FulfilmentConfig {
+  const e = parseEnv(FulfilmentEnv, env);
+  // A lease shorter than a call would let a second worker place the same order while the first waits.
+  if (e.FULFILMENT_LEASE_MS <= e.FULFILMENT_CALL_TIMEOUT_MS) {
+    throw new ConfigError([
+      `FULFILMENT_LEASE_MS: must be longer than FULFILMENT_CALL_TIMEOUT_MS (${e.FULFILMENT_CALL_TIMEOUT_MS})`,
+    ]);
+  }
+  return {
+    ...toServiceHostConfig('FULFILMENT', e),
+    placement: {
+      partnerUrl: e.FULFILMENT_PARTNER_URL,
+      callTimeoutMs: e.FULFILMENT_CALL_TIMEOUT_MS,
+      deadlineMs: e.FULFILMENT_PLACEMENT_DEADLINE_MS,
+      retry: { baseMs: e.FULFILMENT_RETRY_BASE_MS, maxMs: e.FULFILMENT_RETRY_MAX_MS },
+      concurrency: e.FULFILMENT_WORKER_CONCURRENCY,
+      pollIntervalMs: e.FULFILMENT_POLL_INTERVAL_MS,
+      leaseMs: e.FULFILMENT_LEASE_MS,
+    },
+  };
+}

@@ -1,0 +1,26 @@
+import type { ColumnType } from 'kysely';
+import type { OrderSnapshot } from '@platform/contracts';
+
+/** Columns written as JSON text, read back parsed. */
+type Json<T> = ColumnType<T, string, string>;
+
+export type PlacementStatus = 'placing' | 'placed' | 'failed' | 'cancelled';
+
+export interface PlacementsTable {
+  order_id: string;
+  status: PlacementStatus;
+  order_snapshot: Json<OrderSnapshot>;
+  attempts: ColumnType<number, never, number>;
+  next_attempt_at: ColumnType<Date, never, Date>;
+  deadline_at: ColumnType<Date | null, Date | null | undefined, never>;
+  lease_until: ColumnType<Date | null, never, Date | null>;
+  placement_id: ColumnType<string | null, never, string | null>;
+  last_error: ColumnType<string | null, never, string | null>;
+  created_at: ColumnType<Date, never, never>;
+  updated_at: ColumnType<Date, never, Date>;
+}
+
+/** The fulfilment database, as Kysely sees it (outbox and inbox are written through their packages). */
+export interface FulfilmentDatabase {
+  placements: PlacementsTable;
+}

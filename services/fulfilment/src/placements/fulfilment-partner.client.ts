@@ -1,0 +1,52 @@
+import type { FulfilmentPartner, PartnerItem, PlacementAttempt } from './placements.js';
+
+const isPlacement = (body: unknown): body is { placement_id: string } =>
+  typeof body === 'object' &&
+  body !== null &&
+  typeof (body as { placement_id?: unknown }).placement_id === 'string' &&
+  (body as { placement_id: string }).placement_id !== '';
+
+/** Why a call went wrong, in one line for `last_error` and the logs. */
+function describeFailure(error: unknown, timeoutMs: number): string {
+  if (error instanceof DOMException && error.name === 'TimeoutError')
+    return `no answer within ${timeoutMs} ms`;
+  if (!(error instanceof Error)) return String(error);
+  // fetch says only "fetch failed"; the reason (ECONNREFUSED, a reset socket) is in its cause.
+  const cause = error.cause as { code?: string; message?: string } | undefined;
+  const detail = cause?.code ?? cause?.message;
+  return detail === undefined ? error.message : `${error.message}: ${detail}`;
+}
+
+/**
+ * The fulfilment partner over HTTP: `POST /placements`, idempotent per order at the partner, so asking
+ * again after a timeout cannot place an order twice. Each call is bounded by `timeoutMs`, body included.
+ */
+export function createFulfilmentPartnerClient(options: {
+  baseUrl: string;
+  timeoutMs: number;
+}): FulfilmentPartner {
+  const url = new URL('/placements', options.baseUrl).toString();
+  return {
+    async place(orderId: string, items: readonly PartnerItem[]): Promise<PlacementAttempt> {
+      try {
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json' },
+          body: JSON.stringify({ order_id: orderId, items }),
+          signal: AbortSignal.timeout(options.timeoutMs),
+        });
+        const body: unknown = await response.json().catch(() => undefined);
+        if ((response.status === 200 || response.status === 201) && isPlacement(body)) {
+          return { kind: 'placed', placementId: body.placement_id };
+        }
+        const message = (body as { message?: unknown } | undefined)?.message;
+        return {
+          kind: 'failed',
+          error: `partner answered ${response.status}${typeof message === 'string' ? `: ${message}` : ''}`,
+        };
+      } catch (error) {
+        return { kind: 'failed', error: describeFailure(error, options.timeoutMs) };
+      }
+    },
+  };
+}

@@ -1,0 +1,193 @@
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { OrderSnapshot } from '@platform/contracts';
+import type { FulfilmentDatabase, PlacementsTable, PlacementStatus } from '../database.js';
+
+type Db = Kysely<FulfilmentDatabase>;
+type Trx = Transaction<FulfilmentDatabase>;
+
+/** A placement a worker took: what one attempt needs. */
+export interface LeasedPlacement {
+  order_id: string;
+  order: OrderSnapshot;
+  attempts: number;
+  deadline_at: Date;
+}
+
+/** A placement as `GET /placements/{order_id}` shows it. */
+export type PlacementView = Pick<
+  Selectable<PlacementsTable>,
+  | 'order_id'
+  | 'status'
+  | 'attempts'
+  | 'placement_id'
+  | 'last_error'
+  | 'deadline_at'
+  | 'created_at'
+  | 'updated_at'
+>;
+
+/**
+ * Serialises everything this service does for one order (payment.processed, order.cancelled and a
+ * worker's result may come at once): the second waits for the first to commit and then sees its row.
+ */
+export async function lockOrder(trx: Trx, orderId: string): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(hashtextextended(${orderId}, 0))`.execute(trx);
+}
+
+/** The status of an order's placement, or undefined when this service never saw the order. */
+export async function findPlacementStatus(trx: Trx, orderId: string): Promise<PlacementStatus | undefined> {
+  const row = await trx
+    .selectFrom('placements')
+    .select('status')
+    .where('order_id', '=', orderId)
+    .executeTakeFirst();
+  return row?.status;
+}
+
+/** A new placement, due at once, given up `deadlineMs` after now. */
+export async function insertPlacing(trx: Trx, order: OrderSnapshot, deadlineMs: number): Promise<void> {
+  await trx
+    .insertInto('placements')
+    .values({
+      order_id: order.order_id,
+      status: 'placing',
+      order_snapshot: JSON.stringify(order),
+      deadline_at: sql<Date>`now() + make_interval(secs => ${deadlineMs / 1000})`,
+    })
+    .execute();
+}
+
+/** The mark a cancellation leaves when it comes before the payment: nothing is ever placed for it. */
+export async function insertCancelled(trx: Trx, order: OrderSnapshot): Promise<void> {
+  await trx
+    .insertInto('placements')
+    .values({ order_id: order.order_id, status: 'cancelled', order_snapshot: JSON.stringify(order) })
+    .execute();
+}
+
+/** Stops a placement in progress; false when it was not in progress. */
+export async function cancelPlacing(trx: Trx, orderId: string): Promise<boolean> {
+  const result = await trx
+    .updateTable('placements')
+    .set({ status: 'cancelled', lease_until: null, updated_at: sql<Date>`now()` })
+    .where('order_id', '=', orderId)
+    .where('status', '=', 'placing')
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/**
+ * Leases up to `limit` placements that are due and that no live lease holds, the longest waiting first.
+ * The lease, not a held transaction, marks them taken: no connection waits on the partner.
+ */
+export async function leaseDuePlacements(db: Db, limit: number, leaseMs: number): Promise<LeasedPlacement[]> {
+  const result = await sql<LeasedPlacement>`
+    UPDATE placements SET lease_until = now() + make_interval(secs => ${leaseMs / 1000})
+     WHERE order_id IN (
+       SELECT order_id FROM placements
+        WHERE status = 'placing' AND next_attempt_at <= now()
+          AND (lease_until IS NULL OR lease_until < now())
+        ORDER BY next_attempt_at
+        LIMIT ${limit}
+          FOR UPDATE SKIP LOCKED)
+    RETURNING order_id, order_snapshot AS "order", attempts, deadline_at`.execute(db);
+  return result.rows;
+}
+
+/** Gives leased placements back at once (a worker stopping), so another takes them without waiting. */
+export async function releaseLeases(db: Db, orderIds: readonly string[]): Promise<void> {
+  if (orderIds.length === 0) return;
+  await db
+    .updateTable('placements')
+    .set({ lease_until: null })
+    .where('order_id', 'in', orderIds)
+    .where('status', '=', 'placing')
+    .execute();
+}
+
+/** Records the partner's acceptance; false when the placement was no longer in progress. */
+export async function markPlaced(trx: Trx, orderId: string, placementId: string): Promise<boolean> {
+  const result = await trx
+    .updateTable('placements')
+    .set({
+      status: 'placed',
+      placement_id: placementId,
+      attempts: sql<number>`attempts + 1`,
+      last_error: null,
+      lease_until: null,
+      updated_at: sql<Date>`now()`,
+    })
+    .where('order_id', '=', orderId)
+    .where('status', '=', 'placing')
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** Keeps the partner's reference on a placement cancelled while its call was in flight. */
+export async function recordLatePlacement(trx: Trx, orderId: string, placementId: string): Promise<boolean> {
+  const result = await trx
+    .updateTable('placements')
+    .set({ placement_id: placementId, attempts: sql<number>`attempts + 1`, updated_at: sql<Date>`now()` })
+    .where('order_id', '=', orderId)
+    .where('status', '=', 'cancelled')
+    .where('placement_id', 'is', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** Counts a failed attempt and makes the placement due again in `delayMs`; false when no longer in progress. */
+export async function scheduleRetry(
+  trx: Trx,
+  orderId: string,
+  error: string,
+  delayMs: number,
+): Promise<boolean> {
+  const result = await trx
+    .updateTable('placements')
+    .set({
+      attempts: sql<number>`attempts + 1`,
+      last_error: error,
+      next_attempt_at: sql<Date>`now() + make_interval(secs => ${delayMs / 1000})`,
+      lease_until: null,
+      updated_at: sql<Date>`now()`,
+    })
+    .where('order_id', '=', orderId)
+    .where('status', '=', 'placing')
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** Counts a last failed attempt and gives the placement up; false when no longer in progress. */
+export async function markFailed(trx: Trx, orderId: string, error: string): Promise<boolean> {
+  const result = await trx
+    .updateTable('placements')
+    .set({
+      status: 'failed',
+      attempts: sql<number>`attempts + 1`,
+      last_error: error,
+      lease_until: null,
+      updated_at: sql<Date>`now()`,
+    })
+    .where('order_id', '=', orderId)
+    .where('status', '=', 'placing')
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** An order's placement as the query API shows it. */
+export async function findPlacementView(db: Db, orderId: string): Promise<PlacementView | undefined> {
+  return db
+    .selectFrom('placements')
+    .select([
+      'order_id',
+      'status',
+      'attempts',
+      'placement_id',
+      'last_error',
+      'deadline_at',
+      'created_at',
+      'updated_at',
+    ])
+    .where('order_id', '=', orderId)
+    .executeTakeFirst();
+}

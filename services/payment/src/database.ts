@@ -1,0 +1,36 @@
+import type { ColumnType, Generated } from 'kysely';
+import type { OrderSnapshot } from '@platform/contracts';
+
+/** Columns written as JSON text, read back parsed. */
+type Json<T> = ColumnType<T, string, string>;
+
+/**
+ * Where an order's payment stands. `charging` and `refunding` are the worker's to-do list; `cancelled`
+ * means nothing was (or will be) charged: a cancellation came first, or before the charge went through.
+ */
+export type PaymentStatus = 'charging' | 'charged' | 'failed' | 'refunding' | 'refunded' | 'cancelled';
+
+/** One row per order: at most one charge per order, whatever arrives twice. */
+export interface PaymentsTable {
+  order_id: string;
+  status: PaymentStatus;
+  /** numeric(12,2), read as a number; null only on a cancellation that overtook the charge request. */
+  amount: number | null;
+  /** The order as the event that created the row carried it, passed along in this service's events. */
+  order_snapshot: Json<OrderSnapshot>;
+  cancel_requested: Generated<boolean>;
+  attempts: Generated<number>;
+  refund_attempts: Generated<number>;
+  next_attempt_at: ColumnType<Date, never, Date>;
+  lease_until: ColumnType<Date | null, never, Date | null>;
+  charge_id: string | null;
+  refund_id: string | null;
+  last_error: string | null;
+  created_at: ColumnType<Date, never, never>;
+  updated_at: ColumnType<Date, never, Date>;
+}
+
+/** The payment database, as Kysely sees it (outbox and inbox are written through their packages). */
+export interface PaymentDatabase {
+  payments: PaymentsTable;
+}

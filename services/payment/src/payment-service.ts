@@ -1,0 +1,70 @@
+import type { FastifyInstance } from 'fastify';
+import { InventoryEvents, OrderEvents } from '@platform/contracts';
+import type { EventConsumer } from '@platform/messaging';
+import type { Logger } from '@platform/observability';
+import { findMigrationsDir, readMigrations } from '@platform/postgres';
+import {
+  buildServiceApp,
+  handleThroughInbox,
+  openServiceHost,
+  routeEvents,
+  type LeaseWorker,
+  type ServiceHost,
+} from '@platform/service-host';
+import type { PaymentConfig } from './config.js';
+import type { PaymentDatabase } from './database.js';
+import { createPaymentGatewayClient, type PaymentGateway } from './payments/payment-gateway.client.js';
+import { startPaymentWorker } from './payments/payment-worker.js';
+import { cancelPayment, requestCharge, WORK_CREATED } from './payments/payments.js';
+import { paymentRoutes } from './payments/payments.routes.js';
+
+/** A wired payment service: its HTTP app (not listening yet) and what runs beside it. */
+export interface PaymentService {
+  app: FastifyInstance;
+  host: ServiceHost<PaymentDatabase>;
+  consumer: EventConsumer;
+  worker: LeaseWorker;
+  stop(): Promise<void>;
+}
+
+/** Prepares the database, starts the gateway worker and consumes events; the caller decides where to listen. */
+export async function createPaymentService(
+  config: PaymentConfig,
+  logger: Logger,
+  gateway: PaymentGateway = createPaymentGatewayClient({
+    baseUrl: config.payment.gatewayUrl,
+    timeoutMs: config.payment.callTimeoutMs,
+  }),
+): Promise<PaymentService> {
+  const host = await openServiceHost<PaymentDatabase>({
+    service: 'payment',
+    config,
+    migrations: await readMigrations(findMigrationsDir(import.meta.url), 'payment'),
+    logger,
+  });
+  const { db } = host;
+  const worker = startPaymentWorker({ db, gateway, settings: config.payment, logger });
+  // The handlers only record what is to be done; the worker, nudged once they commit, calls the gateway.
+  const nudge = (outcome: string) => {
+    if (WORK_CREATED.has(outcome)) worker.nudge();
+  };
+  const consumer = host.consume(
+    routeEvents({
+      [InventoryEvents.reserved]: handleThroughInbox(db, 'payment', requestCharge, nudge),
+      [OrderEvents.cancelled]: handleThroughInbox(db, 'payment', cancelPayment, nudge),
+    }),
+  );
+  const app = await buildServiceApp({ ...host, logger });
+  await app.register(paymentRoutes, { db });
+  return {
+    app,
+    host,
+    consumer,
+    worker,
+    async stop() {
+      await app.close();
+      await worker.stop();
+      await host.stop();
+    },
+  };
+}

@@ -1,0 +1,28 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { PaymentDatabase } from '../database.js';
+import { findPayment, type Payment } from './payments.repository.js';
+
+/** A payment as `GET /payments/{order_id}` shows it: the charge and the refund, once made. */
+export function toPaymentView(payment: Payment) {
+  const { amount } = payment;
+  return {
+    order_id: payment.order_id,
+    status: payment.status,
+    amount,
+    attempts: payment.attempts,
+    charge: payment.charge_id === null ? null : { charge_id: payment.charge_id, amount },
+    refund: payment.refund_id === null ? null : { refund_id: payment.refund_id, amount },
+    created_at: payment.created_at,
+    updated_at: payment.updated_at,
+  };
+}
+
+/** Read-only payments for operators and tests (SPEC §2). */
+export const paymentRoutes: FastifyPluginAsync<{ db: Kysely<PaymentDatabase> }> = async (app, { db }) => {
+  app.get<{ Params: { order_id: string } }>('/payments/:order_id', async (request, reply) => {
+    const payment = await findPayment(db, request.params.order_id);
+    if (!payment) return reply.code(404).send({ message: `No payment for order ${request.params.order_id}` });
+    return toPaymentView(payment);
+  });
+};

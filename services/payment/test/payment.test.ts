@@ -1,0 +1,315 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InventoryEvents, OrderEvents, PaymentEvents, type SagaEventPayload } from '@platform/contracts';
+import { listDeadLetters } from '@platform/messaging';
+import { waitFor, type CapturedMessage } from '@platform/testing';
+import {
+  FAIL,
+  gatewayRecord,
+  paymentOf,
+  pricedOrder,
+  sagaEvent,
+  sleep,
+  startTestPayment,
+  SUCCEED,
+  type TestPayment,
+} from './payment.harness.js';
+
+const reserved = (order: ReturnType<typeof pricedOrder>) =>
+  sagaEvent(InventoryEvents.reserved, 'inventory', order);
+const cancelled = (order: ReturnType<typeof pricedOrder>, reason = 'customer_request') =>
+  sagaEvent(OrderEvents.cancelled, 'order', order, reason);
+
+/** Captures the payment events of one test service, per order. */
+async function capturePaymentEvents(payment: TestPayment) {
+  const published: CapturedMessage[] = await payment.exchange.capture(['payment.*']);
+  return (orderId: string) =>
+    published
+      .filter((message) => (message.body as { correlation_id: string }).correlation_id === orderId)
+      .map((message) => ({
+        type: message.routingKey,
+        payload: (message.body as { payload: SagaEventPayload }).payload,
+      }));
+}
+
+/** Waits until the service has handled an event (its inbox row is committed). */
+async function handled(payment: TestPayment, eventId: string): Promise<void> {
+  await waitFor(
+    `event ${eventId} handled`,
+    async () =>
+      (await payment.database.query('SELECT 1 FROM inbox WHERE event_id = $1', [eventId])).length === 1,
+  );
+}
+
+const statusOf = async (payment: TestPayment, orderId: string) =>
+  (await paymentOf(payment.baseUrl, orderId))?.status;
+
+describe('payment service', () => {
+  let payment: TestPayment;
+  let eventsFor: Awaited<ReturnType<typeof capturePaymentEvents>>;
+
+  beforeAll(async () => {
+    payment = await startTestPayment('payment');
+    eventsFor = await capturePaymentEvents(payment);
+  });
+  afterAll(async () => payment.remove());
+
+  it('charges the order its total and announces payment.processed', async () => {
+    const order = pricedOrder(59.97);
+    await payment.exchange.publish(InventoryEvents.reserved, reserved(order));
+    await waitFor('payment.processed', () => eventsFor(order.order_id).length === 1);
+
+    const record = await gatewayRecord(payment.gatewayUrl, order.order_id);
+    expect(record?.charge?.amount).toBe(59.97);
+    expect(record?.failed_attempts).toBe(0);
+    const [event] = eventsFor(order.order_id);
+    expect(event?.type).toBe(PaymentEvents.processed);
+    expect(event?.payload.order.order_id).toBe(order.order_id);
+    expect(event?.payload.charge).toEqual({ charge_id: record?.charge?.charge_id, amount: 59.97 });
+    expect(await paymentOf(payment.baseUrl, order.order_id)).toMatchObject({
+      order_id: order.order_id,
+      status: 'charged',
+      amount: 59.97,
+      attempts: 1,
+      charge: { charge_id: record?.charge?.charge_id, amount: 59.97 },
+      refund: null,
+    });
+  });
+
+  it('answers 404 with a message for an order it never saw', async () => {
+    const response = await fetch(`${payment.baseUrl}/payments/no-such-order`);
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({ message: 'No payment for order no-such-order' });
+  });
+
+  it('retries transient gateway failures and charges once', async () => {
+    const order = pricedOrder(9.99);
+    payment.draws.push(FAIL, FAIL, SUCCEED);
+    await payment.exchange.publish(InventoryEvents.reserved, reserved(order));
+    await waitFor('payment.processed', () => eventsFor(order.order_id).length === 1);
+
+    expect(eventsFor(order.order_id).map((e) => e.type)).toEqual([PaymentEvents.processed]);
+    const record = await gatewayRecord(payment.gatewayUrl, order.order_id);
+    expect(record).toMatchObject({ failed_attempts: 2, charge: { amount: 9.99 }, refund: null });
+    expect(await paymentOf(payment.baseUrl, order.order_id)).toMatchObject({
+      status: 'charged',
+      attempts: 3,
+    });
+  });
+
+  it('fails the payment after 1 + 3 failed attempts, charging nothing', async () => {
+    const order = pricedOrder(14.99);
+    payment.draws.push(FAIL, FAIL, FAIL, FAIL);
+    await payment.exchange.publish(InventoryEvents.reserved, reserved(order));
+    await waitFor('payment.failed', () => eventsFor(order.order_id).length === 1);
+
+    const [event] = eventsFor(order.order_id);
+    expect(event?.type).toBe(PaymentEvents.failed);
+    expect(event?.payload.reason).toBe('payment_failed');
+    expect(event?.payload.order.order_id).toBe(order.order_id);
+    expect(await gatewayRecord(payment.gatewayUrl, order.order_id)).toMatchObject({
+      failed_attempts: 4,
+      charge: null,
+    });
+    expect(await paymentOf(payment.baseUrl, order.order_id)).toMatchObject({
+      status: 'failed',
+      attempts: 4,
+      charge: null,
+    });
+
+    // A cancellation of an order whose payment failed has nothing to refund.
+    const cancel = cancelled(order, 'payment_failed');
+    await payment.exchange.publish(OrderEvents.cancelled, cancel);
+    await handled(payment, cancel.id);
+    await sleep(300);
+    expect(await statusOf(payment, order.order_id)).toBe('failed');
+    expect(await gatewayRecord(payment.gatewayUrl, order.order_id)).toMatchObject({ refund: null });
+    expect(eventsFor(order.order_id)).toHaveLength(1);
+  });
+
+  it('has one effect for inventory.reserved delivered twice, even at the same moment', async () => {
+    const order = pricedOrder(25);
+    const event = reserved(order);
+    await Promise.all([
+      payment.exchange.publish(InventoryEvents.reserved, event),
+      payment.exchange.publish(InventoryEvents.reserved, event),
+    ]);
+    await waitFor('payment.processed', () => eventsFor(order.order_id).length >= 1);
+    await payment.exchange.publish(InventoryEvents.reserved, event);
+    await sleep(500);
+
+    expect(eventsFor(order.order_id).map((e) => e.type)).toEqual([PaymentEvents.processed]);
+    expect(await payment.database.query('SELECT 1 FROM inbox WHERE event_id = $1', [event.id])).toHaveLength(
+      1,
+    );
+    expect(await gatewayRecord(payment.gatewayUrl, order.order_id)).toMatchObject({
+      failed_attempts: 0,
+      charge: { amount: 25 },
+    });
+    expect(await paymentOf(payment.baseUrl, order.order_id)).toMatchObject({
+      status: 'charged',
+      attempts: 1,
+    });
+  });
+
+  it('refunds a charged order that is cancelled: net charged 0', async () => {
+    const order = pricedOrder(100.5);
+    await payment.exchange.publish(InventoryEvents.reserved, reserved(order));
+    await waitFor('payment.processed', () => eventsFor(order.order_id).length === 1);
+    const cancel = cancelled(order, 'placement_failed');
+    await payment.exchange.publish(OrderEvents.cancelled, cancel);
+    await payment.exchange.publish(OrderEvents.cancelled, cancel);
+    await waitFor('payment.refunded', () => eventsFor(order.order_id).length === 2);
+
+    const record = await gatewayRecord(payment.gatewayUrl, order.order_id);
+    expect(record?.charge?.amount).toBe(100.5);
+    expect(record?.refund?.amount).toBe(100.5);
+    expect((record?.charge?.amount ?? 0) - (record?.refund?.amount ?? 0)).toBe(0);
+    const [processed, refunded] = eventsFor(order.order_id);
+    expect(processed?.type).toBe(PaymentEvents.processed);
+    expect(refunded?.type).toBe(PaymentEvents.refunded);
+    expect(refunded?.payload.refund).toEqual({ refund_id: record?.refund?.refund_id, amount: 100.5 });
+    expect(await paymentOf(payment.baseUrl, order.order_id)).toMatchObject({
+      status: 'refunded',
+      charge: { charge_id: record?.charge?.charge_id, amount: 100.5 },
+      refund: { refund_id: record?.refund?.refund_id, amount: 100.5 },
+    });
+    await sleep(300);
+    expect(eventsFor(order.order_id)).toHaveLength(2);
+  });
+
+  it('lets a cancellation that overtook inventory.reserved win: nothing is charged', async () => {
+    const order = pricedOrder(42);
+    const cancel = cancelled(order);
+    await payment.exchange.publish(OrderEvents.cancelled, cancel);
+    await handled(payment, cancel.id);
+    const late = reserved(order);
+    await payment.exchange.publish(InventoryEvents.reserved, late);
+    await handled(payment, late.id);
+    await sleep(300);
+
+    expect(await gatewayRecord(payment.gatewayUrl, order.order_id)).toBeUndefined();
+    expect(eventsFor(order.order_id)).toHaveLength(0);
+    expect(await paymentOf(payment.baseUrl, order.order_id)).toMatchObject({
+      status: 'cancelled',
+      amount: null,
+      attempts: 0,
+      charge: null,
+      refund: null,
+    });
+  });
+
+  it('dead-letters an inventory.reserved whose order has no total, and keeps flowing', async () => {
+    const unpriced = pricedOrder(null);
+    const poison = reserved(unpriced);
+    await payment.exchange.publish(InventoryEvents.reserved, poison);
+    const healthy = pricedOrder(5);
+    await payment.exchange.publish(InventoryEvents.reserved, reserved(healthy));
+    await waitFor('payment.processed', () => eventsFor(healthy.order_id).length === 1);
+
+    const connection = payment.service.host.broker.connection;
+    const letters = await waitFor('a dead letter', async () => {
+      const found = await listDeadLetters(connection, payment.exchange.name, 'payment');
+      return found.length === 1 ? found : undefined;
+    });
+    expect(letters[0]).toMatchObject({ messageId: poison.id, attempts: 3 });
+    expect(letters[0]?.lastError).toContain('total_amount');
+    expect(await paymentOf(payment.baseUrl, unpriced.order_id)).toBeUndefined();
+  });
+});
+
+describe('payment service with a slow gateway', () => {
+  let payment: TestPayment;
+  let eventsFor: Awaited<ReturnType<typeof capturePaymentEvents>>;
+
+  beforeAll(async () => {
+    payment = await startTestPayment('payment_slow', { gateway: { delayMs: 500 } });
+    eventsFor = await capturePaymentEvents(payment);
+  });
+  afterAll(async () => payment.remove());
+
+  /** Publishes inventory.reserved, then order.cancelled once the gateway is working on the charge. */
+  async function cancelDuringCharge(order: ReturnType<typeof pricedOrder>): Promise<void> {
+    await payment.exchange.publish(InventoryEvents.reserved, reserved(order));
+    await waitFor('the charge to reach the gateway', () => gatewayRecord(payment.gatewayUrl, order.order_id));
+    const cancel = cancelled(order, 'timeout');
+    await payment.exchange.publish(OrderEvents.cancelled, cancel);
+    await handled(payment, cancel.id);
+    // The call is still in flight: the cancellation was only noted.
+    expect(await statusOf(payment, order.order_id)).toBe('charging');
+  }
+
+  it('refunds a charge that completes after the order was cancelled, never announcing it processed', async () => {
+    const order = pricedOrder(30);
+    await cancelDuringCharge(order);
+    await waitFor('payment.refunded', () => eventsFor(order.order_id).length === 1, 15_000);
+
+    expect(eventsFor(order.order_id).map((e) => e.type)).toEqual([PaymentEvents.refunded]);
+    const record = await gatewayRecord(payment.gatewayUrl, order.order_id);
+    expect(record).toMatchObject({ charge: { amount: 30 }, refund: { amount: 30 } });
+    expect(await paymentOf(payment.baseUrl, order.order_id)).toMatchObject({
+      status: 'refunded',
+      attempts: 1,
+      charge: { charge_id: record?.charge?.charge_id },
+      refund: { refund_id: record?.refund?.refund_id },
+    });
+  });
+
+  it('does not charge again when a charge in flight fails after the order was cancelled', async () => {
+    const order = pricedOrder(31);
+    payment.draws.push(FAIL);
+    await cancelDuringCharge(order);
+    await waitFor('settled', async () => (await statusOf(payment, order.order_id)) === 'cancelled', 15_000);
+    await sleep(300);
+
+    expect(eventsFor(order.order_id)).toHaveLength(0);
+    expect(await gatewayRecord(payment.gatewayUrl, order.order_id)).toMatchObject({
+      failed_attempts: 1,
+      charge: null,
+      refund: null,
+    });
+    expect(await paymentOf(payment.baseUrl, order.order_id)).toMatchObject({ attempts: 1, charge: null });
+  });
+});
+
+describe('payment service when its calls time out', () => {
+  let payment: TestPayment;
+  let eventsFor: Awaited<ReturnType<typeof capturePaymentEvents>>;
+
+  beforeAll(async () => {
+    payment = await startTestPayment('payment_timeout', {
+      gateway: { delayMs: 400 },
+      env: { PAYMENT_CALL_TIMEOUT_MS: '100', PAYMENT_MAX_RETRIES: '0', PAYMENT_LEASE_MS: '2000' },
+    });
+    eventsFor = await capturePaymentEvents(payment);
+  });
+  afterAll(async () => payment.remove());
+
+  it('finds the charge a timed-out last attempt made instead of failing the payment', async () => {
+    const order = pricedOrder(12.34);
+    await payment.exchange.publish(InventoryEvents.reserved, reserved(order));
+    await waitFor('payment.processed', () => eventsFor(order.order_id).length === 1);
+
+    const record = await gatewayRecord(payment.gatewayUrl, order.order_id);
+    expect(eventsFor(order.order_id)[0]?.payload.charge).toEqual({
+      charge_id: record?.charge?.charge_id,
+      amount: 12.34,
+    });
+    expect(await paymentOf(payment.baseUrl, order.order_id)).toMatchObject({
+      status: 'charged',
+      attempts: 1,
+    });
+  });
+
+  it('fails the payment when the gateway confirms a timed-out last attempt charged nothing', async () => {
+    const order = pricedOrder(12.35);
+    payment.draws.push(FAIL);
+    await payment.exchange.publish(InventoryEvents.reserved, reserved(order));
+    await waitFor('payment.failed', () => eventsFor(order.order_id).length === 1);
+
+    expect(eventsFor(order.order_id)[0]).toMatchObject({
+      type: PaymentEvents.failed,
+      payload: { reason: 'payment_failed' },
+    });
+    expect(await gatewayRecord(payment.gatewayUrl, order.order_id)).toMatchObject({ charge: null });
+  });
+});
