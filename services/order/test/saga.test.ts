@@ -73,8 +73,15 @@ async function statusOf(id: string, baseUrl = order.baseUrl) {
 describe('the order state machine (SPEC §2)', () => {
   it('completes on fulfilment.placed, emits order.completed once, and shows each step in the timeline', async () => {
     const snapshot = await placeOrder();
+    // Each step is caused by the one before it, so each is published once the previous one is recorded.
+    const recorded = (step: string) =>
+      waitFor(step, async () =>
+        (await statusOf(snapshot.order_id)).timeline.some((entry) => entry.step === step),
+      );
     await publish(InventoryEvents.reserved, snapshot);
+    await recorded('stock_reserved');
     await publish(PaymentEvents.processed, snapshot);
+    await recorded('paid');
     const placed = await publish(FulfilmentEvents.placed, snapshot);
     await infra.exchange.publish(FulfilmentEvents.placed, placed); // a duplicate delivery
     await waitFor('completed', async () => (await statusOf(snapshot.order_id)).status === 'COMPLETED');
