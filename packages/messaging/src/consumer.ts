@@ -34,6 +34,11 @@ export interface ConsumerOptions {
   retryDelaysMs: readonly number[];
   /** Attempts before the event goes to the dead-letter queue. */
   maxAttempts: number;
+  /**
+   * Failures that say nothing about the event (its database is down or busy): retried after the longest
+   * delay without counting as an attempt, so an outage longer than the retry schedule dead-letters nothing.
+   */
+  isTransient?: (error: unknown) => boolean;
   logger: Logger;
   registry?: Registry;
 }
@@ -62,7 +67,14 @@ export const ORIGINAL_ROUTING_KEY_HEADER = 'x-original-routing-key';
 export function startConsumer(options: ConsumerOptions): EventConsumer {
   const { broker, exchange, service, logger } = options;
   const { queue, deadLetterQueue } = serviceQueues(exchange, service);
+  // Every delay used below must be one of these: a re-publish goes to the delay queue of that name, and a
+  // queue that was never declared would silently swallow it.
   const delays = [...new Set(options.retryDelaysMs)];
+  const lastDelay = options.retryDelaysMs.at(-1);
+  if (lastDelay === undefined) throw new Error('retryDelaysMs needs at least one delay');
+  const delayBefore = (attempt: number): number =>
+    options.retryDelaysMs[Math.min(attempt - 2, options.retryDelaysMs.length - 1)] ?? lastDelay;
+  const longestDelay = Math.max(...delays);
   const metrics = options.registry && consumerMetrics(options.registry);
 
   const republisher = broker.connection.createPublisher({
@@ -104,12 +116,19 @@ export function startConsumer(options: ConsumerOptions): EventConsumer {
       } catch (error) {
         const type = envelope?.type ?? 'unparseable';
         const reason = error instanceof Error ? error.message : String(error);
-        if (attempt >= options.maxAttempts) {
+        if (options.isTransient?.(error)) {
+          await forward(message, retryQueueName(exchange, service, longestDelay), attempt, reason);
+          metrics?.handled.inc({ type, outcome: 'deferred' });
+          log.warn(
+            { err: error },
+            `transient failure, not counted as an attempt; again in ${longestDelay} ms`,
+          );
+        } else if (attempt >= options.maxAttempts) {
           await forward(message, deadLetterQueue, attempt, reason);
           metrics?.handled.inc({ type, outcome: 'dead_lettered' });
           log.error({ err: error }, `event failed ${attempt} times; moved to ${deadLetterQueue}`);
         } else {
-          const delayMs = delays[Math.min(attempt - 1, delays.length - 1)] ?? 1_000;
+          const delayMs = delayBefore(attempt + 1);
           await forward(message, retryQueueName(exchange, service, delayMs), attempt + 1, reason);
           metrics?.handled.inc({ type, outcome: 'retried' });
           log.warn({ err: error }, `event failed; attempt ${attempt + 1} in ${delayMs} ms`);
@@ -131,7 +150,7 @@ export function startConsumer(options: ConsumerOptions): EventConsumer {
         durable: true,
         contentType: 'application/json',
         headers: {
-          ...withoutDeathHeaders(message.headers),
+          ...forwardableHeaders(message.headers),
           [ATTEMPT_HEADER]: attempt,
           [LAST_ERROR_HEADER]: reason.slice(0, 1_000),
           [ORIGINAL_ROUTING_KEY_HEADER]: originalRoutingKey(message),
@@ -185,11 +204,13 @@ export function parseEnvelope(body: unknown): EventEnvelope {
   return envelope as EventEnvelope;
 }
 
-// RabbitMQ adds these on every dead-lettering; carried along, they would grow with each retry.
-function withoutDeathHeaders(headers: Record<string, unknown> | undefined): Record<string, unknown> {
+// RabbitMQ adds the death headers on every dead-lettering: carried along, they would grow with each
+// retry. CC/BCC routed the original publish; kept, they would copy a retried event to those queues again.
+function forwardableHeaders(headers: Record<string, unknown> | undefined): Record<string, unknown> {
   return Object.fromEntries(
     Object.entries(headers ?? {}).filter(
-      ([name]) => !name.startsWith('x-death') && !name.startsWith('x-first-death'),
+      ([name]) =>
+        !name.startsWith('x-death') && !name.startsWith('x-first-death') && name !== 'CC' && name !== 'BCC',
     ),
   );
 }
@@ -198,7 +219,7 @@ function consumerMetrics(registry: Registry) {
   return {
     handled: new Counter({
       name: 'events_consumed_total',
-      help: 'Events consumed, by type and outcome (handled, retried, dead_lettered)',
+      help: 'Events consumed, by type and outcome (handled, retried, deferred, dead_lettered)',
       labelNames: ['type', 'outcome'],
       registers: [registry],
     }),

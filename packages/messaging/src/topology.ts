@@ -7,6 +7,16 @@ import type { Connection } from 'rabbitmq-client';
  */
 const CRASH_DELIVERY_LIMIT = 10;
 
+/**
+ * Quorum queues dead-letter at most once by default: a message expiring from a delay queue while the
+ * broker restarts could vanish. At least once (RabbitMQ 3.10+) keeps it until the target queue confirmed
+ * it; RabbitMQ requires the reject-publish overflow for that, which only matters with a length limit (none).
+ */
+const AT_LEAST_ONCE_DEAD_LETTERING = {
+  'x-dead-letter-strategy': 'at-least-once',
+  'x-overflow': 'reject-publish',
+} as const;
+
 /** The queues a consuming service owns: its work queue and its dead-letter queue. */
 export interface ServiceQueues {
   queue: string;
@@ -35,6 +45,7 @@ export function workQueueDeclaration(exchange: string, service: string) {
       'x-delivery-limit': CRASH_DELIVERY_LIMIT,
       'x-dead-letter-exchange': '',
       'x-dead-letter-routing-key': deadLetterQueue,
+      ...AT_LEAST_ONCE_DEAD_LETTERING,
     },
   };
 }
@@ -57,6 +68,7 @@ export function retryQueueDeclaration(exchange: string, service: string, delayMs
       'x-message-ttl': delayMs,
       'x-dead-letter-exchange': '',
       'x-dead-letter-routing-key': serviceQueues(exchange, service).queue,
+      ...AT_LEAST_ONCE_DEAD_LETTERING,
     },
   };
 }

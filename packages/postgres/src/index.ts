@@ -2,3 +2,4 @@ export { createPool, type Pool, type PoolOptions } from './pool.js';
 export { ensureDatabase } from './database.js';
 export { findMigrationsDir, migrate, readMigrations, type Migration } from './migrations.js';
 export { createKysely } from './kysely.js';
+export { isTransientDatabaseError } from './errors.js';

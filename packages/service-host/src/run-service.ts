@@ -27,7 +27,36 @@ export async function runService<Config extends { logLevel: string; databaseUrl:
     process.exit(1);
   }
   const logger = createLogger({ service: options.service, level: config.logLevel });
-  const service = await options.start(config, logger).catch((error: unknown) => {
+  const limit = options.shutdownTimeoutMs ?? 15_000;
+  // Mutated by the signal handlers, read after each await of start-up.
+  const state: { service?: RunningService; shuttingDown: boolean } = { shuttingDown: false };
+  const stopRequested = (): boolean => state.shuttingDown;
+  function shutDown(running: RunningService): void {
+    // In-flight work gets a bounded time; a dependency that hangs must not keep the process alive.
+    setTimeout(() => {
+      logger.error(`shutdown took longer than ${limit} ms, exiting`);
+      process.exit(1);
+    }, limit).unref();
+    running.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  }
+  // Installed before starting, so a signal during start-up still stops gracefully (once started).
+  // Ctrl-C reaches a whole process group and a supervisor may add its own SIGTERM: shut down once.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      if (state.shuttingDown) return;
+      state.shuttingDown = true;
+      logger.info({ signal }, 'shutting down');
+      if (state.service) shutDown(state.service);
+    });
+  }
+
+  const started = await options.start(config, logger).catch((error: unknown) => {
     const code = (error as { code?: string }).code;
     const unreachable = code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT';
     logger.fatal(
@@ -39,32 +68,15 @@ export async function runService<Config extends { logLevel: string; databaseUrl:
     );
     process.exit(1);
   });
-  await service.listen().catch(async (error: unknown) => {
+  if (stopRequested()) {
+    shutDown(started);
+    return;
+  }
+  await started.listen().catch(async (error: unknown) => {
     logger.fatal({ err: error }, 'cannot listen on the configured port');
-    await service.stop();
+    await started.stop();
     process.exit(1);
   });
-
-  // Ctrl-C reaches a whole process group and a supervisor may add its own SIGTERM: shut down once.
-  let shuttingDown = false;
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.on(signal, () => {
-      if (shuttingDown) return;
-      shuttingDown = true;
-      logger.info({ signal }, 'shutting down');
-      // In-flight work gets a bounded time; a dependency that hangs must not keep the process alive.
-      const limit = options.shutdownTimeoutMs ?? 15_000;
-      setTimeout(() => {
-        logger.error(`shutdown took longer than ${limit} ms, exiting`);
-        process.exit(1);
-      }, limit).unref();
-      service.stop().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          logger.error({ err: error }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
-    });
-  }
+  state.service = started;
+  if (stopRequested()) shutDown(started);
 }

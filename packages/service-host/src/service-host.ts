@@ -14,6 +14,7 @@ import {
   createKysely,
   createPool,
   ensureDatabase,
+  isTransientDatabaseError,
   migrate,
   type Migration,
   type Pool,
@@ -83,6 +84,7 @@ export async function openServiceHost<Database>(options: {
         bindingKeys: SUBSCRIPTIONS[service],
         handle,
         ...config.consumer,
+        isTransient: isTransientDatabaseError,
         logger,
         registry,
       });

@@ -24,9 +24,9 @@ export interface TestInventory {
 
 export async function startTestInventory(
   prefix: string,
-  env: Record<string, string> = {},
+  options: { database?: TestDatabase; env?: Record<string, string> } = {},
 ): Promise<TestInventory> {
-  const database = await createTestDatabase(prefix);
+  const database = options.database ?? (await createTestDatabase(prefix));
   const exchange = await createTestExchange(prefix);
   const config = loadInventoryConfig({
     INVENTORY_HOST: '127.0.0.1',
@@ -38,7 +38,7 @@ export async function startTestInventory(
     CONSUMER_RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS.join(','),
     CONSUMER_MAX_ATTEMPTS: '3',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    ...env,
+    ...options.env,
   });
   const service = await createInventoryService(
     config,

@@ -130,6 +130,7 @@ describe('the order state machine (SPEC §2)', () => {
       expect.arrayContaining(['paid', 'fulfilment_placed']),
     );
     expect(view.timeline.filter((entry) => entry.after_final)).toHaveLength(2);
+    expect(view.timeline.filter((entry) => entry.step === 'fulfilment_placed')).toHaveLength(1);
     await settle();
     // One order.cancelled (from the customer), no order.completed.
     expect(emittedFor(snapshot.order_id).map((m) => m.routingKey)).toEqual([OrderEvents.cancelled]);

@@ -1,9 +1,23 @@
 import { sql, type Transaction } from 'kysely';
 import type { OrderDatabase } from '../database.js';
-import type { Order } from '../orders/order.js';
+import type { Order, OrderStatus } from '../orders/order.js';
 import { toOrder } from '../orders/orders.repository.js';
 
 type Trx = Transaction<OrderDatabase>;
+
+/**
+ * Locks an order's row for the rest of the transaction and returns its status (undefined when unknown):
+ * an event's decision and its write then see the same state, whatever the sweep or the API do meanwhile.
+ */
+export async function lockOrderStatus(trx: Trx, id: string): Promise<OrderStatus | undefined> {
+  const row = await trx
+    .selectFrom('orders')
+    .select('status')
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirst();
+  return row?.status;
+}
 
 /** Appends a step to an order's timeline; false when there is no such order. */
 export async function appendTimelineStep(
