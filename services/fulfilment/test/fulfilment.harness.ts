@@ -5,8 +5,10 @@ import { startFulfilmentPartner, type Placement } from '@platform/simulators';
 import {
   createTestDatabase,
   createTestExchange,
+  startTcpProxy,
   TEST_RABBITMQ_URL,
   TEST_RETRY_DELAYS_MS,
+  type TcpProxy,
   type TestDatabase,
   type TestExchange,
 } from '@platform/testing';
@@ -72,13 +74,15 @@ export async function startTestPartner(delayMs = 20): Promise<TestPartner> {
   };
 }
 
-/** A fulfilment service on a database and exchange of the test's own, with its own partner. */
+/** A fulfilment service on a database and exchange of the test's own, with its own partner (via a proxy). */
 export interface TestFulfilment {
   service: FulfilmentService;
   baseUrl: string;
   database: TestDatabase;
   exchange: TestExchange;
   partner: TestPartner;
+  /** The service's path to the partner, which a test can cut (a partner gone away) and restore. */
+  partnerLink: TcpProxy;
   /** Stops the service (as SIGTERM would) and starts a new instance on the same database and exchange. */
   restart(): Promise<void>;
   /** Stops the service without starting another. */
@@ -98,11 +102,12 @@ export async function startTestFulfilment(
   const database = await createTestDatabase(prefix);
   const exchange = await createTestExchange(prefix);
   const partner = await startTestPartner(partnerDelayMs);
+  const partnerLink = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(partner.url).port) });
   const config = loadFulfilmentConfig({
     FULFILMENT_HOST: '127.0.0.1',
     FULFILMENT_PORT: '0',
     FULFILMENT_DATABASE_URL: database.url,
-    FULFILMENT_PARTNER_URL: partner.url,
+    FULFILMENT_PARTNER_URL: partnerLink.url(partner.url),
     FULFILMENT_CALL_TIMEOUT_MS: '1000',
     FULFILMENT_PLACEMENT_DEADLINE_MS: String(TEST_DEADLINE_MS),
     FULFILMENT_RETRY_BASE_MS: String(TEST_RETRY.baseMs),
@@ -124,6 +129,7 @@ export async function startTestFulfilment(
     database,
     exchange,
     partner,
+    partnerLink,
     async stop() {
       await running?.stop();
       running = undefined;
@@ -139,6 +145,7 @@ export async function startTestFulfilment(
     },
     async remove() {
       await stack.stop();
+      await partnerLink.close();
       await partner.close();
       await exchange.remove();
       await database.drop();

@@ -295,3 +295,92 @@ describe('fulfilment service with a slow partner', () => {
     expect(slow.partner.posts() - postsBefore).toBe(1);
   });
 });
+
+describe('fulfilment service when its last call before the deadline gets no answer', () => {
+  // Every new placement takes the partner 1 s, five times the call timeout, and the deadline passes
+  // during the first call: that call is the last, and the partner records the order all the same.
+  const retry = { baseMs: 100, maxMs: 400 };
+  const lookupGraceMs = 3 * retry.maxMs;
+  let stack: TestFulfilment;
+  let events: CapturedMessage[];
+
+  beforeAll(async () => {
+    stack = await startTestFulfilment(
+      'fulfilment_uncertain',
+      {
+        FULFILMENT_CALL_TIMEOUT_MS: '200',
+        FULFILMENT_PLACEMENT_DEADLINE_MS: '100',
+        FULFILMENT_RETRY_BASE_MS: String(retry.baseMs),
+        FULFILMENT_RETRY_MAX_MS: String(retry.maxMs),
+      },
+      1000,
+    );
+    events = await stack.exchange.capture(['fulfilment.*']);
+  });
+  afterAll(async () => stack.remove());
+  afterEach(async () => stack.partnerLink.restore().catch(() => undefined));
+
+  /** Waits until the partner has the order: it records a placement on arrival, before answering. */
+  const callInFlight = (orderId: string) =>
+    waitFor('the call in flight', async () => (await stack.partner.placementOf(orderId)) !== undefined);
+
+  it('asks the partner, and records the order placed when the timed-out call placed it', async () => {
+    const order = paidOrder();
+    const postsBefore = stack.partner.posts();
+    await stack.exchange.publish('payment.processed', paymentProcessed(order));
+    await waitFor('fulfilment.placed', () => eventsFor(events, order.order_id).length === 1);
+    await sleep(300);
+
+    const atPartner = await stack.partner.placementOf(order.order_id);
+    expect(eventsFor(events, order.order_id).map((m) => m.routingKey)).toEqual([FulfilmentEvents.placed]);
+    expect(payloadOf(eventsFor(events, order.order_id)[0]).placement).toEqual({
+      placement_id: atPartner?.placement_id,
+    });
+    expect(await placementOf(stack.baseUrl, order.order_id)).toMatchObject({
+      status: 'placed',
+      attempts: 1,
+      placement_id: atPartner?.placement_id,
+      last_error: null,
+    });
+    // Past the deadline the partner was asked, not sent the order again.
+    expect(stack.partner.posts() - postsBefore).toBe(1);
+  });
+
+  it('asks again later when the partner cannot be asked at the deadline', async () => {
+    const order = paidOrder();
+    await stack.exchange.publish('payment.processed', paymentProcessed(order));
+    await callInFlight(order.order_id);
+    await stack.partnerLink.cut();
+    await waitFor('a failed look-up', async () =>
+      (await placementOf(stack.baseUrl, order.order_id))?.last_error?.includes('look-up'),
+    );
+    expect((await placementOf(stack.baseUrl, order.order_id))?.status).toBe('placing');
+    await stack.partnerLink.restore();
+
+    await waitFor('fulfilment.placed', () => eventsFor(events, order.order_id).length === 1);
+    await sleep(300);
+    expect(eventsFor(events, order.order_id).map((m) => m.routingKey)).toEqual([FulfilmentEvents.placed]);
+    expect(await placementOf(stack.baseUrl, order.order_id)).toMatchObject({
+      status: 'placed',
+      placement_id: (await stack.partner.placementOf(order.order_id))?.placement_id,
+    });
+  });
+
+  it('gives up soon after the deadline when the partner stays unreachable', async () => {
+    const order = paidOrder();
+    await stack.exchange.publish('payment.processed', paymentProcessed(order));
+    await callInFlight(order.order_id);
+    await stack.partnerLink.cut();
+    await waitFor('fulfilment.failed', () => eventsFor(events, order.order_id).length === 1);
+
+    expect(eventsFor(events, order.order_id).map((m) => m.routingKey)).toEqual([FulfilmentEvents.failed]);
+    const placement = await placementOf(stack.baseUrl, order.order_id);
+    expect(placement).toMatchObject({ status: 'failed', placement_id: null });
+    expect(placement?.last_error).toContain('look-up');
+    // Look-ups stop once the next would come more than the grace past the deadline; they are at least
+    // half a ceiling apart by then, so only a few were made.
+    const deadline = Date.parse(placement?.deadline_at ?? '');
+    expect(Date.parse(placement?.updated_at ?? '')).toBeLessThanOrEqual(deadline + lookupGraceMs + 500);
+    expect(placement?.attempts).toBeLessThanOrEqual(10);
+  });
+});

@@ -5,8 +5,10 @@ import { startPaymentGateway, type OrderPayments, type PaymentBehaviour } from '
 import {
   createTestDatabase,
   createTestExchange,
+  startTcpProxy,
   TEST_RABBITMQ_URL,
   TEST_RETRY_DELAYS_MS,
+  type TcpProxy,
   type TestDatabase,
   type TestExchange,
 } from '@platform/testing';
@@ -19,12 +21,15 @@ export const SUCCEED = 0.1;
 
 /**
  * A payment service on a database and exchange of the test's own, listening on a free port, in front of a
- * real payment gateway simulator whose chance is a queue the test fills (empty: every charge succeeds).
+ * real payment gateway simulator whose chance is a queue the test fills (empty: every charge succeeds),
+ * reached through a proxy so that a test can take the gateway away without losing its records.
  */
 export interface TestPayment {
   service: PaymentService;
   baseUrl: string;
   gatewayUrl: string;
+  /** The service's path to the gateway, which a test can cut (a gateway gone away) and restore. */
+  gatewayLink: TcpProxy;
   /** The gateway's next draws, consumed one per new charge attempt. */
   draws: number[];
   database: TestDatabase;
@@ -43,13 +48,14 @@ export async function startTestPayment(
     behaviour: { successRate: 0.8, delayMs: 0, ...options.gateway },
     random: () => draws.shift() ?? SUCCEED,
   });
+  const gatewayLink = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(gateway.url).port) });
   const database = await createTestDatabase(prefix);
   const exchange = await createTestExchange(prefix);
   const config = loadPaymentConfig({
     PAYMENT_HOST: '127.0.0.1',
     PAYMENT_PORT: '0',
     PAYMENT_DATABASE_URL: database.url,
-    PAYMENT_GATEWAY_URL: gateway.url,
+    PAYMENT_GATEWAY_URL: gatewayLink.url(gateway.url),
     PAYMENT_RETRY_BASE_MS: '10',
     PAYMENT_REFUND_RETRY_MAX_MS: '200',
     PAYMENT_POLL_INTERVAL_MS: '50',
@@ -72,12 +78,14 @@ export async function startTestPayment(
     service,
     baseUrl,
     gatewayUrl: gateway.url,
+    gatewayLink,
     draws,
     database,
     exchange,
     async remove() {
       if (!stopped) await service.stop();
       stopped = true;
+      await gatewayLink.close();
       await gateway.close();
       await exchange.remove();
       await database.drop();

@@ -43,6 +43,20 @@ async function handled(payment: TestPayment, eventId: string): Promise<void> {
 const statusOf = async (payment: TestPayment, orderId: string) =>
   (await paymentOf(payment.baseUrl, orderId))?.status;
 
+/** Publishes inventory.reserved, then order.cancelled once a slow gateway is working on the charge. */
+async function cancelDuringCharge(
+  payment: TestPayment,
+  order: ReturnType<typeof pricedOrder>,
+): Promise<void> {
+  await payment.exchange.publish(InventoryEvents.reserved, reserved(order));
+  await waitFor('the charge to reach the gateway', () => gatewayRecord(payment.gatewayUrl, order.order_id));
+  const cancel = cancelled(order, 'timeout');
+  await payment.exchange.publish(OrderEvents.cancelled, cancel);
+  await handled(payment, cancel.id);
+  // The call is still in flight: the cancellation was only noted.
+  expect(await statusOf(payment, order.order_id)).toBe('charging');
+}
+
 describe('payment service', () => {
   let payment: TestPayment;
   let eventsFor: Awaited<ReturnType<typeof capturePaymentEvents>>;
@@ -227,20 +241,9 @@ describe('payment service with a slow gateway', () => {
   });
   afterAll(async () => payment.remove());
 
-  /** Publishes inventory.reserved, then order.cancelled once the gateway is working on the charge. */
-  async function cancelDuringCharge(order: ReturnType<typeof pricedOrder>): Promise<void> {
-    await payment.exchange.publish(InventoryEvents.reserved, reserved(order));
-    await waitFor('the charge to reach the gateway', () => gatewayRecord(payment.gatewayUrl, order.order_id));
-    const cancel = cancelled(order, 'timeout');
-    await payment.exchange.publish(OrderEvents.cancelled, cancel);
-    await handled(payment, cancel.id);
-    // The call is still in flight: the cancellation was only noted.
-    expect(await statusOf(payment, order.order_id)).toBe('charging');
-  }
-
   it('refunds a charge that completes after the order was cancelled, never announcing it processed', async () => {
     const order = pricedOrder(30);
-    await cancelDuringCharge(order);
+    await cancelDuringCharge(payment, order);
     await waitFor('payment.refunded', () => eventsFor(order.order_id).length === 1, 15_000);
 
     expect(eventsFor(order.order_id).map((e) => e.type)).toEqual([PaymentEvents.refunded]);
@@ -257,7 +260,7 @@ describe('payment service with a slow gateway', () => {
   it('does not charge again when a charge in flight fails after the order was cancelled', async () => {
     const order = pricedOrder(31);
     payment.draws.push(FAIL);
-    await cancelDuringCharge(order);
+    await cancelDuringCharge(payment, order);
     await waitFor('settled', async () => (await statusOf(payment, order.order_id)) === 'cancelled', 15_000);
     await sleep(300);
 
@@ -311,5 +314,55 @@ describe('payment service when its calls time out', () => {
       payload: { reason: 'payment_failed' },
     });
     expect(await gatewayRecord(payment.gatewayUrl, order.order_id)).toMatchObject({ charge: null });
+  });
+});
+
+describe('payment service when the gateway goes away during a charge', () => {
+  let payment: TestPayment;
+  let eventsFor: Awaited<ReturnType<typeof capturePaymentEvents>>;
+
+  beforeAll(async () => {
+    // The gateway takes 1 s, so that the order is cancelled while its charge is in flight; the backoff is
+    // long enough that paced look-ups cannot be mistaken for a loop.
+    payment = await startTestPayment('payment_outage', {
+      gateway: { delayMs: 1000 },
+      env: { PAYMENT_RETRY_BASE_MS: '100', PAYMENT_REFUND_RETRY_MAX_MS: '400' },
+    });
+    eventsFor = await capturePaymentEvents(payment);
+  });
+  afterAll(async () => payment.remove());
+
+  const lookupsOf = async (orderId: string) =>
+    (
+      await payment.database.query<{ refund_attempts: number }>(
+        'SELECT refund_attempts FROM payments WHERE order_id = $1',
+        [orderId],
+      )
+    )[0]?.refund_attempts;
+
+  it('backs off settling a cancelled charge while the gateway cannot be reached, and settles it once back', async () => {
+    const order = pricedOrder(33);
+    await cancelDuringCharge(payment, order);
+    // The charge call breaks off: whether it charged is unknown, and the gateway's record that would tell
+    // cannot be read until the gateway is back.
+    await payment.gatewayLink.cut();
+    await waitFor('the first look-up', async () => ((await lookupsOf(order.order_id)) ?? 0) >= 1);
+    await sleep(1000);
+
+    // Look-ups come 50-100, 100-200, then 200-400 ms apart: at most 7 in that second, where settling
+    // each at once made hundreds.
+    expect(await statusOf(payment, order.order_id)).toBe('charging');
+    expect(await lookupsOf(order.order_id)).toBeLessThanOrEqual(8);
+
+    await payment.gatewayLink.restore();
+    await waitFor('payment.refunded', () => eventsFor(order.order_id).length === 1);
+    expect(eventsFor(order.order_id).map((e) => e.type)).toEqual([PaymentEvents.refunded]);
+    const record = await gatewayRecord(payment.gatewayUrl, order.order_id);
+    expect(record).toMatchObject({ charge: { amount: 33 }, refund: { amount: 33 } });
+    expect(await paymentOf(payment.baseUrl, order.order_id)).toMatchObject({
+      status: 'refunded',
+      attempts: 1,
+      refund: { refund_id: record?.refund?.refund_id },
+    });
   });
 });

@@ -1,4 +1,4 @@
-import type { FulfilmentPartner, PartnerItem, PlacementAttempt } from './placements.js';
+import type { FulfilmentPartner, PartnerItem, PlacementAttempt, PlacementLookup } from './placements.js';
 
 const isPlacement = (body: unknown): body is { placement_id: string } =>
   typeof body === 'object' &&
@@ -19,7 +19,8 @@ function describeFailure(error: unknown, timeoutMs: number): string {
 
 /**
  * The fulfilment partner over HTTP: `POST /placements`, idempotent per order at the partner, so asking
- * again after a timeout cannot place an order twice. Each call is bounded by `timeoutMs`, body included.
+ * again after a timeout cannot place an order twice, and `GET /placements/{order_id}`, its record of an
+ * order. Each call is bounded by `timeoutMs`, body included.
  */
 export function createFulfilmentPartnerClient(options: {
   baseUrl: string;
@@ -39,14 +40,37 @@ export function createFulfilmentPartnerClient(options: {
         if ((response.status === 200 || response.status === 201) && isPlacement(body)) {
           return { kind: 'placed', placementId: body.placement_id };
         }
-        const message = (body as { message?: unknown } | undefined)?.message;
-        return {
-          kind: 'failed',
-          error: `partner answered ${response.status}${typeof message === 'string' ? `: ${message}` : ''}`,
-        };
+        // A 503 ("nothing placed, retry") or a 4xx (a refused request) means the order is not placed, even
+        // by an earlier call that timed out: the partner answers a repeat with the first placement. Any
+        // other answer may hide one.
+        const certain = response.status === 503 || (response.status >= 400 && response.status < 500);
+        return { kind: 'failed', error: describeAnswer(response.status, body), uncertain: !certain };
       } catch (error) {
-        return { kind: 'failed', error: describeFailure(error, options.timeoutMs) };
+        // Even a refused connection is uncertain: it says nothing of an earlier call that timed out.
+        return { kind: 'failed', error: describeFailure(error, options.timeoutMs), uncertain: true };
+      }
+    },
+
+    async findPlacement(orderId: string): Promise<PlacementLookup> {
+      try {
+        const response = await fetch(`${url}/${encodeURIComponent(orderId)}`, {
+          headers: { accept: 'application/json' },
+          signal: AbortSignal.timeout(options.timeoutMs),
+        });
+        const body: unknown = await response.json().catch(() => undefined);
+        if (response.status === 200 && isPlacement(body)) {
+          return { kind: 'placed', placementId: body.placement_id };
+        }
+        if (response.status === 404) return { kind: 'not_placed' };
+        return { kind: 'unavailable', error: describeAnswer(response.status, body) };
+      } catch (error) {
+        return { kind: 'unavailable', error: describeFailure(error, options.timeoutMs) };
       }
     },
   };
+}
+
+function describeAnswer(status: number, body: unknown): string {
+  const message = (body as { message?: unknown } | undefined)?.message;
+  return `partner answered ${status}${typeof message === 'string' ? `: ${message}` : ''}`;
 }

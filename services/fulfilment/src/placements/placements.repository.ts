@@ -10,6 +10,8 @@ export interface LeasedPlacement {
   order_id: string;
   order: OrderSnapshot;
   attempts: number;
+  /** When it was due: after `deadline_at` only for a look-up retried after the deadline. */
+  next_attempt_at: Date;
   deadline_at: Date;
 }
 
@@ -90,7 +92,7 @@ export async function leaseDuePlacements(db: Db, limit: number, leaseMs: number)
         ORDER BY next_attempt_at
         LIMIT ${limit}
           FOR UPDATE SKIP LOCKED)
-    RETURNING order_id, order_snapshot AS "order", attempts, deadline_at`.execute(db);
+    RETURNING order_id, order_snapshot AS "order", attempts, next_attempt_at, deadline_at`.execute(db);
   return result.rows;
 }
 

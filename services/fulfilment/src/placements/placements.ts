@@ -23,12 +23,22 @@ export interface PartnerItem {
   quantity: number;
 }
 
-/** How one call to the partner ended; a failure of any kind (refusal, network, timeout) is a value. */
-export type PlacementAttempt = { kind: 'placed'; placementId: string } | { kind: 'failed'; error: string };
+/**
+ * How one call to the partner ended; a failure of any kind (refusal, network, timeout) is a value. It is
+ * `uncertain` when the partner may have placed the order all the same (no answer, or not one that says
+ * it placed nothing): only its record can tell.
+ */
+export type PlacementAttempt =
+  { kind: 'placed'; placementId: string } | { kind: 'failed'; error: string; uncertain: boolean };
+
+/** What the partner records for an order, or no usable answer this time. */
+export type PlacementLookup =
+  { kind: 'placed'; placementId: string } | { kind: 'not_placed' } | { kind: 'unavailable'; error: string };
 
 /** The port to the fulfilment partner: the use cases do not know it is HTTP. */
 export interface FulfilmentPartner {
   place(orderId: string, items: readonly PartnerItem[]): Promise<PlacementAttempt>;
+  findPlacement(orderId: string): Promise<PlacementLookup>;
 }
 
 /** What the handlers and the worker did for an order; expected outcomes are values, not errors. */
@@ -82,9 +92,21 @@ export interface PlacementDeps {
 }
 
 /**
+ * Look-ups that fail at the deadline are retried for this many backoff ceilings past it, then the
+ * placement fails: a few more calls at most, so that a partner that is down cannot keep it open.
+ */
+const LOOKUP_GRACE_CEILINGS = 3;
+
+/** What one attempt came to, to be recorded. */
+type AttemptResult =
+  | { kind: 'placed'; placementId: string }
+  | { kind: 'retry'; error: string }
+  | { kind: 'failed'; error: string };
+
+/**
  * One attempt at placing a leased order, then its result recorded with its event: placed, or retried
- * later with capped exponential backoff, or given up once the next try would come after the deadline.
- * No transaction is open during the call. Every write is guarded by the row still being 'placing', so
+ * later with capped exponential backoff, or given up once the next try would come after the deadline
+ * (once the partner has said that an uncertain last call did not place it). No transaction is open during the call. Every write is guarded by the row still being 'placing', so
  * a cancellation meanwhile (or a second worker after an expired lease) leaves one outcome and one event.
  */
 export async function attemptPlacement(
@@ -92,34 +114,67 @@ export async function attemptPlacement(
   placement: LeasedPlacement,
 ): Promise<PlacementOutcome> {
   const { order } = placement;
-  const attempt = await deps.partner.place(order.order_id, partnerItems(order));
+  const delayMs = retryDelayMs(placement.attempts, deps.retry, deps.random ?? Math.random);
+  const result = await callPartner(deps, placement, delayMs);
   return deps.db.transaction().execute(async (trx) => {
     await lockOrder(trx, order.order_id);
-    if (attempt.kind === 'placed') {
-      if (await markPlaced(trx, order.order_id, attempt.placementId)) {
+    if (result.kind === 'placed') {
+      if (await markPlaced(trx, order.order_id, result.placementId)) {
         await appendToOutbox(trx, [
           createSagaEvent(FulfilmentEvents.placed, 'fulfilment', order, {
-            placement: { placement_id: attempt.placementId },
+            placement: { placement_id: result.placementId },
           }),
         ]);
         return 'placed';
       }
-      return (await recordLatePlacement(trx, order.order_id, attempt.placementId))
+      return (await recordLatePlacement(trx, order.order_id, result.placementId))
         ? 'placed_after_cancellation'
         : 'nothing_to_do';
     }
-    const delayMs = retryDelayMs(placement.attempts, deps.retry, deps.random ?? Math.random);
-    if (Date.now() + delayMs <= placement.deadline_at.getTime()) {
-      return (await scheduleRetry(trx, order.order_id, attempt.error, delayMs))
+    if (result.kind === 'retry') {
+      return (await scheduleRetry(trx, order.order_id, result.error, delayMs))
         ? 'retry_scheduled'
         : 'nothing_to_do';
     }
-    if (!(await markFailed(trx, order.order_id, attempt.error))) return 'nothing_to_do';
+    if (!(await markFailed(trx, order.order_id, result.error))) return 'nothing_to_do';
     await appendToOutbox(trx, [
       createSagaEvent(FulfilmentEvents.failed, 'fulfilment', order, { reason: 'placement_failed' }),
     ]);
     return 'failed';
   });
+}
+
+/**
+ * The calls of one attempt. Before giving up after an uncertain failure the partner is asked whether it
+ * has the order, since it may have placed it without our hearing back; a look-up that fails too is tried
+ * again, a little past the deadline at most, rather than fail an order the partner may be fulfilling.
+ */
+async function callPartner(
+  deps: PlacementDeps,
+  placement: LeasedPlacement,
+  delayMs: number,
+): Promise<AttemptResult> {
+  const { order } = placement;
+  const deadline = placement.deadline_at.getTime();
+  // Attempts are only retried when due by the deadline, so one due after it is a look-up's retry: past
+  // the deadline the order is asked about, never placed anew.
+  const lookupOnly = placement.next_attempt_at.getTime() > deadline;
+  let error = 'not placed by its deadline';
+  if (!lookupOnly) {
+    const attempt = await deps.partner.place(order.order_id, partnerItems(order));
+    if (attempt.kind === 'placed') return attempt;
+    if (Date.now() + delayMs <= deadline) return { kind: 'retry', error: attempt.error };
+    if (!attempt.uncertain) return { kind: 'failed', error: attempt.error };
+    error = attempt.error;
+  }
+  const lookup = await deps.partner.findPlacement(order.order_id);
+  if (lookup.kind === 'placed') return lookup;
+  if (lookup.kind === 'not_placed') return { kind: 'failed', error };
+  const lookupDeadline = deadline + LOOKUP_GRACE_CEILINGS * deps.retry.maxMs;
+  return {
+    kind: Date.now() + delayMs <= lookupDeadline ? 'retry' : 'failed',
+    error: `${error}; look-up: ${lookup.error}`,
+  };
 }
 
 /**

@@ -73,7 +73,7 @@ export async function processPayment(
     const refund = await gateway.refund(orderId, amount);
     return refund.ok
       ? recordRefund(db, orderId, refund.value)
-      : scheduleRetry(db, orderId, 'refunding', refund.error, retryIn(payment.refund_attempts));
+      : scheduleRetry(db, payment, refund.error, retryIn(payment.refund_attempts));
   }
 
   if (payment.cancel_requested) {
@@ -82,24 +82,18 @@ export async function processPayment(
     const lookup = await gateway.findCharge(orderId);
     if (lookup.kind === 'charged') return recordCharge(db, orderId, lookup.charge);
     if (lookup.kind === 'not_charged') return cancelCharge(db, orderId);
-    return scheduleRetry(db, orderId, 'charging', lookup.error, retryIn(payment.refund_attempts));
+    return scheduleRetry(db, payment, lookup.error, retryIn(payment.refund_attempts));
   }
 
   const charge = await gateway.charge(orderId, amount);
   if (charge.ok) return recordCharge(db, orderId, charge.value);
   if (payment.attempts <= settings.maxRetries) {
-    return scheduleRetry(db, orderId, 'charging', charge.error, retryIn(payment.attempts));
+    return scheduleRetry(db, payment, charge.error, retryIn(payment.attempts));
   }
   if (!charge.uncertain) return failPayment(db, orderId, charge.error);
   // Out of attempts, but the last one may have charged: fail only once the gateway says it did not.
   const lookup = await gateway.findCharge(orderId);
   if (lookup.kind === 'charged') return recordCharge(db, orderId, lookup.charge);
   if (lookup.kind === 'not_charged') return failPayment(db, orderId, charge.error);
-  return scheduleRetry(
-    db,
-    orderId,
-    'charging',
-    `${charge.error}; ${lookup.error}`,
-    retryIn(payment.attempts),
-  );
+  return scheduleRetry(db, payment, `${charge.error}; ${lookup.error}`, retryIn(payment.attempts));
 }

@@ -3,7 +3,14 @@ import { createSagaEvent, PaymentEvents, type OrderSnapshot } from '@platform/co
 import { appendToOutbox } from '@platform/outbox';
 import type { PaymentDatabase, PaymentStatus } from '../database.js';
 import type { GatewayCharge, GatewayRefund } from './payment-gateway.client.js';
-import { findPayment, insertPayment, lockOrder, updatePayment, type Payment } from './payments.repository.js';
+import {
+  findPayment,
+  insertPayment,
+  lockOrder,
+  updatePayment,
+  type LeasedPayment,
+  type Payment,
+} from './payments.repository.js';
 
 type Db = Kysely<PaymentDatabase>;
 type Trx = Transaction<PaymentDatabase>;
@@ -156,23 +163,28 @@ export async function recordRefund(db: Db, orderId: string, refund: GatewayRefun
   });
 }
 
-/** A call gave no usable answer: the payment is tried again after `retryInMs`. */
+/**
+ * A gateway call for a leased payment gave no usable answer: it is tried again after `retryInMs`. A
+ * cancellation that came during a charge call is settled at once instead of waiting for a charge retry.
+ * Only then: when the step was already the settling of a cancellation, settling at once would lease it
+ * straight back, and a gateway that cannot be reached would be asked again and again without pause.
+ */
 export async function scheduleRetry(
   db: Db,
-  orderId: string,
-  status: 'charging' | 'refunding',
+  leased: LeasedPayment,
   error: string,
   retryInMs: number,
 ): Promise<PaymentOutcome> {
+  const { order_id: orderId, status } = leased;
   return inLockedPayment(db, orderId, status, async (trx, payment) => {
-    // A cancellation that came during the call is settled at once instead of waiting for a charge retry.
-    const settleNow = status === 'charging' && payment.cancel_requested;
+    const cancelledDuringCharge =
+      status === 'charging' && !leased.cancel_requested && payment.cancel_requested;
     await updatePayment(
       trx,
       orderId,
       status,
       { last_error: error },
-      { nextAttemptInMs: settleNow ? 0 : retryInMs, releaseLease: true },
+      { nextAttemptInMs: cancelledDuringCharge ? 0 : retryInMs, releaseLease: true },
     );
     return 'retry_scheduled';
   });
