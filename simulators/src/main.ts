@@ -29,7 +29,10 @@ try {
     profile,
     host: config.host,
     ports: config.ports,
-    onRequest: (entry) => logger.info(entry, 'request'),
+    // Health probes (a supervisor polls them) would drown the requests worth seeing.
+    onRequest: (entry) => {
+      if (entry.url !== '/health') logger.info(entry, 'request');
+    },
   });
 } catch (error) {
   // The message already names the simulator, address and cause; a stack would add nothing for an operator.

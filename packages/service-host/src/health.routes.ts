@@ -7,9 +7,10 @@ export const healthRoutes: FastifyPluginAsync<{ pool: Pool; broker: Pick<Broker,
   app,
   { pool, broker },
 ) => {
-  app.get('/health/live', () => ({ status: 'ok' }));
+  // Probed every few seconds by supervisors and orchestrators: a log line per probe would drown the rest.
+  app.get('/health/live', { logLevel: 'silent' }, () => ({ status: 'ok' }));
 
-  app.get('/health/ready', async (_request, reply) => {
+  app.get('/health/ready', { logLevel: 'silent' }, async (_request, reply) => {
     const postgres = await pool
       .query('SELECT 1')
       .then(() => 'up' as const)

@@ -1,0 +1,69 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+/** A child the supervisor keeps running: restarted after a crash, stopped on request. */
+export interface SupervisedChild {
+  readonly name: string;
+  /** Sends SIGTERM and resolves once it exited (SIGKILL after `graceMs`). */
+  stop(graceMs: number): Promise<void>;
+}
+
+const FIRST_RESTART_DELAY_MS = 1_000;
+const LONGEST_RESTART_DELAY_MS = 30_000;
+// A child that ran this long before crashing is restarted quickly again, not after the grown delay.
+const STABLE_AFTER_MS = 60_000;
+
+/** Starts `entry` with Node, forwards its lines to `output`, and restarts it with backoff if it dies. */
+export function superviseChild(options: {
+  name: string;
+  entry: string;
+  env: NodeJS.ProcessEnv;
+  output: (name: string, line: string) => void;
+  report: (message: string) => void;
+}): SupervisedChild {
+  const { name } = options;
+  let child: ChildProcess | undefined;
+  let stopping = false;
+  let restartDelay = FIRST_RESTART_DELAY_MS;
+  let restartTimer: NodeJS.Timeout | undefined;
+
+  function start(): void {
+    const startedAt = Date.now();
+    const running = spawn(process.execPath, [options.entry], {
+      env: options.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child = running;
+    for (const stream of [running.stdout, running.stderr]) {
+      createInterface({ input: stream }).on('line', (line) => options.output(name, line));
+    }
+    running.on('exit', (code, signal) => {
+      if (stopping) return;
+      if (Date.now() - startedAt > STABLE_AFTER_MS) restartDelay = FIRST_RESTART_DELAY_MS;
+      options.report(
+        `${name} exited (${signal ?? `code ${code ?? '?'}`}); restarting in ${restartDelay / 1000} s`,
+      );
+      restartTimer = setTimeout(start, restartDelay);
+      restartDelay = Math.min(restartDelay * 2, LONGEST_RESTART_DELAY_MS);
+    });
+  }
+  start();
+
+  return {
+    name,
+    async stop(graceMs) {
+      stopping = true;
+      clearTimeout(restartTimer);
+      const running = child;
+      if (!running || running.exitCode !== null || running.signalCode !== null) return;
+      await new Promise<void>((resolve) => {
+        const kill = setTimeout(() => running.kill('SIGKILL'), graceMs);
+        running.once('exit', () => {
+          clearTimeout(kill);
+          resolve();
+        });
+        running.kill('SIGTERM');
+      });
+    },
+  };
+}

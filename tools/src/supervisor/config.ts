@@ -1,0 +1,19 @@
+import { Type } from 'typebox';
+import { parseEnv } from '@platform/config';
+
+const SupervisorEnv = Type.Object({
+  NO_COLOR: Type.Optional(Type.String()),
+  SUPERVISOR_READY_TIMEOUT_MS: Type.Integer({ minimum: 1000, default: 90_000 }),
+  RABBITMQ_MANAGEMENT_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:15672' }),
+});
+
+/** The supervisor's own settings, and the environment it hands to every child unchanged. */
+export function loadSupervisorConfig(env: Record<string, string | undefined> = process.env) {
+  const e = parseEnv(SupervisorEnv, env);
+  return {
+    childEnv: env,
+    colour: e.NO_COLOR === undefined && process.stdout.isTTY,
+    readyTimeoutMs: e.SUPERVISOR_READY_TIMEOUT_MS,
+    rabbitmqManagementUrl: e.RABBITMQ_MANAGEMENT_URL,
+  };
+}

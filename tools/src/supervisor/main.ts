@@ -1,0 +1,154 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { Connection } from 'rabbitmq-client';
+import { ConfigError } from '@platform/config';
+import { ensureDatabase } from '@platform/postgres';
+import { superviseChild, type SupervisedChild } from './child-process.js';
+import { loadSupervisorConfig } from './config.js';
+import { createLineFormatter } from './log-lines.js';
+import { loadSystemLayout, type ChildSpec, type SystemLayout } from '../system-layout.js';
+
+// `npm start`: checks PostgreSQL and RabbitMQ, prepares the databases, starts every service and simulator
+// as its own process, waits until each is ready, prints where everything is, and keeps them running.
+const config = loadSupervisorConfig();
+let layout: SystemLayout;
+try {
+  layout = loadSystemLayout(config.childEnv);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const bold = (text: string) => (config.colour ? `\x1b[1m${text}\x1b[0m` : text);
+
+await requirePostgres(layout.databaseUrls[0] ?? '');
+await requireRabbitmq(layout.rabbitmqUrl);
+for (const url of layout.databaseUrls) await ensureDatabase(url);
+
+const format = createLineFormatter({
+  names: [...layout.children.map((child) => child.name), 'supervisor'],
+  colour: config.colour,
+});
+const report = (message: string) => say(format('supervisor', message));
+const children: SupervisedChild[] = layout.children.map((spec) =>
+  superviseChild({
+    name: spec.name,
+    entry: spec.entry,
+    env: config.childEnv,
+    output: (name, line) => say(format(name, line)),
+    report,
+  }),
+);
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    report(`${signal}: stopping every process`);
+    // The order service first (no new orders), the third parties last (in-flight calls finish).
+    void Promise.all([...children].reverse().map((child) => child.stop(20_000))).then(() => {
+      report('all stopped');
+      process.exit(0);
+    });
+  });
+}
+
+const started = Date.now();
+const ready = await Promise.all(
+  layout.children.map((spec) => waitUntilReady(spec, started + config.readyTimeoutMs)),
+);
+// A signal may have come while waiting (the handler sets `stopping`).
+if (!(stopping as boolean)) {
+  const late = layout.children.filter((_, i) => !ready[i]).map((spec) => spec.name);
+  if (late.length > 0)
+    report(`not ready after ${config.readyTimeoutMs / 1000} s: ${late.join(', ')} (see their lines above)`);
+  await printUrls(layout);
+}
+
+async function waitUntilReady(spec: ChildSpec, deadline: number): Promise<boolean> {
+  while (Date.now() < deadline && !stopping) {
+    const answers = await Promise.all(
+      spec.readinessUrls.map((url) =>
+        fetch(url, { signal: AbortSignal.timeout(1_000) }).then(
+          (response) => response.ok,
+          () => false,
+        ),
+      ),
+    );
+    if (answers.every(Boolean)) {
+      report(`${spec.name} ready (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      return true;
+    }
+    await sleep(250);
+  }
+  return false;
+}
+
+async function requirePostgres(databaseUrl: string): Promise<void> {
+  const server = new URL(databaseUrl);
+  server.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: server.toString(), connectionTimeoutMillis: 3_000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.end();
+  } catch (error) {
+    say(
+      `PostgreSQL is not reachable at ${server.host} (${(error as Error).message}). Start it: ` +
+        'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start (or set the *_DATABASE_URL variables)',
+    );
+    process.exit(1);
+  }
+}
+
+async function requireRabbitmq(url: string): Promise<void> {
+  const connection = new Connection({ url, retryLow: 200, retryHigh: 1_000, connectionTimeout: 3_000 });
+  connection.on('error', () => undefined);
+  try {
+    await connection.onConnect(4_000, true);
+  } catch (error) {
+    say(
+      `RabbitMQ is not reachable at ${new URL(url).host} (${(error as Error).message}). Start it: ` +
+        'rabbitmq-server -detached (or set RABBITMQ_URL)',
+    );
+    process.exit(1);
+  } finally {
+    await connection.close();
+  }
+}
+
+async function printUrls(system: SystemLayout): Promise<void> {
+  const management = await fetch(config.rabbitmqManagementUrl, { signal: AbortSignal.timeout(1_000) }).then(
+    (response) => response.ok,
+    () => false,
+  );
+  const rows: [string, string][] = [
+    ['API', `${system.urls.order}/orders  (seed 002 clients: /api/orders)`],
+    ['API docs', `${system.urls.order}/docs`],
+    ['inventory', `${system.urls.inventory}/stock`],
+    ['payment', `${system.urls.payment}/payments/{order_id}`],
+    ['fulfilment', `${system.urls.fulfilment}/placements/{order_id}`],
+    ['notification', `${system.urls.notification}/notifications?order_id={order_id}`],
+    ['metrics', 'GET /metrics on each of the five ports above'],
+    [
+      'simulators',
+      `product ${system.simulatorUrls.product}, user ${system.simulatorUrls.user}, ` +
+        `payment gateway ${system.simulatorUrls.payment}, fulfilment partner ${system.simulatorUrls.fulfilment}`,
+    ],
+    [
+      'RabbitMQ UI',
+      management
+        ? `${config.rabbitmqManagementUrl} (guest/guest)`
+        : 'not enabled here (rabbitmq-plugins enable rabbitmq_management)',
+    ],
+  ];
+  say('');
+  say(bold('Order platform is up.'));
+  for (const [label, url] of rows) say(`  ${label.padEnd(13)} ${url}`);
+  say(
+    '  Try it:       npm run demo   ·   dead letters: npm run dlq -- list <service>   ·   Ctrl-C stops all',
+  );
+  say('');
+}

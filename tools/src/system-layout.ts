@@ -1,0 +1,74 @@
+import { loadFulfilmentConfig } from '../../services/fulfilment/dist/src/config.js';
+import { loadInventoryConfig } from '../../services/inventory/dist/src/config.js';
+import { loadNotificationConfig } from '../../services/notification/dist/src/config.js';
+import { loadOrderConfig } from '../../services/order/dist/src/config.js';
+import { loadPaymentConfig } from '../../services/payment/dist/src/config.js';
+import { loadSimulatorsConfig } from '../../simulators/dist/src/config.js';
+
+/** A process the supervisor runs: its entry point, and the URLs that say it is ready. */
+export interface ChildSpec {
+  name: string;
+  entry: string;
+  readinessUrls: string[];
+}
+
+/** What the running system looks like: where each part listens and where each database is. */
+export interface SystemLayout {
+  children: ChildSpec[];
+  databaseUrls: string[];
+  rabbitmqUrl: string;
+  urls: Record<'order' | 'inventory' | 'payment' | 'fulfilment' | 'notification', string>;
+  simulatorUrls: Record<'product' | 'user' | 'payment' | 'fulfilment', string>;
+}
+
+const local = (port: number) => `http://127.0.0.1:${port}`;
+
+/**
+ * Reads the layout from the services' own configuration loaders, with the same environment the children
+ * get: the supervisor cannot disagree with a service about its port or database.
+ */
+export function loadSystemLayout(env: Record<string, string | undefined>): SystemLayout {
+  const order = loadOrderConfig(env);
+  const inventory = loadInventoryConfig(env);
+  const payment = loadPaymentConfig(env);
+  const fulfilment = loadFulfilmentConfig(env);
+  const notification = loadNotificationConfig(env);
+  const simulators = loadSimulatorsConfig(env);
+  const simulatorUrls = {
+    product: local(simulators.ports.product),
+    user: local(simulators.ports.user),
+    payment: local(simulators.ports.payment),
+    fulfilment: local(simulators.ports.fulfilment),
+  };
+  const urls = {
+    order: local(order.http.port),
+    inventory: local(inventory.http.port),
+    payment: local(payment.http.port),
+    fulfilment: local(fulfilment.http.port),
+    notification: local(notification.http.port),
+  };
+  const service = (name: keyof typeof urls): ChildSpec => ({
+    name,
+    entry: `services/${name}/dist/src/main.js`,
+    readinessUrls: [`${urls[name]}/health/ready`],
+  });
+  return {
+    // Third parties first, the order service (which takes requests) last.
+    children: [
+      {
+        name: 'simulators',
+        entry: 'simulators/dist/src/main.js',
+        readinessUrls: Object.values(simulatorUrls).map((url) => `${url}/health`),
+      },
+      service('notification'),
+      service('fulfilment'),
+      service('payment'),
+      service('inventory'),
+      service('order'),
+    ],
+    databaseUrls: [order, inventory, payment, fulfilment, notification].map((config) => config.databaseUrl),
+    rabbitmqUrl: order.rabbitmq.url,
+    urls,
+    simulatorUrls,
+  };
+}
