@@ -1,0 +1,128 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { loadFulfilmentConfig } from '../../services/fulfilment/src/config.js';
+import { loadInventoryConfig } from '../../services/inventory/src/config.js';
+import { loadNotificationConfig } from '../../services/notification/src/config.js';
+import { loadOrderConfig } from '../../services/order/src/config.js';
+import { loadPaymentConfig } from '../../services/payment/src/config.js';
+import { loadSimulatorsConfig } from '../../simulators/src/config.js';
+
+// There is no Docker engine on the build machine: these checks hold docker-compose.yml and the Dockerfile
+// to the repository instead (every service there, its environment valid for its own configuration
+// schema, ports and hosts consistent, dependencies waited for until healthy).
+const root = new URL('../../', import.meta.url);
+const read = (path: string) => readFileSync(new URL(path, root), 'utf8');
+
+interface ComposeService {
+  build?: unknown;
+  image?: string;
+  environment?: Record<string, string>;
+  ports?: string[];
+  healthcheck?: unknown;
+  depends_on?: Record<string, { condition: string }>;
+}
+const compose = parse(read('docker-compose.yml'), { merge: true }) as {
+  services: Record<string, ComposeService>;
+};
+const services = compose.services;
+const dockerfile = read('Dockerfile');
+const initSql = read('docker/postgres-init.sql');
+const documented = new Set(
+  read('.env.example')
+    .split('\n')
+    .map((line) => /^([A-Z][A-Z0-9_]*)=/.exec(line)?.[1])
+    .filter((name): name is string => name !== undefined),
+);
+// Read by the image itself (Dockerfile), not by a service.
+const IMAGE_VARIABLES = new Set(['SERVICE_ENTRY', 'HEALTH_URL']);
+
+const LOADERS = {
+  order: loadOrderConfig,
+  inventory: loadInventoryConfig,
+  payment: loadPaymentConfig,
+  fulfilment: loadFulfilmentConfig,
+  notification: loadNotificationConfig,
+} as const;
+
+const environmentOf = (name: string): Record<string, string> => services[name]?.environment ?? {};
+const publishedPorts = (name: string) =>
+  (services[name]?.ports ?? []).map((mapping) => Number(mapping.split(':').at(-1)));
+
+describe('docker-compose.yml', () => {
+  it('runs every service of the repository, the simulators, PostgreSQL and RabbitMQ (with its UI)', () => {
+    const repositoryServices = readdirSync(new URL('services/', root));
+    expect(repositoryServices.sort()).toEqual(Object.keys(LOADERS).sort());
+    for (const name of [...repositoryServices, 'simulators', 'postgres', 'rabbitmq']) {
+      expect(services, name).toHaveProperty(name);
+    }
+    expect(services.rabbitmq?.image).toMatch(/management/);
+    expect(publishedPorts('rabbitmq')).toContain(15672);
+  });
+
+  it.each(Object.entries(LOADERS))(
+    '%s: its environment passes its configuration schema, on the port it publishes and probes',
+    (name, load) => {
+      const env = environmentOf(name);
+      const config = load(env);
+      expect(publishedPorts(name)).toEqual([config.http.port]);
+      expect(new URL(env.HEALTH_URL ?? '').port).toBe(String(config.http.port));
+      expect(existsSync(new URL(env.SERVICE_ENTRY ?? '', root)), env.SERVICE_ENTRY).toBe(true);
+      expect(env.SERVICE_ENTRY).toBe(`services/${name}/dist/src/main.js`);
+      const database = new URL(config.databaseUrl);
+      expect(database.hostname).toBe('postgres');
+      expect(initSql).toContain(`CREATE DATABASE ${database.pathname.slice(1)};`);
+      expect(new URL(config.rabbitmq.url).hostname).toBe('rabbitmq');
+    },
+  );
+
+  it('points each service at the simulators on the ports they listen on', () => {
+    const simulators = loadSimulatorsConfig(environmentOf('simulators'));
+    expect(publishedPorts('simulators').sort()).toEqual(Object.values(simulators.ports).sort());
+    const order = loadOrderConfig(environmentOf('order'));
+    const payment = loadPaymentConfig(environmentOf('payment'));
+    const fulfilment = loadFulfilmentConfig(environmentOf('fulfilment'));
+    const expectSimulator = (url: string, port: number) => {
+      expect(new URL(url).hostname).toBe('simulators');
+      expect(Number(new URL(url).port)).toBe(port);
+    };
+    expectSimulator(order.enrichment.productServiceUrl, simulators.ports.product);
+    expectSimulator(order.enrichment.userServiceUrl, simulators.ports.user);
+    expectSimulator(payment.payment.gatewayUrl, simulators.ports.payment);
+    expectSimulator(fulfilment.placement.partnerUrl, simulators.ports.fulfilment);
+    expect(simulators.host).toBe('0.0.0.0');
+  });
+
+  it('sets only variables that .env.example documents', () => {
+    for (const [name, service] of Object.entries(services)) {
+      if (service.image) continue; // third-party images (postgres, rabbitmq) have their own variables
+      for (const variable of Object.keys(service.environment ?? {})) {
+        if (IMAGE_VARIABLES.has(variable)) continue;
+        expect(documented.has(variable), `${name}: ${variable}`).toBe(true);
+      }
+    }
+  });
+
+  it('starts a service only once what it depends on is healthy', () => {
+    for (const name of Object.keys(LOADERS)) {
+      const dependsOn = services[name]?.depends_on ?? {};
+      expect(Object.keys(dependsOn).sort(), name).toEqual(['postgres', 'rabbitmq', 'simulators']);
+      for (const [dependency, { condition }] of Object.entries(dependsOn)) {
+        expect(condition, `${name} → ${dependency}`).toBe('service_healthy');
+        // A healthcheck of its own, or the image's (built from the Dockerfile, which has one).
+        const target = services[dependency];
+        expect(target?.healthcheck !== undefined || target?.build !== undefined, dependency).toBe(true);
+      }
+    }
+  });
+});
+
+describe('Dockerfile', () => {
+  it('builds in a stage of its own and runs production dependencies only, as a non-root user, with a healthcheck', () => {
+    expect(dockerfile.match(/^FROM /gm)).toHaveLength(2);
+    expect(dockerfile).toMatch(/npm prune --omit=dev/);
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/^HEALTHCHECK /m);
+    expect(dockerfile).toMatch(/exec node/);
+  });
+});
