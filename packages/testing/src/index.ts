@@ -4,6 +4,7 @@ export {
   createTestExchange,
   TEST_RABBITMQ_URL,
   TEST_RETRY_DELAYS_MS,
+  testServiceEnv,
   type TestExchange,
   type CapturedMessage,
 } from './test-exchange.js';

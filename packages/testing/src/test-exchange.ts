@@ -85,3 +85,25 @@ export async function createTestExchange(prefix: string): Promise<TestExchange> 
     },
   };
 }
+
+/**
+ * The variables every service under test needs, for the service whose variables carry `prefix`: its
+ * listener on a free loopback port, its database, the test's exchange, and short retries.
+ */
+export function testServiceEnv(
+  prefix: string,
+  database: { url: string },
+  exchange: { name: string },
+): Record<string, string> {
+  return {
+    [`${prefix}_HOST`]: '127.0.0.1',
+    [`${prefix}_PORT`]: '0',
+    [`${prefix}_DATABASE_URL`]: database.url,
+    RABBITMQ_URL: TEST_RABBITMQ_URL,
+    RABBITMQ_EXCHANGE: exchange.name,
+    OUTBOX_POLL_INTERVAL_MS: '500',
+    CONSUMER_RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS.join(','),
+    CONSUMER_MAX_ATTEMPTS: '3',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+  };
+}

@@ -6,11 +6,10 @@ import {
   createTestDatabase,
   createTestExchange,
   startTcpProxy,
-  TEST_RABBITMQ_URL,
-  TEST_RETRY_DELAYS_MS,
   type TcpProxy,
   type TestDatabase,
   type TestExchange,
+  testServiceEnv,
 } from '@platform/testing';
 import { loadFulfilmentConfig, type FulfilmentConfig } from '../src/config.js';
 import { createFulfilmentService, type FulfilmentService } from '../src/fulfilment-service.js';
@@ -104,9 +103,7 @@ export async function startTestFulfilment(
   const partner = await startTestPartner(partnerDelayMs);
   const partnerLink = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(partner.url).port) });
   const config = loadFulfilmentConfig({
-    FULFILMENT_HOST: '127.0.0.1',
-    FULFILMENT_PORT: '0',
-    FULFILMENT_DATABASE_URL: database.url,
+    ...testServiceEnv('FULFILMENT', database, exchange),
     FULFILMENT_PARTNER_URL: partnerLink.url(partner.url),
     FULFILMENT_CALL_TIMEOUT_MS: '1000',
     FULFILMENT_PLACEMENT_DEADLINE_MS: String(TEST_DEADLINE_MS),
@@ -114,12 +111,6 @@ export async function startTestFulfilment(
     FULFILMENT_RETRY_MAX_MS: String(TEST_RETRY.maxMs),
     FULFILMENT_POLL_INTERVAL_MS: '50',
     FULFILMENT_LEASE_MS: '5000',
-    RABBITMQ_URL: TEST_RABBITMQ_URL,
-    RABBITMQ_EXCHANGE: exchange.name,
-    OUTBOX_POLL_INTERVAL_MS: '500',
-    CONSUMER_RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS.join(','),
-    CONSUMER_MAX_ATTEMPTS: '3',
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...env,
   });
   let running: FulfilmentService | undefined = await launch(config);

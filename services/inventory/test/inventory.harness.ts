@@ -4,10 +4,9 @@ import { createLogger } from '@platform/observability';
 import {
   createTestDatabase,
   createTestExchange,
-  TEST_RABBITMQ_URL,
-  TEST_RETRY_DELAYS_MS,
   type TestDatabase,
   type TestExchange,
+  testServiceEnv,
 } from '@platform/testing';
 import { loadInventoryConfig } from '../src/config.js';
 import { createInventoryService, type InventoryService } from '../src/inventory-service.js';
@@ -29,15 +28,7 @@ export async function startTestInventory(
   const database = options.database ?? (await createTestDatabase(prefix));
   const exchange = await createTestExchange(prefix);
   const config = loadInventoryConfig({
-    INVENTORY_HOST: '127.0.0.1',
-    INVENTORY_PORT: '0',
-    INVENTORY_DATABASE_URL: database.url,
-    RABBITMQ_URL: TEST_RABBITMQ_URL,
-    RABBITMQ_EXCHANGE: exchange.name,
-    OUTBOX_POLL_INTERVAL_MS: '500',
-    CONSUMER_RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS.join(','),
-    CONSUMER_MAX_ATTEMPTS: '3',
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...testServiceEnv('INVENTORY', database, exchange),
     ...options.env,
   });
   const service = await createInventoryService(

@@ -4,10 +4,9 @@ import { createSagaEvent, type OrderSnapshot, type SagaEventPayload } from '@pla
 import {
   createTestDatabase,
   createTestExchange,
-  TEST_RABBITMQ_URL,
-  TEST_RETRY_DELAYS_MS,
   type TestDatabase,
   type TestExchange,
+  testServiceEnv,
 } from '@platform/testing';
 import { loadNotificationConfig } from '../src/config.js';
 import { createNotificationService, type NotificationService } from '../src/notification-service.js';
@@ -31,15 +30,7 @@ export async function startTestNotification(prefix: string): Promise<TestNotific
   const database = await createTestDatabase(prefix);
   const exchange = await createTestExchange(prefix);
   const config = loadNotificationConfig({
-    NOTIFICATION_HOST: '127.0.0.1',
-    NOTIFICATION_PORT: '0',
-    NOTIFICATION_DATABASE_URL: database.url,
-    RABBITMQ_URL: TEST_RABBITMQ_URL,
-    RABBITMQ_EXCHANGE: exchange.name,
-    OUTBOX_POLL_INTERVAL_MS: '500',
-    CONSUMER_RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS.join(','),
-    CONSUMER_MAX_ATTEMPTS: '3',
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...testServiceEnv('NOTIFICATION', database, exchange),
   });
   // The log line is part of the behaviour under test, so it is kept in memory at info whatever LOG_LEVEL
   // says, and echoed to stdout only when TEST_LOG_LEVEL asks for it.

@@ -6,11 +6,10 @@ import {
   createTestDatabase,
   createTestExchange,
   startTcpProxy,
-  TEST_RABBITMQ_URL,
-  TEST_RETRY_DELAYS_MS,
   type TcpProxy,
   type TestDatabase,
   type TestExchange,
+  testServiceEnv,
 } from '@platform/testing';
 import { loadPaymentConfig } from '../src/config.js';
 import { createPaymentService, type PaymentService } from '../src/payment-service.js';
@@ -52,19 +51,11 @@ export async function startTestPayment(
   const database = await createTestDatabase(prefix);
   const exchange = await createTestExchange(prefix);
   const config = loadPaymentConfig({
-    PAYMENT_HOST: '127.0.0.1',
-    PAYMENT_PORT: '0',
-    PAYMENT_DATABASE_URL: database.url,
+    ...testServiceEnv('PAYMENT', database, exchange),
     PAYMENT_GATEWAY_URL: gatewayLink.url(gateway.url),
     PAYMENT_RETRY_BASE_MS: '10',
     PAYMENT_REFUND_RETRY_MAX_MS: '200',
     PAYMENT_POLL_INTERVAL_MS: '50',
-    RABBITMQ_URL: TEST_RABBITMQ_URL,
-    RABBITMQ_EXCHANGE: exchange.name,
-    OUTBOX_POLL_INTERVAL_MS: '500',
-    CONSUMER_RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS.join(','),
-    CONSUMER_MAX_ATTEMPTS: '3',
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...options.env,
   });
   const service = await createPaymentService(
