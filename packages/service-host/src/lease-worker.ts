@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Logger } from '@platform/observability';
 
 /** Where a worker's work comes from and what it does with each piece. */
@@ -32,6 +33,9 @@ export function startLeaseWorker<Item>(options: LeaseWorkerOptions<Item>): Lease
   const inFlight = new Set<Promise<void>>();
   const abandoned: Item[] = [];
   const stopping = new AbortController();
+  // Every piece of work in flight waits on this one signal: more listeners than Node's default warning
+  // threshold (10) is the design, not a leak.
+  setMaxListeners(options.concurrency + 10, stopping.signal);
   let wake: (() => void) | undefined;
   // Counts nudges: one that comes while leasing makes the next lease happen at once, not after a poll.
   let nudges = 0;

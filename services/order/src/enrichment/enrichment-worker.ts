@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Logger } from '@platform/observability';
 import { enrichOrder, type EnrichmentDeps } from './enrich-order.js';
 import { leaseOrdersToEnrich, releaseLeases } from './enrichment.repository.js';
@@ -26,6 +27,9 @@ export function startEnrichmentWorker(options: EnrichmentWorkerOptions): Enrichm
   const inFlight = new Map<string, Promise<void>>();
   const abandoned: string[] = [];
   const stopping = new AbortController();
+  // Every piece of work in flight waits on this one signal: more listeners than Node's default warning
+  // threshold (10) is the design, not a leak.
+  setMaxListeners(options.concurrency + 10, stopping.signal);
   let wake: (() => void) | undefined;
   const nudge = (): void => wake?.();
 
