@@ -23,7 +23,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { Connection } from 'rabbitmq-client';
-import { createEnvelope, OrderEvents } from '@platform/contracts';
+import { createEnvelope, OrderEvents, SUBSCRIPTIONS } from '@platform/contracts';
+import { deleteTopology } from '@platform/messaging';
 import { createLogger } from '@platform/observability';
 import { outboxMigrations } from '@platform/outbox';
 import { createPool, migrate, readMigrations, type Pool } from '@platform/postgres';
@@ -174,7 +175,7 @@ async function createDatabase(name: string, cleanup: Cleanup): Promise<string> {
   return databaseUrl(name);
 }
 
-/** The service declares its exchange on first publish; this only removes it at the end. */
+/** The service declares its exchange and every service's queues on connecting; removed at the end. */
 async function deleteExchange(exchange: string): Promise<void> {
   const connection = new Connection({
     url: RABBITMQ_URL,
@@ -185,6 +186,7 @@ async function deleteExchange(exchange: string): Promise<void> {
   // Without a listener, a connection error (broker down) would be thrown as an unhandled 'error' event.
   connection.on('error', () => undefined);
   try {
+    await deleteTopology(connection, exchange, SUBSCRIPTIONS, loadOrderConfig({}).consumer.retryDelaysMs);
     await connection.exchangeDelete({ exchange });
   } finally {
     await connection.close();
