@@ -14,6 +14,7 @@ import { createThirdPartyMetrics, type ThirdPartyMetrics } from './enrichment/th
 import { createOrderIntake } from './orders/order-intake.js';
 import { sagaEventHandler } from './saga/saga-events.js';
 import { startSagaDeadline } from './saga/saga-deadline.js';
+import { createSagaMetrics } from './saga/saga.metrics.js';
 
 /** A wired order service: its HTTP app (not listening yet) and the parts that run beside it. */
 export interface OrderService {
@@ -36,6 +37,7 @@ export async function createOrderService(config: OrderConfig, logger: Logger): P
   const { db, pool, broker, registry } = host;
   const consumer = host.consume(sagaEventHandler(db));
   const deadline = startSagaDeadline({ db, logger, ...config.saga });
+  createSagaMetrics(registry, db);
   const enrichment = startEnrichment(config.enrichment, db, logger, createThirdPartyMetrics(registry));
   const intake = createOrderIntake(db, config.intake);
   const app = await buildApp({ db, pool, broker, intake, logger, registry });

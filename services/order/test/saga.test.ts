@@ -137,6 +137,21 @@ describe('the order state machine (SPEC §2)', () => {
   });
 });
 
+describe('saga metrics', () => {
+  it('exposes the orders in flight and the age of the oldest on /metrics', async () => {
+    await placeOrder();
+    const [db] = await order.sql<{ n: number; age: number }>(
+      `SELECT count(*)::int AS n, extract(epoch FROM now() - min(created_at))::float8 AS age
+         FROM orders WHERE status = 'PENDING'`,
+    );
+    const metrics = await (await fetch(`${order.baseUrl}/metrics`)).text();
+    const value = (name: string) =>
+      Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(metrics)?.[1]);
+    expect(value('orders_in_flight')).toBe(db?.n);
+    expect(value('orders_oldest_in_flight_age_seconds')).toBeGreaterThanOrEqual(db?.age ?? Infinity);
+  });
+});
+
 describe('the saga deadline', () => {
   it('cancels an order still PENDING after the deadline with reason timeout, across a restart', async () => {
     const deadlineEnv = { SAGA_DEADLINE_MS: '1500', SAGA_SWEEP_INTERVAL_MS: '100' };

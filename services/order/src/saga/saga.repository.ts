@@ -1,4 +1,4 @@
-import { sql, type Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { OrderDatabase } from '../database.js';
 import type { Order, OrderStatus } from '../orders/order.js';
 import { toOrder } from '../orders/orders.repository.js';
@@ -78,4 +78,15 @@ export async function cancelOverdueOrders(trx: Trx, deadlineMs: number, limit: n
          FOR UPDATE SKIP LOCKED)
     RETURNING *`.execute(trx);
   return result.rows.map(toOrder);
+}
+
+/** How many orders are still PENDING and how old the oldest is, in seconds (0 when none). */
+export async function inFlightStats(
+  db: Kysely<OrderDatabase>,
+): Promise<{ count: number; oldestAgeSeconds: number }> {
+  const result = await sql<{ count: number; age: number | null }>`
+    SELECT count(*)::int AS count, extract(epoch FROM now() - min(created_at))::float8 AS age
+      FROM orders WHERE status = 'PENDING'`.execute(db);
+  const row = result.rows[0];
+  return { count: row?.count ?? 0, oldestAgeSeconds: row?.age ?? 0 };
 }
