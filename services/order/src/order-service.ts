@@ -3,11 +3,11 @@ import type { Kysely } from 'kysely';
 import type { Broker, EventConsumer } from '@platform/messaging';
 import type { Logger } from '@platform/observability';
 import { findMigrationsDir, readMigrations, type Pool } from '@platform/postgres';
-import { openServiceHost } from '@platform/service-host';
+import { openServiceHost, type LeaseWorker } from '@platform/service-host';
 import { buildApp } from './app.js';
 import type { OrderConfig } from './config.js';
 import type { OrderDatabase } from './database.js';
-import { startEnrichmentWorker, type EnrichmentWorker } from './enrichment/enrichment-worker.js';
+import { startEnrichmentWorker } from './enrichment/enrichment-worker.js';
 import { createGuardedCall } from './enrichment/guarded-calls.js';
 import { createProductClient, createUserClient } from './enrichment/third-parties.client.js';
 import { createThirdPartyMetrics, type ThirdPartyMetrics } from './enrichment/third-parties.metrics.js';
@@ -62,7 +62,7 @@ function startEnrichment(
   db: Kysely<OrderDatabase>,
   logger: Logger,
   metrics: ThirdPartyMetrics,
-): EnrichmentWorker | undefined {
+): LeaseWorker | undefined {
   if (config.concurrency === 0) return undefined;
   const guard = (dependency: string) =>
     createGuardedCall({
