@@ -29,3 +29,21 @@ export async function handleOnce<Database, T>(
     return { duplicate: false, result: await effect(trx) };
   });
 }
+
+/**
+ * Deletes inbox rows older than `retentionMs`, at most `limit` per call; returns how many went. A
+ * duplicate arrives within seconds of its original (a relay or consumer crash between confirm and
+ * commit), so rows a week old protect nothing; without this the table grows by one row per event forever.
+ */
+export async function pruneInbox<Database>(
+  db: Kysely<Database>,
+  retentionMs: number,
+  limit = 10_000,
+): Promise<number> {
+  const result = await sql`
+    DELETE FROM inbox WHERE ctid IN (
+      SELECT ctid FROM inbox WHERE handled_at < now() - make_interval(secs => ${retentionMs / 1000}) LIMIT ${limit})`.execute(
+    db,
+  );
+  return Number(result.numAffectedRows ?? 0n);
+}

@@ -3,3 +3,4 @@ export { ensureDatabase } from './database.js';
 export { findMigrationsDir, migrate, readMigrations, type Migration } from './migrations.js';
 export { createKysely } from './kysely.js';
 export { isTransientDatabaseError } from './errors.js';
+export { lockKey } from './advisory-lock.js';

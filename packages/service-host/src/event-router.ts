@@ -20,19 +20,20 @@ export function routeEvents(handlers: Readonly<Record<string, EventHandler>>): E
 
 /**
  * The usual shape of a saga handler: read the order the event is about, apply the use case in one
- * transaction with the inbox row (a duplicate does nothing), and log what came of it.
+ * transaction with the inbox row (a duplicate does nothing), and log what came of it. `afterCommit` runs
+ * only when the use case ran and committed (nudging a worker, writing a notification's log line).
  */
-export function handleThroughInbox<Database>(
+export function handleThroughInbox<Database, Outcome extends string>(
   db: Kysely<Database>,
   consumer: string,
-  useCase: (trx: Transaction<Database>, order: OrderSnapshot, event: EventEnvelope) => Promise<string>,
-  afterCommit?: (outcome: string, order: OrderSnapshot, context: EventContext) => void,
+  useCase: (trx: Transaction<Database>, order: OrderSnapshot, event: EventEnvelope) => Promise<Outcome>,
+  afterCommit?: (outcome: Outcome, order: OrderSnapshot, context: EventContext, event: EventEnvelope) => void,
 ): EventHandler {
   return async (event, context) => {
     const order = readOrderSnapshot(event);
     const handled = await handleOnce(db, consumer, event, (trx) => useCase(trx, order, event));
     const outcome = handled.duplicate ? 'duplicate' : handled.result;
     context.logger.info({ outcome }, `${event.type} handled`);
-    if (!handled.duplicate) afterCommit?.(handled.result, order, context);
+    if (!handled.duplicate) afterCommit?.(handled.result, order, context, event);
   };
 }

@@ -26,6 +26,7 @@ export const brokerEnvSchema = {
   CONSUMER_PREFETCH: Type.Integer({ minimum: 1, maximum: 1000, default: 32 }),
   CONSUMER_RETRY_DELAYS_MS: MsList('1000,5000,15000'),
   CONSUMER_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 5 }),
+  INBOX_RETENTION_HOURS: Type.Integer({ minimum: 1, default: 168 }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
     { default: 'info' },
@@ -40,6 +41,8 @@ export interface ServiceHostConfig {
   rabbitmq: { url: string; exchange: string };
   outbox: { batchSize: number; pollIntervalMs: number };
   consumer: { prefetch: number; retryDelaysMs: number[]; maxAttempts: number };
+  /** How long a handled event's inbox row is kept (duplicates arrive within seconds). */
+  inboxRetentionMs: number;
   logLevel: string;
 }
 
@@ -48,7 +51,7 @@ type BrokerEnv = { [K in keyof typeof brokerEnvSchema]: Static<(typeof brokerEnv
 /** The broker part of the configuration, from variables parsed against `brokerEnvSchema`. */
 export function toBrokerConfig(
   e: BrokerEnv,
-): Pick<ServiceHostConfig, 'rabbitmq' | 'outbox' | 'consumer' | 'logLevel'> {
+): Pick<ServiceHostConfig, 'rabbitmq' | 'outbox' | 'consumer' | 'inboxRetentionMs' | 'logLevel'> {
   return {
     rabbitmq: { url: e.RABBITMQ_URL, exchange: e.RABBITMQ_EXCHANGE },
     outbox: { batchSize: e.OUTBOX_BATCH_SIZE, pollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS },
@@ -57,6 +60,7 @@ export function toBrokerConfig(
       retryDelaysMs: e.CONSUMER_RETRY_DELAYS_MS.split(',').map(Number),
       maxAttempts: e.CONSUMER_MAX_ATTEMPTS,
     },
+    inboxRetentionMs: e.INBOX_RETENTION_HOURS * 3_600_000,
     logLevel: e.LOG_LEVEL,
   };
 }

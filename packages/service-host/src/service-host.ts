@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { SUBSCRIPTIONS, type ConsumingService } from '@platform/contracts';
-import { inboxMigrations } from '@platform/inbox';
+import { inboxMigrations, pruneInbox } from '@platform/inbox';
 import {
   connectBroker,
   startConsumer,
@@ -70,10 +70,12 @@ export async function openServiceHost<Database>(options: {
     ...config.outbox,
   });
   let consumer: EventConsumer | undefined;
+  const db = createKysely<Database>(pool);
+  const pruning = schedulePruning(() => pruneInbox(db, config.inboxRetentionMs), logger);
 
   return {
     pool,
-    db: createKysely<Database>(pool),
+    db,
     broker,
     registry,
     consume(handle) {
@@ -91,10 +93,29 @@ export async function openServiceHost<Database>(options: {
       return consumer;
     },
     async stop() {
+      clearInterval(pruning);
       await consumer?.close();
       await relay.stop();
       await broker.close();
       await pool.end();
     },
   };
+}
+
+const PRUNE_INTERVAL_MS = 3_600_000;
+
+/** Hourly, deletes old inbox rows in batches until none is left; a failure waits for the next hour. */
+function schedulePruning(prune: () => Promise<number>, logger: Logger): NodeJS.Timeout {
+  const timer = setInterval(() => {
+    void (async () => {
+      let deleted = 0;
+      for (let batch = await prune(); batch > 0; batch = await prune()) deleted += batch;
+      if (deleted > 0) logger.info({ deleted }, 'old inbox rows pruned');
+    })().catch((error: unknown) =>
+      logger.warn({ err: error }, 'inbox pruning failed; trying again in an hour'),
+    );
+  }, PRUNE_INTERVAL_MS);
+  // A timer alone must not keep a stopping process alive.
+  timer.unref();
+  return timer;
 }

@@ -12,7 +12,9 @@ import {
 } from '@platform/service-host';
 import type { InventoryConfig } from './config.js';
 import type { InventoryDatabase } from './database.js';
-import { releaseStock, reserveStock, sellStock } from './stock/reservations.js';
+import { releaseStock } from './stock/release-stock.js';
+import { reserveStock } from './stock/reserve-stock.js';
+import { sellStock } from './stock/sell-stock.js';
 import { stockRoutes } from './stock/stock.routes.js';
 
 /** A wired inventory service: its HTTP app (not listening yet) and what runs beside it. */

@@ -28,20 +28,11 @@ export interface NotificationService {
  * the delivery that stored it: a rolled-back or duplicate delivery must not tell the customer twice.
  */
 function notifyOnEvent(db: Kysely<NotificationDatabase>): EventHandler {
-  return (event, context) =>
-    handleThroughInbox(db, 'notification', notifyCustomer, (outcome, order, { logger }) => {
-      if (outcome !== 'sent') return;
-      const notice = composeNotice(order, event);
-      logger.info(
-        {
-          order_id: notice.order_id,
-          kind: notice.kind,
-          recipient: notice.recipient,
-          message: notice.message,
-        },
-        'notification sent',
-      );
-    })(event, context);
+  return handleThroughInbox(db, 'notification', notifyCustomer, (outcome, order, { logger }, event) => {
+    if (outcome !== 'sent') return;
+    const { order_id, kind, recipient, message } = composeNotice(order, event);
+    logger.info({ order_id, kind, recipient, message }, 'notification sent');
+  });
 }
 
 /** Prepares the database and starts consuming the events the customer hears about. */

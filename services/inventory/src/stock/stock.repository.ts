@@ -1,47 +1,11 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
-import type { InventoryDatabase, ReservationStatus, ReservedItem, StockTable } from '../database.js';
+import type { InventoryDatabase, ReservedItem, StockTable } from '../database.js';
 
 type Db = Kysely<InventoryDatabase>;
 type Trx = Transaction<InventoryDatabase>;
 
 /** A product's counters, as `GET /stock` shows them. */
 export type StockLevel = Pick<Selectable<StockTable>, 'product_code' | 'available' | 'reserved' | 'sold'>;
-
-/**
- * Serialises everything this service does for one order (created, cancelled and completed may arrive at
- * once): the second handler waits for the first to commit and then sees its reservation row.
- */
-export async function lockOrder(trx: Trx, orderId: string): Promise<void> {
-  await sql`SELECT pg_advisory_xact_lock(hashtextextended(${orderId}, 0))`.execute(trx);
-}
-
-export async function findReservation(trx: Trx, orderId: string) {
-  return trx.selectFrom('reservations').selectAll().where('order_id', '=', orderId).executeTakeFirst();
-}
-
-export async function insertReservation(
-  trx: Trx,
-  orderId: string,
-  status: ReservationStatus,
-  items: readonly ReservedItem[],
-): Promise<void> {
-  await trx
-    .insertInto('reservations')
-    .values({ order_id: orderId, status, items: JSON.stringify(items) })
-    .execute();
-}
-
-export async function setReservationStatus(
-  trx: Trx,
-  orderId: string,
-  status: ReservationStatus,
-): Promise<void> {
-  await trx
-    .updateTable('reservations')
-    .set({ status, updated_at: sql<Date>`now()` })
-    .where('order_id', '=', orderId)
-    .execute();
-}
 
 /** Locks the products' rows in a fixed order (two orders sharing products can never deadlock). */
 export async function lockStock(trx: Trx, productCodes: readonly string[]): Promise<StockLevel[]> {
@@ -55,22 +19,12 @@ export async function lockStock(trx: Trx, productCodes: readonly string[]): Prom
     .execute();
 }
 
-/** How a stock movement shifts the counters of each product it touches. */
-export type StockMovement = 'reserve' | 'release' | 'sell';
-
-const MOVEMENTS: Record<StockMovement, { available: number; reserved: number; sold: number }> = {
-  reserve: { available: -1, reserved: 1, sold: 0 },
-  release: { available: 1, reserved: -1, sold: 0 },
-  sell: { available: 0, reserved: -1, sold: 1 },
-};
-
-/** Moves the items' quantities between counters in one statement; the table's checks refuse a negative. */
+/** Adds `sign` × each item's quantity to its product's counters in one statement; the checks refuse a negative. */
 export async function moveStock(
   trx: Trx,
-  movement: StockMovement,
+  sign: { available: number; reserved: number; sold: number },
   items: readonly ReservedItem[],
 ): Promise<void> {
-  const sign = MOVEMENTS[movement];
   await sql`
     UPDATE stock s SET
       available = s.available + ${sign.available} * m.quantity,

@@ -1,17 +1,18 @@
-import type { Kysely } from 'kysely';
-import { FulfilmentEvents, InventoryEvents, PaymentEvents } from '@platform/contracts';
+import type { Kysely, Transaction } from 'kysely';
+import { FulfilmentEvents, InventoryEvents, PaymentEvents, type OrderSnapshot } from '@platform/contracts';
 import type { EventHandler } from '@platform/messaging';
 import { handleThroughInbox, routeEvents } from '@platform/service-host';
 import type { OrderDatabase } from '../database.js';
-import { cancelForReason, completeOrder, recordStep } from './advance-order.js';
+import { cancelForReason, completeOrder, recordStep, type AdvanceOutcome } from './advance-order.js';
 
 /**
  * The order's state machine, driven by the other services' events (SPEC §2): one handler per event,
  * each applied once through the inbox, in one transaction with the events it emits.
  */
 export function sagaEventHandler(db: Kysely<OrderDatabase>): EventHandler {
-  const handle = (apply: Parameters<typeof handleThroughInbox<OrderDatabase>>[2]) =>
-    handleThroughInbox(db, 'order', apply);
+  const handle = (
+    apply: (trx: Transaction<OrderDatabase>, order: OrderSnapshot) => Promise<AdvanceOutcome>,
+  ) => handleThroughInbox(db, 'order', apply);
   return routeEvents({
     [InventoryEvents.reserved]: handle((trx, order) => recordStep(trx, order.order_id, 'stock_reserved')),
     [InventoryEvents.unavailable]: handle((trx, order) =>
