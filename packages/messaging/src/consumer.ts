@@ -4,6 +4,13 @@ import type { EventEnvelope } from '@platform/contracts';
 import type { Logger, Registry } from '@platform/observability';
 import type { Broker } from './broker.js';
 import {
+  ATTEMPT_HEADER,
+  forwardableHeaders,
+  LAST_ERROR_HEADER,
+  ORIGINAL_ROUTING_KEY_HEADER,
+  rawBody,
+} from './message-headers.js';
+import {
   deadLetterQueueDeclaration,
   retryQueueDeclaration,
   retryQueueName,
@@ -51,12 +58,6 @@ export interface EventConsumer {
   close(): Promise<void>;
 }
 
-/** Header carrying the attempt number of a delivery; absent on the first one. */
-export const ATTEMPT_HEADER = 'x-attempt';
-/** Headers a dead letter carries: why it failed last, and where it came from. */
-export const LAST_ERROR_HEADER = 'x-last-error';
-export const ORIGINAL_ROUTING_KEY_HEADER = 'x-original-routing-key';
-
 /**
  * Consumes the service's durable quorum queue. An event is acked only after its handler resolved (the
  * handler commits its own transaction, inbox row included). A failed event is re-published to a delay
@@ -67,14 +68,10 @@ export const ORIGINAL_ROUTING_KEY_HEADER = 'x-original-routing-key';
 export function startConsumer(options: ConsumerOptions): EventConsumer {
   const { broker, exchange, service, logger } = options;
   const { queue, deadLetterQueue } = serviceQueues(exchange, service);
-  // Every delay used below must be one of these: a re-publish goes to the delay queue of that name, and a
-  // queue that was never declared would silently swallow it.
+  // Every delay a failure can be sent to is one of these queues, declared below: a re-publish to a queue
+  // that was never declared would be silently swallowed.
   const delays = [...new Set(options.retryDelaysMs)];
-  const lastDelay = options.retryDelaysMs.at(-1);
-  if (lastDelay === undefined) throw new Error('retryDelaysMs needs at least one delay');
-  const delayBefore = (attempt: number): number =>
-    options.retryDelaysMs[Math.min(attempt - 2, options.retryDelaysMs.length - 1)] ?? lastDelay;
-  const longestDelay = Math.max(...delays);
+  if (delays.length === 0) throw new Error('retryDelaysMs needs at least one delay');
   const metrics = options.registry && consumerMetrics(options.registry);
 
   const republisher = broker.connection.createPublisher({
@@ -116,22 +113,20 @@ export function startConsumer(options: ConsumerOptions): EventConsumer {
       } catch (error) {
         const type = envelope?.type ?? 'unparseable';
         const reason = error instanceof Error ? error.message : String(error);
-        if (options.isTransient?.(error)) {
-          await forward(message, retryQueueName(exchange, service, longestDelay), attempt, reason);
-          metrics?.handled.inc({ type, outcome: 'deferred' });
+        const hop = nextHop({ ...options, transient: options.isTransient?.(error) ?? false, attempt });
+        const to =
+          hop.delayMs === undefined ? deadLetterQueue : retryQueueName(exchange, service, hop.delayMs);
+        await forward(message, to, hop.attempt, reason);
+        metrics?.handled.inc({ type, outcome: hop.outcome });
+        if (hop.outcome === 'dead_lettered') {
+          log.error({ err: error }, `event failed ${attempt} times; moved to ${deadLetterQueue}`);
+        } else if (hop.outcome === 'deferred') {
           log.warn(
             { err: error },
-            `transient failure, not counted as an attempt; again in ${longestDelay} ms`,
+            `transient failure, not counted as an attempt; again in ${hop.delayMs} ms`,
           );
-        } else if (attempt >= options.maxAttempts) {
-          await forward(message, deadLetterQueue, attempt, reason);
-          metrics?.handled.inc({ type, outcome: 'dead_lettered' });
-          log.error({ err: error }, `event failed ${attempt} times; moved to ${deadLetterQueue}`);
         } else {
-          const delayMs = delayBefore(attempt + 1);
-          await forward(message, retryQueueName(exchange, service, delayMs), attempt + 1, reason);
-          metrics?.handled.inc({ type, outcome: 'retried' });
-          log.warn({ err: error }, `event failed; attempt ${attempt + 1} in ${delayMs} ms`);
+          log.warn({ err: error }, `event failed; attempt ${hop.attempt} in ${hop.delayMs} ms`);
         }
         return ConsumerStatus.ACK;
       }
@@ -174,19 +169,31 @@ function originalRoutingKey(message: AsyncMessage): string {
   return typeof original === 'string' ? original : message.routingKey;
 }
 
+/** Where a failed delivery goes next: a delay queue (with the attempt it will be) or the dead-letter queue. */
+export function nextHop(failure: {
+  attempt: number;
+  transient: boolean;
+  maxAttempts: number;
+  retryDelaysMs: readonly number[];
+}):
+  | { outcome: 'deferred' | 'retried'; attempt: number; delayMs: number }
+  | { outcome: 'dead_lettered'; attempt: number; delayMs?: undefined } {
+  const { attempt, retryDelaysMs } = failure;
+  const delayBefore = (next: number) =>
+    retryDelaysMs[Math.min(next - 2, retryDelaysMs.length - 1)] ?? Math.max(...retryDelaysMs);
+  // The database being down says nothing about the event: wait the longest, without using an attempt.
+  if (failure.transient) return { outcome: 'deferred', attempt, delayMs: Math.max(...retryDelaysMs) };
+  if (attempt >= failure.maxAttempts) return { outcome: 'dead_lettered', attempt };
+  return { outcome: 'retried', attempt: attempt + 1, delayMs: delayBefore(attempt + 1) };
+}
+
 function attemptOf(message: AsyncMessage): number {
   const value = Number(message.headers?.[ATTEMPT_HEADER] ?? 1);
   return Number.isInteger(value) && value >= 1 ? value : 1;
 }
 
-/** rabbitmq-client decodes `application/json` bodies itself; anything else arrives as a Buffer. */
-export function rawBody(body: unknown): Buffer {
-  if (Buffer.isBuffer(body)) return body;
-  return Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
-}
-
 /** Checks the envelope's shape (SPEC §3); a malformed one throws and ends in the dead-letter queue. */
-export function parseEnvelope(body: unknown): EventEnvelope {
+function parseEnvelope(body: unknown): EventEnvelope {
   const value: unknown = Buffer.isBuffer(body) || typeof body === 'string' ? JSON.parse(String(body)) : body;
   const envelope = value as Partial<EventEnvelope> | null;
   if (
@@ -199,20 +206,11 @@ export function parseEnvelope(body: unknown): EventEnvelope {
     typeof envelope.payload !== 'object' ||
     envelope.payload === null
   ) {
-    throw new Error('not an event envelope {id, type, producer, sent_at, correlation_id, payload}');
+    throw new Error(
+      'not an event envelope: needs a string id, type and correlation_id, and a payload object',
+    );
   }
   return envelope as EventEnvelope;
-}
-
-// RabbitMQ adds the death headers on every dead-lettering: carried along, they would grow with each
-// retry. CC/BCC routed the original publish; kept, they would copy a retried event to those queues again.
-function forwardableHeaders(headers: Record<string, unknown> | undefined): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(headers ?? {}).filter(
-      ([name]) =>
-        !name.startsWith('x-death') && !name.startsWith('x-first-death') && name !== 'CC' && name !== 'BCC',
-    ),
-  );
 }
 
 function consumerMetrics(registry: Registry) {

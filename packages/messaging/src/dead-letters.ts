@@ -1,6 +1,10 @@
 import type { Connection, SyncMessage } from 'rabbitmq-client';
-import { rawBody } from './consumer.js';
-import { ATTEMPT_HEADER, LAST_ERROR_HEADER, ORIGINAL_ROUTING_KEY_HEADER } from './consumer.js';
+import {
+  ATTEMPT_HEADER,
+  LAST_ERROR_HEADER,
+  ORIGINAL_ROUTING_KEY_HEADER,
+  rawBody,
+} from './message-headers.js';
 import { deadLetterQueueDeclaration, serviceQueues } from './topology.js';
 
 /** A message in a service's dead-letter queue, as an operator needs to see it. */

@@ -31,7 +31,9 @@ export async function buildServiceApp(deps: ServiceAppDeps): Promise<FastifyInst
     genReqId: () => randomUUID(),
     ajv: { customOptions: { coerceTypes: 'array', allErrors: true } },
   });
-  // See the order service's app.ts: keep-alive connections must not hold a shutdown for 72 s.
+  // Node closes only the connections idle when the server closes; one finishing a request then would sit
+  // idle until the keep-alive timeout (72 s) and hold the shutdown. Once closing, every response asks the
+  // client to hang up.
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;

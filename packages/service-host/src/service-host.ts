@@ -79,6 +79,7 @@ export async function openServiceHost<Database>(options: {
     broker,
     registry,
     consume(handle) {
+      if (consumer) throw new Error(`${service} already consumes its queue`);
       consumer = startConsumer({
         broker,
         exchange: config.rabbitmq.exchange,

@@ -34,7 +34,10 @@ export function createOrderClient(urls: { order: string; inventory: string }, ti
       return response.body.id;
     },
     async cancel(id: string): Promise<number> {
-      const response = await fetch(`${urls.order}/orders/${id}/cancel`, { method: 'POST' });
+      const response = await fetch(`${urls.order}/orders/${id}/cancel`, {
+        method: 'POST',
+        signal: AbortSignal.timeout(10_000),
+      });
       return response.status;
     },
     /** Polls the order until it is COMPLETED or CANCELLED (or the demo's timeout passes). */

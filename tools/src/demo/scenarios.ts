@@ -42,6 +42,21 @@ async function run(
   return row;
 }
 
+/** Seed 002's body shape, on the route its clients use. */
+const placeSeed002 = (
+  client: OrderClient,
+  items: { product_id: string; quantity: number }[],
+  totalAmount?: number,
+) =>
+  client.place(
+    {
+      customer_id: 'customer-123',
+      items,
+      ...(totalAmount === undefined ? {} : { total_amount: totalAmount }),
+    },
+    { path: '/api/orders' },
+  );
+
 const SEED_000 = [
   ['#1 Ada, classic-box', '7c11e1ce2741', 'classic-box', completed],
   ['#2 Ada, family-box (60 s)', '7c11e1ce2741', 'family-box', cancelled('dependency_unavailable')],
@@ -77,16 +92,13 @@ export async function playScenarios(client: OrderClient, onDone: (row: Row) => v
         'seed 002 README curl (A×2, B×1, 150.00)',
         curlFits ? completed : cancelled('out_of_stock'),
         () =>
-          client.place(
-            {
-              customer_id: 'customer-123',
-              items: [
-                { product_id: 'product-A', quantity: 2 },
-                { product_id: 'product-B', quantity: 1 },
-              ],
-              total_amount: 150.0,
-            },
-            { path: '/api/orders' },
+          placeSeed002(
+            client,
+            [
+              { product_id: 'product-A', quantity: 2 },
+              { product_id: 'product-B', quantity: 1 },
+            ],
+            150.0,
           ),
         onDone,
       ),
@@ -96,11 +108,7 @@ export async function playScenarios(client: OrderClient, onDone: (row: Row) => v
         client,
         'seed 002 product-C (stock 0)',
         cancelled('out_of_stock'),
-        () =>
-          client.place(
-            { customer_id: 'customer-123', items: [{ product_id: 'product-C', quantity: 1 }] },
-            { path: '/api/orders' },
-          ),
+        () => placeSeed002(client, [{ product_id: 'product-C', quantity: 1 }]),
         onDone,
       ),
     );
@@ -112,11 +120,7 @@ export async function playScenarios(client: OrderClient, onDone: (row: Row) => v
           client,
           i <= left ? `product-B depletion ${i}/${left}` : 'product-B depleted: one more',
           i <= left ? completed : cancelled('out_of_stock'),
-          () =>
-            client.place(
-              { customer_id: 'customer-123', items: [{ product_id: 'product-B', quantity: 1 }] },
-              { path: '/api/orders' },
-            ),
+          () => placeSeed002(client, [{ product_id: 'product-B', quantity: 1 }]),
           onDone,
         ),
       );
@@ -126,15 +130,7 @@ export async function playScenarios(client: OrderClient, onDone: (row: Row) => v
         client,
         'seed 002 wrong total_amount (999)',
         cancelled('total_mismatch'),
-        () =>
-          client.place(
-            {
-              customer_id: 'customer-123',
-              items: [{ product_id: 'product-A', quantity: 1 }],
-              total_amount: 999,
-            },
-            { path: '/api/orders' },
-          ),
+        () => placeSeed002(client, [{ product_id: 'product-A', quantity: 1 }], 999),
         onDone,
       ),
     );

@@ -22,7 +22,8 @@ try {
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const bold = (text: string) => (config.colour ? `\x1b[1m${text}\x1b[0m` : text);
 
-await requirePostgres(layout.databaseUrls[0] ?? '');
+// Every service's database is on the same server by default; the order service's stands for it.
+await requirePostgres(layout.databaseUrls[0] ?? 'postgres://127.0.0.1:5432/orders');
 await requireRabbitmq(layout.rabbitmqUrl);
 for (const url of layout.databaseUrls) await ensureDatabase(url);
 
