@@ -16,7 +16,7 @@ const FulfilmentEnv = Type.Object({
 });
 
 /** How placements at the fulfilment partner are made and retried. */
-export interface PlacementConfig {
+export interface PlacementSettings {
   partnerUrl: string;
   callTimeoutMs: number;
   /** From when payment.processed was handled: past it, a placement still failing is given up. */
@@ -31,7 +31,7 @@ export interface PlacementConfig {
 
 /** Everything the fulfilment service reads from its environment, parsed once at start. */
 export interface FulfilmentConfig extends ServiceHostConfig {
-  placement: PlacementConfig;
+  placement: PlacementSettings;
 }
 
 /** Parses the environment; throws a ConfigError naming every bad or missing variable. */
@@ -42,7 +42,7 @@ export function loadFulfilmentConfig(
   // A lease shorter than a call would let a second worker place the same order while the first waits.
   if (e.FULFILMENT_LEASE_MS <= e.FULFILMENT_CALL_TIMEOUT_MS) {
     throw new ConfigError([
-      `FULFILMENT_LEASE_MS: must be longer than FULFILMENT_CALL_TIMEOUT_MS (${e.FULFILMENT_CALL_TIMEOUT_MS})`,
+      `FULFILMENT_LEASE_MS: must be longer than FULFILMENT_CALL_TIMEOUT_MS (${e.FULFILMENT_CALL_TIMEOUT_MS}) (got ${e.FULFILMENT_LEASE_MS})`,
     ]);
   }
   return {

@@ -8,26 +8,28 @@ import {
   handleThroughInbox,
   openServiceHost,
   routeEvents,
-  type LeaseWorker,
   type ServiceHost,
 } from '@platform/service-host';
 import type { FulfilmentConfig } from './config.js';
 import type { FulfilmentDatabase } from './database.js';
+import { cancelPlacement } from './placements/cancel-placement.js';
 import { createFulfilmentPartnerClient } from './placements/fulfilment-partner.client.js';
 import { startPlacementWorker } from './placements/placement-worker.js';
-import { cancelPlacement, startPlacement } from './placements/placements.js';
 import { placementsRoutes } from './placements/placements.routes.js';
+import { startPlacement } from './placements/start-placement.js';
 
 /** A wired fulfilment service: its HTTP app (not listening yet) and what runs beside it. */
 export interface FulfilmentService {
   app: FastifyInstance;
   host: ServiceHost<FulfilmentDatabase>;
   consumer: EventConsumer;
-  worker: LeaseWorker;
   stop(): Promise<void>;
 }
 
-/** Prepares the database, starts the placement worker and consumes events; the caller decides where the app listens. */
+/**
+ * Prepares the database, starts the placement worker and consumes events; the caller decides where to
+ * listen.
+ */
 export async function createFulfilmentService(
   config: FulfilmentConfig,
   logger: Logger,
@@ -45,7 +47,7 @@ export async function createFulfilmentService(
       baseUrl: config.placement.partnerUrl,
       timeoutMs: config.placement.callTimeoutMs,
     }),
-    config: config.placement,
+    settings: config.placement,
     logger,
   });
   const consumer = host.consume(
@@ -68,7 +70,6 @@ export async function createFulfilmentService(
     app,
     host,
     consumer,
-    worker,
     async stop() {
       await app.close();
       await worker.stop();

@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@platform/config';
 import { loadFulfilmentConfig } from '../src/config.js';
-import { retryDelayMs } from '../src/placements/placements.js';
+import { retryDelayMs } from '../src/placements/placement-worker.js';
 
 describe('retry delays', () => {
   const retry = { baseMs: 250, maxMs: 5_000 };
 
-  it('grow exponentially up to the cap, jittered between half and all of it', () => {
-    expect([0, 1, 2, 3, 4, 5, 10].map((attempts) => retryDelayMs(attempts, retry, () => 0.999_999))).toEqual([
+  it('grow exponentially from the first attempt up to the cap, jittered between half and all of it', () => {
+    expect([1, 2, 3, 4, 5, 6, 11].map((attempt) => retryDelayMs(attempt, retry, () => 0.999_999))).toEqual([
       250, 500, 1_000, 2_000, 4_000, 5_000, 5_000,
     ]);
-    expect([0, 1, 5].map((attempts) => retryDelayMs(attempts, retry, () => 0))).toEqual([125, 250, 2_500]);
+    expect([1, 2, 6].map((attempt) => retryDelayMs(attempt, retry, () => 0))).toEqual([125, 250, 2_500]);
   });
 });
 

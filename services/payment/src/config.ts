@@ -2,56 +2,57 @@ import { Type } from 'typebox';
 import { ConfigError, parseEnv } from '@platform/config';
 import { serviceEnvSchema, toServiceHostConfig, type ServiceHostConfig } from '@platform/service-host';
 
-const Ms = (fallback: number, minimum = 1) => Type.Integer({ minimum, default: fallback });
-
 const PaymentEnv = Type.Object({
   ...serviceEnvSchema('PAYMENT', { port: 8002, database: 'payments' }),
   PAYMENT_GATEWAY_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:8083' }),
-  PAYMENT_CALL_TIMEOUT_MS: Ms(2000),
+  PAYMENT_CALL_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 2_000 }),
   PAYMENT_MAX_RETRIES: Type.Integer({ minimum: 0, maximum: 20, default: 3 }),
-  PAYMENT_RETRY_BASE_MS: Ms(200),
-  PAYMENT_REFUND_RETRY_MAX_MS: Ms(30_000),
+  PAYMENT_RETRY_BASE_MS: Type.Integer({ minimum: 1, default: 200 }),
+  PAYMENT_RETRY_MAX_MS: Type.Integer({ minimum: 1, default: 30_000 }),
   PAYMENT_WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1000, default: 16 }),
-  PAYMENT_POLL_INTERVAL_MS: Ms(250, 10),
-  PAYMENT_LEASE_MS: Ms(30_000, 100),
+  PAYMENT_POLL_INTERVAL_MS: Type.Integer({ minimum: 10, default: 250 }),
+  PAYMENT_LEASE_MS: Type.Integer({ minimum: 100, default: 30_000 }),
 });
 
-/** How the payment service talks to the gateway and paces its retries. */
+/** How charges and refunds at the payment gateway are made and retried. */
 export interface PaymentSettings {
   gatewayUrl: string;
   callTimeoutMs: number;
-  /** Charge attempts after the first before the payment fails. */
+  /** Charge attempts after the first before the payment fails; refunds are retried until they succeed. */
   maxRetries: number;
-  retryBaseMs: number;
-  /** Ceiling of the delay between attempts; refunds retry forever at most this far apart. */
-  retryMaxMs: number;
+  /** Capped exponential backoff between attempts, with jitter. */
+  retry: { baseMs: number; maxMs: number };
   concurrency: number;
   pollIntervalMs: number;
+  /** How long a worker holds a payment it took; longer than a call, so only a dead worker's expire. */
   leaseMs: number;
 }
 
 /** Everything the payment service reads from its environment, parsed once at start. */
-export type PaymentConfig = ServiceHostConfig & { payment: PaymentSettings };
+export interface PaymentConfig extends ServiceHostConfig {
+  payment: PaymentSettings;
+}
 
 /** Parses the environment; throws a ConfigError naming every bad or missing variable. */
 export function loadPaymentConfig(env: Record<string, string | undefined> = process.env): PaymentConfig {
   const e = parseEnv(PaymentEnv, env);
-  const payment: PaymentSettings = {
-    gatewayUrl: e.PAYMENT_GATEWAY_URL.replace(/\/+$/, ''),
-    callTimeoutMs: e.PAYMENT_CALL_TIMEOUT_MS,
-    maxRetries: e.PAYMENT_MAX_RETRIES,
-    retryBaseMs: e.PAYMENT_RETRY_BASE_MS,
-    retryMaxMs: e.PAYMENT_REFUND_RETRY_MAX_MS,
-    concurrency: e.PAYMENT_WORKER_CONCURRENCY,
-    pollIntervalMs: e.PAYMENT_POLL_INTERVAL_MS,
-    leaseMs: e.PAYMENT_LEASE_MS,
-  };
   // A lease that can expire while its call is still running would let a second worker call the gateway
   // for the same payment at the same time.
-  if (payment.leaseMs <= payment.callTimeoutMs) {
+  if (e.PAYMENT_LEASE_MS <= e.PAYMENT_CALL_TIMEOUT_MS) {
     throw new ConfigError([
-      `PAYMENT_LEASE_MS: must be longer than PAYMENT_CALL_TIMEOUT_MS (${payment.callTimeoutMs}) (got ${payment.leaseMs})`,
+      `PAYMENT_LEASE_MS: must be longer than PAYMENT_CALL_TIMEOUT_MS (${e.PAYMENT_CALL_TIMEOUT_MS}) (got ${e.PAYMENT_LEASE_MS})`,
     ]);
   }
-  return { ...toServiceHostConfig('PAYMENT', e), payment };
+  return {
+    ...toServiceHostConfig('PAYMENT', e),
+    payment: {
+      gatewayUrl: e.PAYMENT_GATEWAY_URL.replace(/\/+$/, ''),
+      callTimeoutMs: e.PAYMENT_CALL_TIMEOUT_MS,
+      maxRetries: e.PAYMENT_MAX_RETRIES,
+      retry: { baseMs: e.PAYMENT_RETRY_BASE_MS, maxMs: e.PAYMENT_RETRY_MAX_MS },
+      concurrency: e.PAYMENT_WORKER_CONCURRENCY,
+      pollIntervalMs: e.PAYMENT_POLL_INTERVAL_MS,
+      leaseMs: e.PAYMENT_LEASE_MS,
+    },
+  };
 }

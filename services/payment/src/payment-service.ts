@@ -8,34 +8,30 @@ import {
   handleThroughInbox,
   openServiceHost,
   routeEvents,
-  type LeaseWorker,
   type ServiceHost,
 } from '@platform/service-host';
 import type { PaymentConfig } from './config.js';
 import type { PaymentDatabase } from './database.js';
-import { createPaymentGatewayClient, type PaymentGateway } from './payments/payment-gateway.client.js';
+import { cancelPayment } from './payments/cancel-payment.js';
+import { createPaymentGatewayClient } from './payments/payment-gateway.client.js';
 import { startPaymentWorker } from './payments/payment-worker.js';
-import { cancelPayment, requestCharge, WORK_CREATED } from './payments/payments.js';
+import { WORK_CREATED, type PaymentOutcome } from './payments/payment.js';
 import { paymentRoutes } from './payments/payments.routes.js';
+import { requestCharge } from './payments/request-charge.js';
 
 /** A wired payment service: its HTTP app (not listening yet) and what runs beside it. */
 export interface PaymentService {
   app: FastifyInstance;
   host: ServiceHost<PaymentDatabase>;
   consumer: EventConsumer;
-  worker: LeaseWorker;
   stop(): Promise<void>;
 }
 
-/** Prepares the database, starts the gateway worker and consumes events; the caller decides where to listen. */
-export async function createPaymentService(
-  config: PaymentConfig,
-  logger: Logger,
-  gateway: PaymentGateway = createPaymentGatewayClient({
-    baseUrl: config.payment.gatewayUrl,
-    timeoutMs: config.payment.callTimeoutMs,
-  }),
-): Promise<PaymentService> {
+/**
+ * Prepares the database, starts the payment worker and consumes events; the caller decides where to
+ * listen.
+ */
+export async function createPaymentService(config: PaymentConfig, logger: Logger): Promise<PaymentService> {
   const host = await openServiceHost<PaymentDatabase>({
     service: 'payment',
     config,
@@ -43,9 +39,17 @@ export async function createPaymentService(
     logger,
   });
   const { db } = host;
-  const worker = startPaymentWorker({ db, gateway, settings: config.payment, logger });
+  const worker = startPaymentWorker({
+    db,
+    gateway: createPaymentGatewayClient({
+      baseUrl: config.payment.gatewayUrl,
+      timeoutMs: config.payment.callTimeoutMs,
+    }),
+    settings: config.payment,
+    logger,
+  });
   // The handlers only record what is to be done; the worker, nudged once they commit, calls the gateway.
-  const nudge = (outcome: string) => {
+  const nudge = (outcome: PaymentOutcome) => {
     if (WORK_CREATED.has(outcome)) worker.nudge();
   };
   const consumer = host.consume(
@@ -60,7 +64,6 @@ export async function createPaymentService(
     app,
     host,
     consumer,
-    worker,
     async stop() {
       await app.close();
       await worker.stop();

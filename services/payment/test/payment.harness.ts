@@ -54,7 +54,7 @@ export async function startTestPayment(
     ...testServiceEnv('PAYMENT', database, exchange),
     PAYMENT_GATEWAY_URL: gatewayLink.url(gateway.url),
     PAYMENT_RETRY_BASE_MS: '10',
-    PAYMENT_REFUND_RETRY_MAX_MS: '200',
+    PAYMENT_RETRY_MAX_MS: '200',
     PAYMENT_POLL_INTERVAL_MS: '50',
     ...options.env,
   });

@@ -317,6 +317,67 @@ describe('payment service when its calls time out', () => {
   });
 });
 
+describe('payment service when the gateway goes away between attempts', () => {
+  let payment: TestPayment;
+  let eventsFor: Awaited<ReturnType<typeof capturePaymentEvents>>;
+
+  beforeAll(async () => {
+    // The first call times out after 100 ms although the gateway charges on arrival; the second and last
+    // comes 0.5-1 s later, time enough to take the gateway away in between.
+    payment = await startTestPayment('payment_refused', {
+      gateway: { delayMs: 400 },
+      env: {
+        PAYMENT_CALL_TIMEOUT_MS: '100',
+        PAYMENT_MAX_RETRIES: '1',
+        PAYMENT_RETRY_BASE_MS: '1000',
+        PAYMENT_RETRY_MAX_MS: '2000',
+        PAYMENT_LEASE_MS: '5000',
+      },
+    });
+    eventsFor = await capturePaymentEvents(payment);
+  });
+  afterAll(async () => payment.remove());
+
+  const rowOf = async (orderId: string) =>
+    (
+      await payment.database.query<{ status: string; attempts: number; last_error: string | null }>(
+        'SELECT status, attempts, last_error FROM payments WHERE order_id = $1',
+        [orderId],
+      )
+    )[0];
+
+  it('finds the charge of a timed-out attempt when the last attempt is refused, instead of failing', async () => {
+    const order = pricedOrder(12.36);
+    await payment.exchange.publish(InventoryEvents.reserved, reserved(order));
+    await waitFor('the first attempt timed out', async () =>
+      (await rowOf(order.order_id))?.last_error?.includes('timed out'),
+    );
+    const charged = await gatewayRecord(payment.gatewayUrl, order.order_id);
+    expect(charged?.charge?.amount).toBe(12.36);
+
+    await payment.gatewayLink.cut();
+    await waitFor('the last attempt refused', async () =>
+      (await rowOf(order.order_id))?.last_error?.includes('ECONNREFUSED'),
+    );
+    // Refused is no answer: the payment waits to learn what the timed-out attempt did.
+    expect(await rowOf(order.order_id)).toMatchObject({ status: 'charging', attempts: 2 });
+    expect(eventsFor(order.order_id)).toHaveLength(0);
+
+    await payment.gatewayLink.restore();
+    await waitFor('payment.processed', () => eventsFor(order.order_id).length === 1);
+    expect(eventsFor(order.order_id)).toMatchObject([
+      {
+        type: PaymentEvents.processed,
+        payload: { charge: { charge_id: charged?.charge?.charge_id, amount: 12.36 } },
+      },
+    ]);
+    expect(await paymentOf(payment.baseUrl, order.order_id)).toMatchObject({
+      status: 'charged',
+      charge: { charge_id: charged?.charge?.charge_id },
+    });
+  });
+});
+
 describe('payment service when the gateway goes away during a charge', () => {
   let payment: TestPayment;
   let eventsFor: Awaited<ReturnType<typeof capturePaymentEvents>>;
@@ -326,7 +387,7 @@ describe('payment service when the gateway goes away during a charge', () => {
     // long enough that paced look-ups cannot be mistaken for a loop.
     payment = await startTestPayment('payment_outage', {
       gateway: { delayMs: 1000 },
-      env: { PAYMENT_RETRY_BASE_MS: '100', PAYMENT_REFUND_RETRY_MAX_MS: '400' },
+      env: { PAYMENT_RETRY_BASE_MS: '100', PAYMENT_RETRY_MAX_MS: '400' },
     });
     eventsFor = await capturePaymentEvents(payment);
   });

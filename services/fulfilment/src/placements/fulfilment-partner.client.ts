@@ -1,20 +1,26 @@
-import type { FulfilmentPartner, PartnerItem, PlacementAttempt, PlacementLookup } from './placements.js';
+/** An item as the partner takes it. */
+export interface PartnerItem {
+  product_code: string;
+  quantity: number;
+}
 
-const isPlacement = (body: unknown): body is { placement_id: string } =>
-  typeof body === 'object' &&
-  body !== null &&
-  typeof (body as { placement_id?: unknown }).placement_id === 'string' &&
-  (body as { placement_id: string }).placement_id !== '';
+/**
+ * How one call to the partner ended; a failure of any kind (refusal, network, timeout) is a value. It is
+ * `uncertain` when the partner may have placed the order all the same (no answer, or not one that says
+ * it placed nothing): only its record can tell.
+ */
+type PlacementAttempt =
+  { kind: 'placed'; placementId: string } | { kind: 'failed'; error: string; uncertain: boolean };
 
-/** Why a call went wrong, in one line for `last_error` and the logs. */
-function describeFailure(error: unknown, timeoutMs: number): string {
-  if (error instanceof DOMException && error.name === 'TimeoutError')
-    return `no answer within ${timeoutMs} ms`;
-  if (!(error instanceof Error)) return String(error);
-  // fetch says only "fetch failed"; the reason (ECONNREFUSED, a reset socket) is in its cause.
-  const cause = error.cause as { code?: string; message?: string } | undefined;
-  const detail = cause?.code ?? cause?.message;
-  return detail === undefined ? error.message : `${error.message}: ${detail}`;
+/** What the partner records for an order, or no usable answer this time. */
+type PlacementLookup =
+  { kind: 'placed'; placementId: string } | { kind: 'not_placed' } | { kind: 'unavailable'; error: string };
+
+/** The fulfilment partner as the use cases see it: they do not know it is HTTP. */
+export interface FulfilmentPartner {
+  /** Places the order; idempotent per order, so a repeat returns the first placement. */
+  place(orderId: string, items: readonly PartnerItem[]): Promise<PlacementAttempt>;
+  findPlacement(orderId: string): Promise<PlacementLookup>;
 }
 
 /**
@@ -70,7 +76,27 @@ export function createFulfilmentPartnerClient(options: {
   };
 }
 
+function isPlacement(body: unknown): body is { placement_id: string } {
+  return (
+    typeof body === 'object' &&
+    body !== null &&
+    typeof (body as { placement_id?: unknown }).placement_id === 'string' &&
+    (body as { placement_id: string }).placement_id !== ''
+  );
+}
+
 function describeAnswer(status: number, body: unknown): string {
   const message = (body as { message?: unknown } | undefined)?.message;
   return `partner answered ${status}${typeof message === 'string' ? `: ${message}` : ''}`;
+}
+
+/** Why a call went wrong, in one line for `last_error` and the logs. */
+function describeFailure(error: unknown, timeoutMs: number): string {
+  if (error instanceof DOMException && error.name === 'TimeoutError')
+    return `no answer within ${timeoutMs} ms`;
+  if (!(error instanceof Error)) return String(error);
+  // fetch says only "fetch failed"; the reason (ECONNREFUSED, a reset socket) is in its cause.
+  const cause = error.cause as { code?: string; message?: string } | undefined;
+  const detail = cause?.code ?? cause?.message;
+  return detail === undefined ? error.message : `${error.message}: ${detail}`;
 }

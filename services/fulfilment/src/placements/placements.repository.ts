@@ -1,22 +1,13 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { OrderSnapshot } from '@platform/contracts';
 import type { FulfilmentDatabase, PlacementsTable, PlacementStatus } from '../database.js';
+import type { LeasedPlacement } from './placement.js';
 
 type Db = Kysely<FulfilmentDatabase>;
 type Trx = Transaction<FulfilmentDatabase>;
 
-/** A placement a worker took: what one attempt needs. */
-export interface LeasedPlacement {
-  order_id: string;
-  order: OrderSnapshot;
-  attempts: number;
-  /** When it was due: after `deadline_at` only for a look-up retried after the deadline. */
-  next_attempt_at: Date;
-  deadline_at: Date;
-}
-
 /** A placement as `GET /placements/{order_id}` shows it. */
-export type PlacementView = Pick<
+type PlacementView = Pick<
   Selectable<PlacementsTable>,
   | 'order_id'
   | 'status'
@@ -27,14 +18,6 @@ export type PlacementView = Pick<
   | 'created_at'
   | 'updated_at'
 >;
-
-/**
- * Serialises everything this service does for one order (payment.processed, order.cancelled and a
- * worker's result may come at once): the second waits for the first to commit and then sees its row.
- */
-export async function lockOrder(trx: Trx, orderId: string): Promise<void> {
-  await sql`SELECT pg_advisory_xact_lock(hashtextextended(${orderId}, 0))`.execute(trx);
-}
 
 /** The status of an order's placement, or undefined when this service never saw the order. */
 export async function findPlacementStatus(trx: Trx, orderId: string): Promise<PlacementStatus | undefined> {
@@ -92,8 +75,19 @@ export async function leaseDuePlacements(db: Db, limit: number, leaseMs: number)
         ORDER BY next_attempt_at
         LIMIT ${limit}
           FOR UPDATE SKIP LOCKED)
-    RETURNING order_id, order_snapshot AS "order", attempts, next_attempt_at, deadline_at`.execute(db);
+    RETURNING order_id, order_snapshot AS "order", next_attempt_at, deadline_at`.execute(db);
   return result.rows;
+}
+
+/** Adds one to the placement's attempts and returns the new count. */
+export async function countAttempt(db: Db, orderId: string): Promise<number> {
+  const row = await db
+    .updateTable('placements')
+    .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+    .where('order_id', '=', orderId)
+    .returning('attempts')
+    .executeTakeFirstOrThrow();
+  return row.attempts;
 }
 
 /** Gives leased placements back at once (a worker stopping), so another takes them without waiting. */
@@ -114,7 +108,6 @@ export async function markPlaced(trx: Trx, orderId: string, placementId: string)
     .set({
       status: 'placed',
       placement_id: placementId,
-      attempts: sql<number>`attempts + 1`,
       last_error: null,
       lease_until: null,
       updated_at: sql<Date>`now()`,
@@ -129,7 +122,7 @@ export async function markPlaced(trx: Trx, orderId: string, placementId: string)
 export async function recordLatePlacement(trx: Trx, orderId: string, placementId: string): Promise<boolean> {
   const result = await trx
     .updateTable('placements')
-    .set({ placement_id: placementId, attempts: sql<number>`attempts + 1`, updated_at: sql<Date>`now()` })
+    .set({ placement_id: placementId, updated_at: sql<Date>`now()` })
     .where('order_id', '=', orderId)
     .where('status', '=', 'cancelled')
     .where('placement_id', 'is', null)
@@ -137,8 +130,8 @@ export async function recordLatePlacement(trx: Trx, orderId: string, placementId
   return result.numUpdatedRows > 0n;
 }
 
-/** Counts a failed attempt and makes the placement due again in `delayMs`; false when no longer in progress. */
-export async function scheduleRetry(
+/** Makes the placement due again in `delayMs`; false when no longer in progress. */
+export async function markRetryDue(
   trx: Trx,
   orderId: string,
   error: string,
@@ -147,7 +140,6 @@ export async function scheduleRetry(
   const result = await trx
     .updateTable('placements')
     .set({
-      attempts: sql<number>`attempts + 1`,
       last_error: error,
       next_attempt_at: sql<Date>`now() + make_interval(secs => ${delayMs / 1000})`,
       lease_until: null,
@@ -159,13 +151,12 @@ export async function scheduleRetry(
   return result.numUpdatedRows > 0n;
 }
 
-/** Counts a last failed attempt and gives the placement up; false when no longer in progress. */
+/** Gives the placement up; false when no longer in progress. */
 export async function markFailed(trx: Trx, orderId: string, error: string): Promise<boolean> {
   const result = await trx
     .updateTable('placements')
     .set({
       status: 'failed',
-      attempts: sql<number>`attempts + 1`,
       last_error: error,
       lease_until: null,
       updated_at: sql<Date>`now()`,

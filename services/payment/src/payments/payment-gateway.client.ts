@@ -12,12 +12,13 @@ export type GatewayRefund = Static<typeof GatewayRefund>;
 
 /**
  * How a charge or refund call went. A failure is `uncertain` when the gateway may have acted all the same
- * (a timeout, a dropped connection, an unexpected 5xx): only a look at the gateway's record settles it.
+ * (no answer at all, an unexpected 5xx, a success we cannot read): only a look at its record settles it.
+ * Only the gateway's own refusal (503, a 4xx) is certain.
  */
-export type GatewayResult<T> = { ok: true; value: T } | { ok: false; error: string; uncertain: boolean };
+type GatewayResult<T> = { ok: true; value: T } | { ok: false; error: string; uncertain: boolean };
 
 /** What the gateway records for an order, or no usable answer this time. */
-export type ChargeLookup =
+type ChargeLookup =
   | { kind: 'charged'; charge: GatewayCharge }
   | { kind: 'not_charged' }
   | { kind: 'unavailable'; error: string };
@@ -31,7 +32,8 @@ export interface PaymentGateway {
   findCharge(orderId: string): Promise<ChargeLookup>;
 }
 
-type Answer = { status: number; body: unknown } | { error: string; uncertain: boolean };
+/** The gateway's HTTP answer, or the transport error that kept us from getting one. */
+type Answer = { status: number; body: unknown } | { error: string };
 
 /** The gateway over HTTP (SPEC §6): every call bounded by `timeoutMs`, never thrown at the caller. */
 export function createPaymentGatewayClient(options: { baseUrl: string; timeoutMs: number }): PaymentGateway {
@@ -47,9 +49,7 @@ export function createPaymentGatewayClient(options: { baseUrl: string; timeoutMs
       const text = await response.text();
       return { status: response.status, body: parseJson(text) };
     } catch (error) {
-      // A refused connection reached no gateway; anything later (timeout, reset) may have been acted on.
-      const code = (error as { cause?: { code?: unknown } }).cause?.code;
-      return { error: describeError(error), uncertain: code !== 'ECONNREFUSED' };
+      return { error: describeError(error) };
     }
   }
 
@@ -75,7 +75,9 @@ export function createPaymentGatewayClient(options: { baseUrl: string; timeoutMs
 }
 
 function toResult<T extends TSchema>(answer: Answer, schema: T): GatewayResult<Static<T>> {
-  if ('error' in answer) return { ok: false, error: answer.error, uncertain: answer.uncertain };
+  // Any transport error is uncertain, even a refused connection: it says nothing of an earlier call that
+  // timed out after reaching the gateway, and a last attempt refused must not fail a charge that one made.
+  if ('error' in answer) return { ok: false, error: answer.error, uncertain: true };
   const { status, body } = answer;
   if (status >= 200 && status < 300 && Value.Check(schema, body)) return { ok: true, value: body };
   // 503 is the gateway's "nothing done, retry" and a 4xx refuses the request; a success without a usable

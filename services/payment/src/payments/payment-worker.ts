@@ -4,33 +4,22 @@ import { startLeaseWorker, type LeaseWorker } from '@platform/service-host';
 import type { PaymentSettings } from '../config.js';
 import type { PaymentDatabase } from '../database.js';
 import type { PaymentGateway } from './payment-gateway.client.js';
+import type { LeasedPayment, PaymentOutcome } from './payment.js';
+import { countAttempt, leaseDuePayments, releaseLeases } from './payments.repository.js';
 import {
   cancelCharge,
   failPayment,
   recordCharge,
   recordRefund,
   scheduleRetry,
-  type PaymentOutcome,
-} from './payments.js';
-import { leaseDuePayments, releaseLeases, type LeasedPayment } from './payments.repository.js';
+} from './record-gateway-result.js';
 
 /** What the payment worker works with. */
-export interface PaymentWorkerDeps {
+interface PaymentWorkerDeps {
   db: Kysely<PaymentDatabase>;
   gateway: PaymentGateway;
   settings: PaymentSettings;
   logger: Logger;
-  /** Uniform in [0, 1), for the jitter; injectable for tests. */
-  random?: () => number;
-}
-
-/**
- * Exponential backoff with jitter: attempt n waits about base·2^(n-1), capped, half of it random so that
- * payments failing together (a gateway outage) do not all come back at the same moment.
- */
-export function backoffMs(attempt: number, baseMs: number, maxMs: number, random: () => number): number {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
 
 /** Starts the worker that charges and refunds at the gateway the payments the event handlers recorded. */
@@ -43,57 +32,115 @@ export function startPaymentWorker(deps: PaymentWorkerDeps): LeaseWorker {
     // since the gateway may already have acted on it.
     async process(payment) {
       const outcome = await processPayment(deps, payment);
-      logger.info({ order_id: payment.order_id, status: payment.status, outcome }, 'payment step done');
+      logger.info({ correlation_id: payment.order_id, status: payment.status, outcome }, 'payment step done');
     },
     release: (payments) =>
       releaseLeases(
         db,
         payments.map((payment) => payment.order_id),
       ),
-    describe: (payment) => ({ order_id: payment.order_id, status: payment.status }),
+    describe: (payment) => ({ correlation_id: payment.order_id, status: payment.status }),
     concurrency: settings.concurrency,
     pollIntervalMs: settings.pollIntervalMs,
     logger,
   });
 }
 
-/** One step of a leased payment: a charge, a refund, or the settling of a cancelled charge. */
-export async function processPayment(
+/**
+ * One step of a leased payment: a refund, the settling of a cancelled charge, or a charge. Its attempt is
+ * counted before the gateway is called, so that a call that crashes its worker still counts. A charge
+ * counts in `attempts`, which `maxRetries` bounds; a refund and the settling of a cancelled charge count in
+ * `refund_attempts`: both only ever try to give money back, so they never run out of attempts.
+ */
+async function processPayment(deps: PaymentWorkerDeps, payment: LeasedPayment): Promise<PaymentOutcome> {
+  const count = (counter: 'attempts' | 'refund_attempts') => countAttempt(deps.db, payment.order_id, counter);
+  if (payment.status === 'refunding') return refund(deps, payment, await count('refund_attempts'));
+  if (payment.cancel_requested) return settleCancelled(deps, payment, await count('refund_attempts'));
+  return charge(deps, payment, await count('attempts'));
+}
+
+/** Money taken must come back: a refund is retried for as long as it takes. */
+async function refund(
   deps: PaymentWorkerDeps,
   payment: LeasedPayment,
+  attempt: number,
 ): Promise<PaymentOutcome> {
-  const { db, gateway, settings } = deps;
-  const random = deps.random ?? Math.random;
-  const { order_id: orderId, amount } = payment;
-  if (amount === null) throw new Error(`payment ${orderId} in ${payment.status} has no amount`);
-  const retryIn = (attempt: number) => backoffMs(attempt, settings.retryBaseMs, settings.retryMaxMs, random);
+  const result = await deps.gateway.refund(payment.order_id, amountOf(payment));
+  if (result.ok) return recordRefund(deps.db, payment.order_id, result.value);
+  return scheduleRetry(deps.db, payment, result.error, retryIn(deps, attempt));
+}
 
-  if (payment.status === 'refunding') {
-    // Money taken must come back: refunds are retried for as long as it takes.
-    const refund = await gateway.refund(orderId, amount);
-    return refund.ok
-      ? recordRefund(db, orderId, refund.value)
-      : scheduleRetry(db, payment, refund.error, retryIn(payment.refund_attempts));
-  }
+/**
+ * A charge cancelled before one was recorded is never charged now; but an earlier call may have charged
+ * it without our knowing (a timeout, a crash), so the gateway's record decides.
+ */
+async function settleCancelled(
+  deps: PaymentWorkerDeps,
+  payment: LeasedPayment,
+  attempt: number,
+): Promise<PaymentOutcome> {
+  return settleByLookUp(deps, payment, attempt, {
+    ifNotCharged: () => cancelCharge(deps.db, payment.order_id),
+  });
+}
 
-  if (payment.cancel_requested) {
-    // Cancelled before a charge was recorded: never charge it now, but an earlier call may have charged
-    // it without our knowing (a timeout, a crash), so the gateway's record decides.
-    const lookup = await gateway.findCharge(orderId);
-    if (lookup.kind === 'charged') return recordCharge(db, orderId, lookup.charge);
-    if (lookup.kind === 'not_charged') return cancelCharge(db, orderId);
-    return scheduleRetry(db, payment, lookup.error, retryIn(payment.refund_attempts));
-  }
-
-  const charge = await gateway.charge(orderId, amount);
-  if (charge.ok) return recordCharge(db, orderId, charge.value);
-  if (payment.attempts <= settings.maxRetries) {
-    return scheduleRetry(db, payment, charge.error, retryIn(payment.attempts));
-  }
-  if (!charge.uncertain) return failPayment(db, orderId, charge.error);
+/** Charges the order, retrying a failure while attempts are left. */
+async function charge(
+  deps: PaymentWorkerDeps,
+  payment: LeasedPayment,
+  attempt: number,
+): Promise<PaymentOutcome> {
+  const { db, settings } = deps;
+  const result = await deps.gateway.charge(payment.order_id, amountOf(payment));
+  if (result.ok) return recordCharge(db, payment.order_id, result.value);
+  if (attempt <= settings.maxRetries) return scheduleRetry(db, payment, result.error, retryIn(deps, attempt));
+  if (!result.uncertain) return failPayment(db, payment.order_id, result.error);
   // Out of attempts, but the last one may have charged: fail only once the gateway says it did not.
-  const lookup = await gateway.findCharge(orderId);
-  if (lookup.kind === 'charged') return recordCharge(db, orderId, lookup.charge);
-  if (lookup.kind === 'not_charged') return failPayment(db, orderId, charge.error);
-  return scheduleRetry(db, payment, `${charge.error}; ${lookup.error}`, retryIn(payment.attempts));
+  return settleByLookUp(deps, payment, attempt, {
+    ifNotCharged: () => failPayment(db, payment.order_id, result.error),
+    failure: result.error,
+  });
+}
+
+/**
+ * Asks the gateway whether the order was charged and acts on its answer: a charge found is recorded, none
+ * found means `ifNotCharged`, and no answer means asking again after the backoff of `attempt`. `failure`,
+ * the call's failure that led here, is recorded beside the look-up's.
+ */
+async function settleByLookUp(
+  deps: PaymentWorkerDeps,
+  payment: LeasedPayment,
+  attempt: number,
+  on: { ifNotCharged: () => Promise<PaymentOutcome>; failure?: string },
+): Promise<PaymentOutcome> {
+  const lookup = await deps.gateway.findCharge(payment.order_id);
+  if (lookup.kind === 'charged') return recordCharge(deps.db, payment.order_id, lookup.charge);
+  if (lookup.kind === 'not_charged') return on.ifNotCharged();
+  const error = on.failure === undefined ? lookup.error : `${on.failure}; ${lookup.error}`;
+  return scheduleRetry(deps.db, payment, error, retryIn(deps, attempt));
+}
+
+/** Only a cancellation's tombstone has no amount, and it is never the worker's. */
+function amountOf(payment: LeasedPayment): number {
+  if (payment.amount === null) {
+    throw new Error(`payment ${payment.order_id} in ${payment.status} has no amount`);
+  }
+  return payment.amount;
+}
+
+function retryIn(deps: PaymentWorkerDeps, attempt: number): number {
+  return retryDelayMs(attempt, deps.settings.retry, Math.random);
+}
+
+/**
+ * The wait after failed attempt number `attempt` (the first is 1): base·2^(attempt-1), capped, jittered
+ * between half and all of it, so payments failing together (a gateway outage) do not retry together.
+ */
+export function retryDelayMs(
+  attempt: number,
+  retry: { baseMs: number; maxMs: number },
+  random: () => number,
+): number {
+  const ceiling = Math.min(retry.maxMs, retry.baseMs * 2 ** (attempt - 1));
+  return Math.round(ceiling * (0.5 + random() / 2));
 }

@@ -1,37 +1,21 @@
-import { sql, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely';
+import { sql, type Kysely, type Transaction, type Updateable } from 'kysely';
 import type { OrderSnapshot } from '@platform/contracts';
 import type { PaymentDatabase, PaymentStatus, PaymentsTable } from '../database.js';
+import type { LeasedPayment, Payment } from './payment.js';
 
 type Db = Kysely<PaymentDatabase>;
 type Trx = Transaction<PaymentDatabase>;
 
-/** A payment row as stored. */
-export type Payment = Selectable<PaymentsTable>;
-
-/** What the worker needs of a payment it leased. */
-export type LeasedPayment = Pick<
-  Payment,
-  'order_id' | 'status' | 'amount' | 'attempts' | 'refund_attempts' | 'cancel_requested'
->;
-
 /** Fields a status change may set beside the status; timing columns go through `PaymentTiming`. */
-export type PaymentChanges = Pick<
+type PaymentChanges = Pick<
   Updateable<PaymentsTable>,
-  'status' | 'cancel_requested' | 'attempts' | 'refund_attempts' | 'charge_id' | 'refund_id' | 'last_error'
+  'status' | 'cancel_requested' | 'charge_id' | 'refund_id' | 'last_error'
 >;
 
 /** When the worker should next look at the payment, and whether the caller's lease ends now. */
-export interface PaymentTiming {
+interface PaymentTiming {
   nextAttemptInMs?: number;
   releaseLease?: boolean;
-}
-
-/**
- * Serialises everything this service does for one order (inventory.reserved, order.cancelled and the
- * worker's results may arrive at once): the second waits for the first to commit, then sees its row.
- */
-export async function lockOrder(trx: Trx, orderId: string): Promise<void> {
-  await sql`SELECT pg_advisory_xact_lock(hashtextextended(${orderId}, 0))`.execute(trx);
 }
 
 /** The order's payment row, if any event about it was handled. */
@@ -85,17 +69,10 @@ export async function updatePayment(
  * Leases up to `limit` due payments that no live lease holds, most overdue first. The lease, not a held
  * transaction, marks them taken: a gateway call may take seconds and no connection waits on it, and a
  * worker that dies only delays its payments until their lease expires.
- *
- * The attempt is counted here, before the call, so that a call that crashes its worker still counts and
- * retries stay bounded. A charge flagged as cancelled is not charged again but settled (looked up), which
- * counts with the refunds: both only ever try to give money back.
  */
 export async function leaseDuePayments(db: Db, limit: number, leaseMs: number): Promise<LeasedPayment[]> {
   const result = await sql<LeasedPayment>`
-    UPDATE payments SET
-      lease_until = now() + make_interval(secs => ${leaseMs / 1000}),
-      attempts = attempts + (status = 'charging' AND NOT cancel_requested)::int,
-      refund_attempts = refund_attempts + (status = 'refunding' OR cancel_requested)::int
+    UPDATE payments SET lease_until = now() + make_interval(secs => ${leaseMs / 1000})
      WHERE order_id IN (
        SELECT order_id FROM payments
         WHERE status IN ('charging', 'refunding') AND next_attempt_at <= now()
@@ -103,8 +80,23 @@ export async function leaseDuePayments(db: Db, limit: number, leaseMs: number): 
         ORDER BY next_attempt_at
         LIMIT ${limit}
           FOR UPDATE SKIP LOCKED)
-    RETURNING order_id, status, amount, attempts, refund_attempts, cancel_requested`.execute(db);
+    RETURNING order_id, status, amount, cancel_requested`.execute(db);
   return result.rows;
+}
+
+/** Adds one to the payment's `counter` and returns the new count. */
+export async function countAttempt(
+  db: Db,
+  orderId: string,
+  counter: 'attempts' | 'refund_attempts',
+): Promise<number> {
+  const row = await db
+    .updateTable('payments')
+    .set((eb) => ({ [counter]: eb(counter, '+', 1) }))
+    .where('order_id', '=', orderId)
+    .returning(counter)
+    .executeTakeFirstOrThrow();
+  return row[counter];
 }
 
 /** Gives leased payments back at once (a worker stopping), so another takes them without waiting. */

@@ -1,10 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { PaymentDatabase } from '../database.js';
-import { findPayment, type Payment } from './payments.repository.js';
+import type { Payment } from './payment.js';
+import { findPayment } from './payments.repository.js';
 
 /** A payment as `GET /payments/{order_id}` shows it: the charge and the refund, once made. */
-export function toPaymentView(payment: Payment) {
+function toPaymentView(payment: Payment) {
   const { amount } = payment;
   return {
     order_id: payment.order_id,
