@@ -12,16 +12,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => system.remove(), 60_000);
 
-async function finalState(id: string, timeoutMs = 25_000): Promise<OrderView> {
-  return waitFor(
-    `order ${id} final`,
-    async () => {
-      const order = await q.order(id);
-      return order.status === 'PENDING' ? undefined : order;
-    },
-    timeoutMs,
-  );
-}
+const finalState = (id: string, timeoutMs?: number): Promise<OrderView> => q.finalOrder(id, timeoutMs);
 
 /** Waits until inventory is idle again (nothing reserved), then returns the level. */
 async function settledStock(productCode: string, expected: StockLevel): Promise<StockLevel> {

@@ -17,14 +17,8 @@ beforeAll(async () => {
 afterAll(async () => system.remove(), 60_000);
 
 async function finalStatus(id: string): Promise<string> {
-  return waitFor(
-    `order ${id} final`,
-    async () => {
-      const order = await q.order(id);
-      return order.status === 'PENDING' ? undefined : `${order.status} ${order.reason ?? ''}`.trim();
-    },
-    20_000,
-  );
+  const order = await q.finalOrder(id);
+  return `${order.status} ${order.reason ?? ''}`.trim();
 }
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 2_500));

@@ -13,16 +13,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => system.remove(), 60_000);
 
-async function finalState(id: string, timeoutMs = 20_000): Promise<OrderView> {
-  return waitFor(
-    `order ${id} final`,
-    async () => {
-      const order = await q.order(id);
-      return order.status === 'PENDING' ? undefined : order;
-    },
-    timeoutMs,
-  );
-}
+const finalState = (id: string, timeoutMs?: number): Promise<OrderView> => q.finalOrder(id, timeoutMs);
 
 /** The README's curl example of seed 002, byte for byte. */
 const SEED_002_CURL_BODY = JSON.parse(`{

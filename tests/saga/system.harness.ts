@@ -9,6 +9,7 @@ import {
   type RunningSimulator,
 } from '@platform/simulators';
 import {
+  waitFor,
   createTestDatabase,
   createTestExchange,
   TEST_RABBITMQ_URL,
@@ -224,6 +225,17 @@ export function ask(system: TestSystem) {
     },
     async order(id: string): Promise<OrderView> {
       return (await http<OrderView>(`${system.urls.order}/orders/${id}`)).body;
+    },
+    /** Waits until the order is COMPLETED or CANCELLED, and returns it. */
+    async finalOrder(id: string, timeoutMs = 25_000): Promise<OrderView> {
+      return waitFor(
+        `order ${id} final`,
+        async () => {
+          const order = (await http<OrderView>(`${system.urls.order}/orders/${id}`)).body;
+          return order.status === 'PENDING' ? undefined : order;
+        },
+        timeoutMs,
+      );
     },
     async stock(productCode: string): Promise<StockLevel> {
       return (await http<StockLevel>(`${system.urls.inventory}/stock/${productCode}`)).body;

@@ -1,3 +1,3 @@
 export { createLogger, type Logger } from './logger.js';
-export { createMetricsRegistry, type Registry } from './metrics.js';
+export { createMetricsRegistry, registerQueryGauges, type Registry } from './metrics.js';
 export { httpMetricsPlugin } from './http-metrics.plugin.js';

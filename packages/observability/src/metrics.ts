@@ -1,4 +1,4 @@
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
 export type { Registry };
 
@@ -8,4 +8,37 @@ export function createMetricsRegistry(service: string): Registry {
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry });
   return registry;
+}
+
+/**
+ * Gauges read from one query at scrape time (a backlog, orders in flight): several gauges share one query
+ * per scrape, and a scrape while the database is down keeps the last values instead of failing.
+ */
+export function registerQueryGauges<Key extends string>(
+  registry: Registry,
+  read: () => Promise<Record<Key, number>>,
+  gauges: Record<Key, { name: string; help: string }>,
+): void {
+  const keys = Object.keys(gauges) as Key[];
+  let last = Object.fromEntries(keys.map((key) => [key, 0])) as Record<Key, number>;
+  let pending: Promise<void> | undefined;
+  const refresh = (): Promise<void> =>
+    (pending ??= read()
+      .then((values) => {
+        last = values;
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        pending = undefined;
+      }));
+  for (const key of keys) {
+    new Gauge({
+      ...gauges[key],
+      registers: [registry],
+      async collect() {
+        await refresh();
+        this.set(last[key]);
+      },
+    });
+  }
 }

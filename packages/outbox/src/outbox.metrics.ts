@@ -1,4 +1,5 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
+import { registerQueryGauges } from '@platform/observability';
 import type { Pool } from '@platform/postgres';
 import { backlogStats } from './outbox.repository.js';
 
@@ -10,35 +11,11 @@ export interface OutboxMetrics {
 
 /** Registers the outbox metrics of one service (once per registry). */
 export function createOutboxMetrics(registry: Registry, pool: Pool): OutboxMetrics {
-  let last = { size: 0, oldestAgeSeconds: 0 };
-  let pending: Promise<void> | undefined;
-  // Both gauges come from one query per scrape; a scrape while PostgreSQL is down keeps the last values.
-  const refresh = (): Promise<void> =>
-    (pending ??= backlogStats(pool)
-      .then((stats) => {
-        last = stats;
-      })
-      .catch(() => undefined)
-      .finally(() => {
-        pending = undefined;
-      }));
-
-  new Gauge({
-    name: 'outbox_backlog_messages',
-    help: 'Outbox rows not yet confirmed by the broker',
-    registers: [registry],
-    async collect() {
-      await refresh();
-      this.set(last.size);
-    },
-  });
-  new Gauge({
-    name: 'outbox_oldest_unpublished_age_seconds',
-    help: 'Age of the oldest outbox row not yet confirmed by the broker (0 when none)',
-    registers: [registry],
-    async collect() {
-      await refresh();
-      this.set(last.oldestAgeSeconds);
+  registerQueryGauges(registry, () => backlogStats(pool), {
+    size: { name: 'outbox_backlog_messages', help: 'Outbox rows not yet confirmed by the broker' },
+    oldestAgeSeconds: {
+      name: 'outbox_oldest_unpublished_age_seconds',
+      help: 'Age of the oldest outbox row not yet confirmed by the broker (0 when none)',
     },
   });
   return {
