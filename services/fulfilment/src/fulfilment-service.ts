@@ -49,6 +49,7 @@ export async function createFulfilmentService(
     }),
     settings: config.placement,
     logger,
+    registry: host.registry,
   });
   const consumer = host.consume(
     routeEvents({

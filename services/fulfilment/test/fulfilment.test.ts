@@ -77,6 +77,12 @@ describe('fulfilment service', () => {
     expect(await response.json()).toEqual({ message: 'No placement for order no-such-order' });
   });
 
+  it('counts its partner calls by outcome on /metrics', async () => {
+    // The test before placed an order through this instance.
+    const metrics = await (await fetch(`${fulfilment.baseUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^placement_attempts_total\{[^}]*outcome="placed"[^}]*\} [1-9]/m);
+  });
+
   it('retries through partner failures and places the order once', async () => {
     const order = paidOrder();
     fulfilment.partner.failNext(3);

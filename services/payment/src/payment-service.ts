@@ -47,6 +47,7 @@ export async function createPaymentService(config: PaymentConfig, logger: Logger
     }),
     settings: config.payment,
     logger,
+    registry: host.registry,
   });
   // The handlers only record what is to be done; the worker, nudged once they commit, calls the gateway.
   const nudge = (outcome: PaymentOutcome) => {

@@ -229,6 +229,21 @@ describe('payment service', () => {
     expect(letters[0]?.lastError).toContain('total_amount');
     expect(await paymentOf(payment.baseUrl, unpriced.order_id)).toBeUndefined();
   });
+
+  it('counts its gateway steps by outcome on /metrics', async () => {
+    // The tests above charged, retried, failed and refunded through this instance.
+    const metrics = await (await fetch(`${payment.baseUrl}/metrics`)).text();
+    for (const [step, outcome] of [
+      ['charge', 'charged'],
+      ['charge', 'retry_scheduled'],
+      ['charge', 'failed'],
+      ['refund', 'refunded'],
+    ]) {
+      expect(metrics).toMatch(
+        new RegExp(`^payment_steps_total\\{[^}]*step="${step}",outcome="${outcome}"[^}]*\\} [1-9]`, 'm'),
+      );
+    }
+  });
 });
 
 describe('payment service with a slow gateway', () => {

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { OrderSnapshot } from '@platform/contracts';
-import type { Logger } from '@platform/observability';
+import { Counter } from 'prom-client';
+import type { Logger, Registry } from '@platform/observability';
 import { startLeaseWorker, type LeaseWorker } from '@platform/service-host';
 import type { PlacementSettings } from '../config.js';
 import type { FulfilmentDatabase } from '../database.js';
@@ -15,6 +16,7 @@ interface PlacementWorkerDeps {
   partner: FulfilmentPartner;
   settings: PlacementSettings;
   logger: Logger;
+  registry: Registry;
 }
 
 /**
@@ -24,12 +26,19 @@ interface PlacementWorkerDeps {
  */
 export function startPlacementWorker(deps: PlacementWorkerDeps): LeaseWorker {
   const { db, settings, logger } = deps;
+  const attemptsMetric = new Counter({
+    name: 'placement_attempts_total',
+    help: 'Calls to the fulfilment partner by outcome (placed, retry_scheduled, failed, …)',
+    labelNames: ['outcome'] as const,
+    registers: [deps.registry],
+  });
   return startLeaseWorker<LeasedPlacement>({
     lease: (limit) => leaseDuePlacements(db, limit, settings.leaseMs),
     async process(placement) {
       // Counted before the call, so that a call that crashes its worker still counts.
       const attempts = await countAttempt(db, placement.order_id);
       const outcome = await attemptPlacement(deps, placement, attempts);
+      attemptsMetric.inc({ outcome });
       const log = logger.child({ correlation_id: placement.order_id });
       if (outcome === 'placed_after_cancellation') {
         // A known limit: the partner has no cancel API, so an order it accepted stays placed there.

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { Logger } from '@platform/observability';
+import { Counter } from 'prom-client';
+import type { Logger, Registry } from '@platform/observability';
 import { startLeaseWorker, type LeaseWorker } from '@platform/service-host';
 import type { PaymentSettings } from '../config.js';
 import type { PaymentDatabase } from '../database.js';
@@ -20,18 +21,28 @@ interface PaymentWorkerDeps {
   gateway: PaymentGateway;
   settings: PaymentSettings;
   logger: Logger;
+  registry: Registry;
 }
 
 /** Starts the worker that charges and refunds at the gateway the payments the event handlers recorded. */
 export function startPaymentWorker(deps: PaymentWorkerDeps): LeaseWorker {
   const { db, settings } = deps;
   const logger = deps.logger.child({ component: 'payment-worker' });
+  const steps = new Counter({
+    name: 'payment_steps_total',
+    help: 'Gateway steps of the payment worker, by step (charge, refund, settle_cancelled) and outcome',
+    labelNames: ['step', 'outcome'] as const,
+    registers: [deps.registry],
+  });
   return startLeaseWorker<LeasedPayment>({
     lease: (limit) => leaseDuePayments(db, limit, settings.leaseMs),
     // The stop signal is not passed on: a call in flight is bounded by its timeout and must be recorded,
     // since the gateway may already have acted on it.
     async process(payment) {
+      const step =
+        payment.status === 'refunding' ? 'refund' : payment.cancel_requested ? 'settle_cancelled' : 'charge';
       const outcome = await processPayment(deps, payment);
+      steps.inc({ step, outcome });
       logger.info({ correlation_id: payment.order_id, status: payment.status, outcome }, 'payment step done');
     },
     release: (payments) =>
