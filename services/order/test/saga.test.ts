@@ -85,6 +85,8 @@ describe('the order state machine (SPEC §2)', () => {
     const placed = await publish(FulfilmentEvents.placed, snapshot);
     await infra.exchange.publish(FulfilmentEvents.placed, placed); // a duplicate delivery
     await waitFor('completed', async () => (await statusOf(snapshot.order_id)).status === 'COMPLETED');
+    // The event follows the commit through the outbox; wait for it, then leave room for a duplicate.
+    await waitFor('announced', () => emittedFor(snapshot.order_id).length > 0);
     await settle();
     expect(emittedFor(snapshot.order_id).map((m) => m.routingKey)).toEqual([OrderEvents.completed]);
     const { timeline } = await statusOf(snapshot.order_id);
@@ -107,6 +109,7 @@ describe('the order state machine (SPEC §2)', () => {
     const event = await publish(type, snapshot);
     await infra.exchange.publish(type, event);
     await waitFor('cancelled', async () => (await statusOf(snapshot.order_id)).status === 'CANCELLED');
+    await waitFor('announced', () => emittedFor(snapshot.order_id).length > 0);
     await settle();
     expect((await statusOf(snapshot.order_id)).reason).toBe(reason);
     const announced = emittedFor(snapshot.order_id);
@@ -120,9 +123,11 @@ describe('the order state machine (SPEC §2)', () => {
     await publish(PaymentEvents.processed, snapshot);
     await publish(FulfilmentEvents.placed, snapshot);
     await publish(PaymentEvents.refunded, snapshot);
-    await waitFor('refund recorded', async () =>
-      (await statusOf(snapshot.order_id)).timeline.some((entry) => entry.step === 'refunded'),
-    );
+    // The three are handled concurrently, in any order: wait until all three are recorded.
+    await waitFor('late steps recorded', async () => {
+      const steps = (await statusOf(snapshot.order_id)).timeline.map((entry) => entry.step);
+      return ['paid', 'fulfilment_placed', 'refunded'].every((step) => steps.includes(step));
+    });
     const view = await statusOf(snapshot.order_id);
     expect(view).toMatchObject({ status: 'CANCELLED', reason: 'customer_request' });
     // Handled concurrently, so in either order.
@@ -131,6 +136,7 @@ describe('the order state machine (SPEC §2)', () => {
     );
     expect(view.timeline.filter((entry) => entry.after_final)).toHaveLength(2);
     expect(view.timeline.filter((entry) => entry.step === 'fulfilment_placed')).toHaveLength(1);
+    await waitFor('announced', () => emittedFor(snapshot.order_id).length > 0);
     await settle();
     // One order.cancelled (from the customer), no order.completed.
     expect(emittedFor(snapshot.order_id).map((m) => m.routingKey)).toEqual([OrderEvents.cancelled]);
