@@ -1,6 +1,6 @@
 export { createPool, type Pool, type PoolOptions } from './pool.js';
 export { ensureDatabase } from './database.js';
 export { findMigrationsDir, migrate, readMigrations, type Migration } from './migrations.js';
-export { createKysely } from './kysely.js';
+export { createKysely, type JsonColumn } from './kysely.js';
 export { isTransientDatabaseError } from './errors.js';
 export { lockKey } from './advisory-lock.js';

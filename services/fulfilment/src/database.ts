@@ -1,15 +1,13 @@
 import type { ColumnType } from 'kysely';
+import type { JsonColumn } from '@platform/postgres';
 import type { OrderSnapshot } from '@platform/contracts';
-
-/** Columns written as JSON text, read back parsed. */
-type Json<T> = ColumnType<T, string, string>;
 
 export type PlacementStatus = 'placing' | 'placed' | 'failed' | 'cancelled';
 
 export interface PlacementsTable {
   order_id: string;
   status: PlacementStatus;
-  order_snapshot: Json<OrderSnapshot>;
+  order_snapshot: JsonColumn<OrderSnapshot>;
   attempts: ColumnType<number, never, number>;
   next_attempt_at: ColumnType<Date, never, Date>;
   deadline_at: ColumnType<Date | null, Date | null | undefined, never>;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@platform/config';
 import { loadFulfilmentConfig } from '../src/config.js';
-import { retryDelayMs } from '../src/placements/placement-worker.js';
+import { retryDelayMs } from '@platform/service-host';
 
 describe('retry delays', () => {
   const retry = { baseMs: 250, maxMs: 5_000 };

@@ -1,7 +1,5 @@
 import type { ColumnType } from 'kysely';
-
-/** Columns written as JSON text, read back parsed. */
-type Json<T> = ColumnType<T, string, string>;
+import type { JsonColumn } from '@platform/postgres';
 
 export interface StockTable {
   product_code: string;
@@ -22,7 +20,7 @@ export interface ReservedItem {
 export interface ReservationsTable {
   order_id: string;
   status: ReservationStatus;
-  items: Json<ReservedItem[]>;
+  items: JsonColumn<ReservedItem[]>;
   created_at: ColumnType<Date, never, never>;
   updated_at: ColumnType<Date, never, Date>;
 }

@@ -1,7 +1,5 @@
 import type { ColumnType } from 'kysely';
-
-/** Columns written as JSON text, read back parsed. */
-type Json<T> = ColumnType<T, string, never>;
+import type { JsonColumn } from '@platform/postgres';
 
 /** The events the customer hears about (SPEC §2); each is also the `kind` of its notification. */
 export type NotificationKind =
@@ -24,7 +22,7 @@ export interface NotificationsTable {
   recipient: string;
   customer_fullname: string | null;
   message: string;
-  details: Json<NotificationDetails>;
+  details: JsonColumn<NotificationDetails>;
   created_at: ColumnType<Date, never, never>;
 }
 

@@ -1,8 +1,6 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { JsonColumn } from '@platform/postgres';
 import type { OrderItem, OrderStatus, TimelineEntry } from './orders/order.js';
-
-/** Columns written as JSON text, read back parsed. */
-type Json<T> = ColumnType<T, string, string>;
 
 export interface OrdersTable {
   id: string;
@@ -10,13 +8,13 @@ export interface OrdersTable {
   user_id: string;
   status: OrderStatus;
   reason: string | null;
-  items: Json<OrderItem[]>;
+  items: JsonColumn<OrderItem[]>;
   customer_fullname: string | null;
   total_amount: number | null;
   requested_total_amount: number | null;
   idempotency_key: string | null;
   request_hash: string | null;
-  timeline: Json<TimelineEntry[]>;
+  timeline: JsonColumn<TimelineEntry[]>;
   priced_at: ColumnType<Date | null, never, Date>;
   enrichment_lease_until: ColumnType<Date | null, never, Date | null>;
   created_at: ColumnType<Date, never, never>;

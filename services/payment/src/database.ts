@@ -1,8 +1,6 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { JsonColumn } from '@platform/postgres';
 import type { OrderSnapshot } from '@platform/contracts';
-
-/** Columns written as JSON text, read back parsed. */
-type Json<T> = ColumnType<T, string, string>;
 
 /**
  * Where an order's payment stands. `charging` and `refunding` are the worker's to-do list; `cancelled`
@@ -17,7 +15,7 @@ export interface PaymentsTable {
   /** numeric(12,2), read as a number; null only on a cancellation that overtook the charge request. */
   amount: number | null;
   /** The order as the event that created the row carried it, passed along in this service's events. */
-  order_snapshot: Json<OrderSnapshot>;
+  order_snapshot: JsonColumn<OrderSnapshot>;
   cancel_requested: Generated<boolean>;
   attempts: Generated<number>;
   refund_attempts: Generated<number>;

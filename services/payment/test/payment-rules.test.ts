@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@platform/config';
 import { loadPaymentConfig } from '../src/config.js';
-import { retryDelayMs } from '../src/payments/payment-worker.js';
+import { retryDelayMs } from '@platform/service-host';
 
 describe('retry delays', () => {
   const retry = { baseMs: 200, maxMs: 30_000 };

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { OrderSnapshot } from '@platform/contracts';
 import { Counter } from 'prom-client';
 import type { Logger, Registry } from '@platform/observability';
-import { startLeaseWorker, type LeaseWorker } from '@platform/service-host';
+import { retryDelayMs, startLeaseWorker, type LeaseWorker } from '@platform/service-host';
 import type { PlacementSettings } from '../config.js';
 import type { FulfilmentDatabase } from '../database.js';
 import type { FulfilmentPartner, PartnerItem } from './fulfilment-partner.client.js';
@@ -116,19 +116,6 @@ async function settleByLookUp(
   return Date.now() + delayMs <= lookUpDeadline
     ? scheduleRetry(db, order.order_id, error, delayMs)
     : failPlacement(db, order, error);
-}
-
-/**
- * The wait after failed attempt number `attempt` (the first is 1): base·2^(attempt-1), capped, jittered
- * between half and all of it, so placements failing together do not retry together, yet never hammer.
- */
-export function retryDelayMs(
-  attempt: number,
-  retry: { baseMs: number; maxMs: number },
-  random: () => number,
-): number {
-  const ceiling = Math.min(retry.maxMs, retry.baseMs * 2 ** (attempt - 1));
-  return Math.round(ceiling * (0.5 + random() / 2));
 }
 
 /** The order's items as the partner takes them, without the names and prices it has no use for. */

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction, type UpdateObject } from 'kysely';
 import type { OrderSnapshot } from '@platform/contracts';
 import type { FulfilmentDatabase, PlacementsTable, PlacementStatus } from '../database.js';
 import type { LeasedPlacement } from './placement.js';
@@ -101,22 +101,27 @@ export async function releaseLeases(db: Db, orderIds: readonly string[]): Promis
     .execute();
 }
 
-/** Records the partner's acceptance; false when the placement was no longer in progress. */
-export async function markPlaced(trx: Trx, orderId: string, placementId: string): Promise<boolean> {
+/**
+ * Applies a worker's result to a placement still in progress (and drops its lease); false when it is no
+ * longer `placing` (cancelled meanwhile): the guard that makes a late result change nothing.
+ */
+async function updateIfPlacing(
+  trx: Trx,
+  orderId: string,
+  changes: UpdateObject<FulfilmentDatabase, 'placements'>,
+): Promise<boolean> {
   const result = await trx
     .updateTable('placements')
-    .set({
-      status: 'placed',
-      placement_id: placementId,
-      last_error: null,
-      lease_until: null,
-      updated_at: sql<Date>`now()`,
-    })
+    .set({ ...changes, lease_until: null, updated_at: sql<Date>`now()` })
     .where('order_id', '=', orderId)
     .where('status', '=', 'placing')
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;
 }
+
+/** Records the partner's acceptance; false when the placement was no longer in progress. */
+export const markPlaced = (trx: Trx, orderId: string, placementId: string): Promise<boolean> =>
+  updateIfPlacing(trx, orderId, { status: 'placed', placement_id: placementId, last_error: null });
 
 /** Keeps the partner's reference on a placement cancelled while its call was in flight. */
 export async function recordLatePlacement(trx: Trx, orderId: string, placementId: string): Promise<boolean> {
@@ -131,41 +136,15 @@ export async function recordLatePlacement(trx: Trx, orderId: string, placementId
 }
 
 /** Makes the placement due again in `delayMs`; false when no longer in progress. */
-export async function markRetryDue(
-  trx: Trx,
-  orderId: string,
-  error: string,
-  delayMs: number,
-): Promise<boolean> {
-  const result = await trx
-    .updateTable('placements')
-    .set({
-      last_error: error,
-      next_attempt_at: sql<Date>`now() + make_interval(secs => ${delayMs / 1000})`,
-      lease_until: null,
-      updated_at: sql<Date>`now()`,
-    })
-    .where('order_id', '=', orderId)
-    .where('status', '=', 'placing')
-    .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
-}
+export const markRetryDue = (trx: Trx, orderId: string, error: string, delayMs: number): Promise<boolean> =>
+  updateIfPlacing(trx, orderId, {
+    last_error: error,
+    next_attempt_at: sql<Date>`now() + make_interval(secs => ${delayMs / 1000})`,
+  });
 
 /** Gives the placement up; false when no longer in progress. */
-export async function markFailed(trx: Trx, orderId: string, error: string): Promise<boolean> {
-  const result = await trx
-    .updateTable('placements')
-    .set({
-      status: 'failed',
-      last_error: error,
-      lease_until: null,
-      updated_at: sql<Date>`now()`,
-    })
-    .where('order_id', '=', orderId)
-    .where('status', '=', 'placing')
-    .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
-}
+export const markFailed = (trx: Trx, orderId: string, error: string): Promise<boolean> =>
+  updateIfPlacing(trx, orderId, { status: 'failed', last_error: error });
 
 /** An order's placement as the query API shows it. */
 export async function findPlacementView(db: Db, orderId: string): Promise<PlacementView | undefined> {

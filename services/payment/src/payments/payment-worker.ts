@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { Counter } from 'prom-client';
 import type { Logger, Registry } from '@platform/observability';
-import { startLeaseWorker, type LeaseWorker } from '@platform/service-host';
+import { retryDelayMs, startLeaseWorker, type LeaseWorker } from '@platform/service-host';
 import type { PaymentSettings } from '../config.js';
 import type { PaymentDatabase } from '../database.js';
 import type { PaymentGateway } from './payment-gateway.client.js';
@@ -143,15 +143,3 @@ function retryIn(deps: PaymentWorkerDeps, attempt: number): number {
   return retryDelayMs(attempt, deps.settings.retry, Math.random);
 }
 
-/**
- * The wait after failed attempt number `attempt` (the first is 1): base·2^(attempt-1), capped, jittered
- * between half and all of it, so payments failing together (a gateway outage) do not retry together.
- */
-export function retryDelayMs(
-  attempt: number,
-  retry: { baseMs: number; maxMs: number },
-  random: () => number,
-): number {
-  const ceiling = Math.min(retry.maxMs, retry.baseMs * 2 ** (attempt - 1));
-  return Math.round(ceiling * (0.5 + random() / 2));
-}
