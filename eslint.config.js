@@ -40,7 +40,6 @@ export default tseslint.config(
   {
     files: [
       'services/*/src/config.ts',
-      'packages/messaging/src/cli/dlq.config.ts',
       'tools/src/*/config.ts',
       'simulators/src/config.ts',
       'packages/testing/**',

@@ -47,7 +47,7 @@ const BODIES = [
 
 const dlq = promisify(execFile);
 const runDlq = (...args: string[]) =>
-  dlq(process.execPath, ['packages/messaging/dist/cli/dlq.js', ...args], {
+  dlq(process.execPath, ['tools/dist/dlq/main.js', ...args], {
     env: { ...process.env, RABBITMQ_URL: TEST_RABBITMQ_URL, RABBITMQ_EXCHANGE: system.exchange.name },
   });
 

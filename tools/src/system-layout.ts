@@ -16,7 +16,7 @@ export interface ChildSpec {
 export interface SystemLayout {
   children: ChildSpec[];
   databaseUrls: string[];
-  rabbitmqUrl: string;
+  rabbitmq: { url: string; exchange: string };
   urls: Record<'order' | 'inventory' | 'payment' | 'fulfilment' | 'notification', string>;
   simulatorUrls: Record<'product' | 'user' | 'payment' | 'fulfilment', string>;
 }
@@ -67,7 +67,7 @@ export function loadSystemLayout(env: Record<string, string | undefined>): Syste
       service('order'),
     ],
     databaseUrls: [order, inventory, payment, fulfilment, notification].map((config) => config.databaseUrl),
-    rabbitmqUrl: order.rabbitmq.url,
+    rabbitmq: order.rabbitmq,
     urls,
     simulatorUrls,
   };

@@ -24,7 +24,7 @@ const bold = (text: string) => (config.colour ? `\x1b[1m${text}\x1b[0m` : text);
 
 // Every service's database is on the same server by default; the order service's stands for it.
 await requirePostgres(layout.databaseUrls[0] ?? 'postgres://127.0.0.1:5432/orders');
-await requireRabbitmq(layout.rabbitmqUrl);
+await requireRabbitmq(layout.rabbitmq.url);
 for (const url of layout.databaseUrls) await ensureDatabase(url);
 
 const format = createLineFormatter({

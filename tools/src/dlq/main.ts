@@ -1,8 +1,8 @@
 import { Connection } from 'rabbitmq-client';
 import { ConfigError } from '@platform/config';
 import { SUBSCRIPTIONS } from '@platform/contracts';
-import { listDeadLetters, replayDeadLetters, type DeadLetter } from '../dead-letters.js';
-import { loadDlqConfig } from './dlq.config.js';
+import { listDeadLetters, replayDeadLetters, type DeadLetter } from '@platform/messaging';
+import { loadDlqConfig } from './config.js';
 
 const USAGE = `usage: npm run dlq -- list <service>
        npm run dlq -- replay <service> [message-id]
