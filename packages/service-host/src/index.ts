@@ -1,6 +1,7 @@
 export { openServiceHost, type ServiceHost } from './service-host.js';
 export { buildServiceApp, type ServiceAppDeps } from './service-app.js';
 export { healthRoutes } from './health.routes.js';
+export { addHttpEdges, correlationIdOptions } from './http-edges.js';
 export { runService, type RunningService } from './run-service.js';
 export { startLeaseWorker, retryDelayMs, type LeaseWorker, type LeaseWorkerOptions } from './lease-worker.js';
 export {

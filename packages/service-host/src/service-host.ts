@@ -14,9 +14,10 @@ import {
   createKysely,
   createPool,
   ensureDatabase,
+  findMigrationsDir,
   isTransientDatabaseError,
   migrate,
-  type Migration,
+  readMigrations,
   type Pool,
 } from '@platform/postgres';
 import type { ServiceHostConfig } from './service-env.js';
@@ -37,7 +38,8 @@ export interface ServiceHost<Database> {
 export async function openServiceHost<Database>(options: {
   service: ConsumingService;
   config: ServiceHostConfig;
-  migrations: Migration[];
+  /** The service's `import.meta.url`: its `migrations/` folder is found from there. */
+  moduleUrl: string;
   logger: Logger;
 }): Promise<ServiceHost<Database>> {
   const { service, config, logger } = options;
@@ -49,7 +51,11 @@ export async function openServiceHost<Database>(options: {
     onError: (error) => logger.warn({ err: error }, 'idle postgres connection lost'),
   });
   try {
-    await migrate(pool, [...(await outboxMigrations()), ...(await inboxMigrations()), ...options.migrations]);
+    await migrate(pool, [
+      ...(await outboxMigrations()),
+      ...(await inboxMigrations()),
+      ...(await readMigrations(findMigrationsDir(options.moduleUrl), service)),
+    ]);
   } catch (error) {
     await pool.end();
     throw error;

@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import { OrderEvents, PaymentEvents } from '@platform/contracts';
 import type { EventConsumer } from '@platform/messaging';
 import type { Logger } from '@platform/observability';
-import { findMigrationsDir, readMigrations } from '@platform/postgres';
 import {
   buildServiceApp,
   handleThroughInbox,
@@ -37,7 +36,7 @@ export async function createFulfilmentService(
   const host = await openServiceHost<FulfilmentDatabase>({
     service: 'fulfilment',
     config,
-    migrations: await readMigrations(findMigrationsDir(import.meta.url), 'fulfilment'),
+    moduleUrl: import.meta.url,
     logger,
   });
   const { db } = host;

@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import { OrderEvents } from '@platform/contracts';
 import type { EventConsumer } from '@platform/messaging';
 import type { Logger } from '@platform/observability';
-import { findMigrationsDir, readMigrations } from '@platform/postgres';
 import {
   buildServiceApp,
   handleThroughInbox,
@@ -33,7 +32,7 @@ export async function createInventoryService(
   const host = await openServiceHost<InventoryDatabase>({
     service: 'inventory',
     config,
-    migrations: await readMigrations(findMigrationsDir(import.meta.url), 'inventory'),
+    moduleUrl: import.meta.url,
     logger,
   });
   const { db } = host;

@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { EventConsumer, EventHandler } from '@platform/messaging';
 import type { Logger } from '@platform/observability';
-import { findMigrationsDir, readMigrations } from '@platform/postgres';
 import {
   buildServiceApp,
   handleThroughInbox,
@@ -43,7 +42,7 @@ export async function createNotificationService(
   const host = await openServiceHost<NotificationDatabase>({
     service: 'notification',
     config,
-    migrations: await readMigrations(findMigrationsDir(import.meta.url), 'notification'),
+    moduleUrl: import.meta.url,
     logger,
   });
   const { db } = host;

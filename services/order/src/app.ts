@@ -1,10 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import Fastify, {
-  LogController,
-  type FastifyBaseLogger,
-  type FastifyError,
-  type FastifyInstance,
-} from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -12,9 +6,8 @@ import type { Kysely } from 'kysely';
 import type { Broker } from '@platform/messaging';
 import { httpMetricsPlugin, type Logger, type Registry } from '@platform/observability';
 import type { Pool } from '@platform/postgres';
-import { healthRoutes } from '@platform/service-host';
+import { addHttpEdges, correlationIdOptions, healthRoutes } from '@platform/service-host';
 import type { OrderDatabase } from './database.js';
-
 import type { OrderIntake } from './orders/order-intake.js';
 import { ordersRoutes } from './orders/orders.routes.js';
 
@@ -44,9 +37,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: BODY_LIMIT,
-    requestIdHeader: 'x-correlation-id',
-    logController: new LogController({ requestIdLogLabel: 'correlation_id' }),
-    genReqId: () => randomUUID(),
+    ...correlationIdOptions(),
     // Unknown properties are an error the client should hear about, never silently dropped.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -80,17 +71,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     );
   });
 
-  // Node closes only the connections idle at the moment the server closes; one finishing a request then
-  // would sit idle until the keep-alive timeout (72 s) and hold the shutdown. Once closing, every response
-  // asks the client to hang up, so each connection ends with its last in-flight request.
-  let closing = false;
-  app.addHook('preClose', async () => {
-    closing = true;
-  });
-  app.addHook('onSend', async (request, reply) => {
-    reply.header('x-correlation-id', request.id);
-    if (closing) reply.header('connection', 'close');
-  });
+  addHttpEdges(app);
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.validation) {
@@ -111,10 +92,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       .code(500)
       .send({ message: request.routeOptions.config.internalErrorMessage ?? 'Internal server error' });
   });
-
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ message: `No route ${request.method} ${request.url.split('?')[0] ?? ''}` }),
-  );
 
   await app.register(swagger, {
     openapi: {

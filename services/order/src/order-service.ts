@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Broker, EventConsumer } from '@platform/messaging';
 import type { Logger } from '@platform/observability';
-import { findMigrationsDir, readMigrations, type Pool } from '@platform/postgres';
+import type { Pool } from '@platform/postgres';
 import { openServiceHost, type LeaseWorker } from '@platform/service-host';
 import { buildApp } from './app.js';
 import type { OrderConfig } from './config.js';
@@ -31,7 +31,7 @@ export async function createOrderService(config: OrderConfig, logger: Logger): P
   const host = await openServiceHost<OrderDatabase>({
     service: 'order',
     config,
-    migrations: await readMigrations(findMigrationsDir(import.meta.url), 'order'),
+    moduleUrl: import.meta.url,
     logger,
   });
   const { db, pool, broker, registry } = host;

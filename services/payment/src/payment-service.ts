@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import { InventoryEvents, OrderEvents } from '@platform/contracts';
 import type { EventConsumer } from '@platform/messaging';
 import type { Logger } from '@platform/observability';
-import { findMigrationsDir, readMigrations } from '@platform/postgres';
 import {
   buildServiceApp,
   handleThroughInbox,
@@ -35,7 +34,7 @@ export async function createPaymentService(config: PaymentConfig, logger: Logger
   const host = await openServiceHost<PaymentDatabase>({
     service: 'payment',
     config,
-    migrations: await readMigrations(findMigrationsDir(import.meta.url), 'payment'),
+    moduleUrl: import.meta.url,
     logger,
   });
   const { db } = host;

@@ -142,4 +142,3 @@ function amountOf(payment: LeasedPayment): number {
 function retryIn(deps: PaymentWorkerDeps, attempt: number): number {
   return retryDelayMs(attempt, deps.settings.retry, Math.random);
 }
-
