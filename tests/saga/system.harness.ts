@@ -12,8 +12,7 @@ import {
   waitFor,
   createTestDatabase,
   createTestExchange,
-  TEST_RABBITMQ_URL,
-  TEST_RETRY_DELAYS_MS,
+  testServiceEnv,
   type TestDatabase,
   type TestExchange,
 } from '@platform/testing';
@@ -93,32 +92,20 @@ export async function startTestSystem(prefix: string, env: Record<string, string
   const [product, user, gateway, partner] = simulators.map((simulator) => simulator.url);
   const ports = Object.fromEntries(SERVICES.map((name) => [name, '0'])) as Record<ServiceName, string>;
 
+  // Each service's test variables, on the port it had (a restart comes back on it), and the simulators.
   const environment = (): Record<string, string> => ({
-    RABBITMQ_URL: TEST_RABBITMQ_URL,
-    RABBITMQ_EXCHANGE: exchange.name,
-    OUTBOX_POLL_INTERVAL_MS: '500',
-    CONSUMER_RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS.join(','),
-    CONSUMER_MAX_ATTEMPTS: '3',
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    ORDER_HOST: '127.0.0.1',
-    ORDER_PORT: ports.order,
-    ORDER_DATABASE_URL: databases.order.url,
+    ...Object.fromEntries(
+      SERVICES.flatMap((name) =>
+        Object.entries({
+          ...testServiceEnv(name.toUpperCase(), databases[name], exchange),
+          [`${name.toUpperCase()}_PORT`]: ports[name],
+        }),
+      ),
+    ),
     ORDER_PRODUCT_SERVICE_URL: product ?? '',
     ORDER_USER_SERVICE_URL: user ?? '',
-    INVENTORY_HOST: '127.0.0.1',
-    INVENTORY_PORT: ports.inventory,
-    INVENTORY_DATABASE_URL: databases.inventory.url,
-    PAYMENT_HOST: '127.0.0.1',
-    PAYMENT_PORT: ports.payment,
-    PAYMENT_DATABASE_URL: databases.payment.url,
     PAYMENT_GATEWAY_URL: gateway ?? '',
-    FULFILMENT_HOST: '127.0.0.1',
-    FULFILMENT_PORT: ports.fulfilment,
-    FULFILMENT_DATABASE_URL: databases.fulfilment.url,
     FULFILMENT_PARTNER_URL: partner ?? '',
-    NOTIFICATION_HOST: '127.0.0.1',
-    NOTIFICATION_PORT: ports.notification,
-    NOTIFICATION_DATABASE_URL: databases.notification.url,
     ...TEST_TIMINGS,
     ...env,
   });
