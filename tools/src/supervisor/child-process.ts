@@ -17,6 +17,8 @@ const STABLE_AFTER_MS = 60_000;
 export function superviseChild(options: {
   name: string;
   entry: string;
+  /** Options for Node itself, before the entry point. */
+  nodeArgs?: readonly string[];
   env: NodeJS.ProcessEnv;
   output: (name: string, line: string) => void;
   report: (message: string) => void;
@@ -29,7 +31,7 @@ export function superviseChild(options: {
 
   function start(): void {
     const startedAt = Date.now();
-    const running = spawn(process.execPath, [options.entry], {
+    const running = spawn(process.execPath, [...(options.nodeArgs ?? []), options.entry], {
       env: options.env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

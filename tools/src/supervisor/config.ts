@@ -5,6 +5,7 @@ const SupervisorEnv = Type.Object({
   NO_COLOR: Type.Optional(Type.String()),
   SUPERVISOR_READY_TIMEOUT_MS: Type.Integer({ minimum: 1000, default: 90_000 }),
   RABBITMQ_MANAGEMENT_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:15672' }),
+  SUPERVISOR_NODE_ARGS: Type.String({ default: '' }),
 });
 
 /** The supervisor's own settings, and the environment it hands to every child unchanged. */
@@ -15,5 +16,7 @@ export function loadSupervisorConfig(env: Record<string, string | undefined> = p
     colour: e.NO_COLOR === undefined && process.stdout.isTTY,
     readyTimeoutMs: e.SUPERVISOR_READY_TIMEOUT_MS,
     rabbitmqManagementUrl: e.RABBITMQ_MANAGEMENT_URL,
+    /** Node options for every child, e.g. `--cpu-prof --cpu-prof-dir=/tmp/profiles` (Node refuses those in NODE_OPTIONS). */
+    nodeArgs: e.SUPERVISOR_NODE_ARGS.split(/\s+/).filter(Boolean),
   };
 }

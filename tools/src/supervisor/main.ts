@@ -36,6 +36,7 @@ const children: SupervisedChild[] = layout.children.map((spec) =>
   superviseChild({
     name: spec.name,
     entry: spec.entry,
+    nodeArgs: config.nodeArgs,
     env: config.childEnv,
     output: (name, line) => say(format(name, line)),
     report,
