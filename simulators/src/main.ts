@@ -31,7 +31,7 @@ try {
     ports: config.ports,
     // Health probes (a supervisor polls them) would drown the requests worth seeing.
     onRequest: (entry) => {
-      if (entry.url !== '/health') logger.info(entry, 'request');
+      if (entry.url !== '/health') logger.debug(entry, 'request');
     },
   });
 } catch (error) {

@@ -33,7 +33,7 @@ export function handleThroughInbox<Database, Outcome extends string>(
     const order = readOrderSnapshot(event);
     const handled = await handleOnce(db, consumer, event, (trx) => useCase(trx, order, event));
     const outcome = handled.duplicate ? 'duplicate' : handled.result;
-    context.logger.info({ outcome }, `${event.type} handled`);
+    context.logger.debug({ outcome }, `${event.type} handled`);
     if (!handled.duplicate) afterCommit?.(handled.result, order, context, event);
   };
 }

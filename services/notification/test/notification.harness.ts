@@ -37,7 +37,7 @@ export async function startTestNotification(prefix: string): Promise<TestNotific
   const logs: LogLine[] = [];
   const echo = process.env.TEST_LOG_LEVEL !== undefined;
   const logger = pino(
-    { level: 'info', base: { service: 'notification' } },
+    { level: 'debug', base: { service: 'notification' } },
     {
       write(line: string) {
         logs.push(JSON.parse(line) as LogLine);

@@ -49,7 +49,7 @@ export function startPlacementWorker(deps: PlacementWorkerDeps): LeaseWorker {
       } else if (outcome === 'failed') {
         log.warn({ outcome, attempts }, 'placement given up at its deadline');
       } else {
-        log.info({ outcome, attempts }, 'placement attempted');
+        log.debug({ outcome, attempts }, 'placement attempted');
       }
     },
     release: (placements) =>

@@ -22,7 +22,7 @@ export function startEnrichmentWorker(options: EnrichmentWorkerOptions): LeaseWo
     lease: (limit) => leaseOrdersToEnrich(db, limit, options.leaseMs),
     async process(order, signal) {
       const outcome = await enrichOrder(options, order, signal);
-      logger.info({ correlation_id: order.id, outcome }, 'order enriched');
+      logger.debug({ correlation_id: order.id, outcome }, 'order enriched');
     },
     release: (orders) =>
       releaseLeases(

@@ -72,7 +72,7 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
           ],
         });
       }
-      request.log.info({ order_id: outcome.order.id, replayed: outcome.kind === 'replayed' }, 'order placed');
+      request.log.debug({ order_id: outcome.order.id, replayed: outcome.kind === 'replayed' }, 'order placed');
       if (outcome.kind === 'replayed') reply.header('idempotent-replayed', 'true');
       return reply
         .code(201)

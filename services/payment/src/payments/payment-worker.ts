@@ -43,7 +43,7 @@ export function startPaymentWorker(deps: PaymentWorkerDeps): LeaseWorker {
         payment.status === 'refunding' ? 'refund' : payment.cancel_requested ? 'settle_cancelled' : 'charge';
       const outcome = await processPayment(deps, payment);
       steps.inc({ step, outcome });
-      logger.info({ correlation_id: payment.order_id, status: payment.status, outcome }, 'payment step done');
+      logger.debug({ correlation_id: payment.order_id, status: payment.status, outcome }, 'payment step done');
     },
     release: (payments) =>
       releaseLeases(
