@@ -7,27 +7,26 @@ export function inboxMigrations(): Promise<Migration[]> {
   return readMigrations(findMigrationsDir(import.meta.url), 'inbox');
 }
 
-/** How handling an event through the inbox ended. */
-export type InboxOutcome<T> = { duplicate: true } | { duplicate: false; result: T };
-
 /**
- * Runs `effect` in one transaction with the inbox row of (`consumer`, event id), or not at all when that
- * row exists: a redelivered or duplicated event has no second effect. Two copies delivered at once are
- * serialised by the primary key: the second waits for the first to commit, then sees the duplicate.
+ * Records, in the caller's transaction, that `consumer` handles these events, and returns the ids of those
+ * it had not handled yet: the caller applies only those, in the same transaction, so a redelivered or
+ * duplicated event has no second effect, and a rollback leaves neither. A copy being handled by another
+ * transaction at the same moment makes this one wait on the key, then count as a duplicate. One statement
+ * for the whole batch.
  */
-export async function handleOnce<Database, T>(
-  db: Kysely<Database>,
+export async function claimEvents<Database>(
+  trx: Transaction<Database>,
   consumer: string,
-  event: EventEnvelope,
-  effect: (trx: Transaction<Database>) => Promise<T>,
-): Promise<InboxOutcome<T>> {
-  return db.transaction().execute(async (trx) => {
-    const claimed = await sql`
-      INSERT INTO inbox (consumer, event_id, event_type) VALUES (${consumer}, ${event.id}, ${event.type})
-      ON CONFLICT DO NOTHING`.execute(trx);
-    if (claimed.numAffectedRows === 0n) return { duplicate: true };
-    return { duplicate: false, result: await effect(trx) };
-  });
+  events: readonly Pick<EventEnvelope, 'id' | 'type'>[],
+): Promise<Set<string>> {
+  if (events.length === 0) return new Set();
+  const result = await sql<{ event_id: string }>`
+    INSERT INTO inbox (consumer, event_id, event_type)
+    SELECT ${consumer}, id, type FROM unnest(${events.map((e) => e.id)}::text[], ${events.map((e) => e.type)}::text[])
+      AS e(id, type)
+    ON CONFLICT DO NOTHING
+    RETURNING event_id`.execute(trx);
+  return new Set(result.rows.map((row) => row.event_id));
 }
 
 /**

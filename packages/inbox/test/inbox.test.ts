@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEnvelope } from '@platform/contracts';
 import { createKysely, createPool, migrate, type Pool } from '@platform/postgres';
 import { createTestDatabase, type TestDatabase } from '@platform/testing';
-import { handleOnce, inboxMigrations, pruneInbox } from '../src/index.js';
+import { claimEvents, inboxMigrations, pruneInbox } from '../src/index.js';
 
 let database: TestDatabase;
 let pool: Pool;
@@ -22,37 +22,49 @@ const event = () =>
   createEnvelope({ type: 'order.created', producer: 'test', correlationId: 'o-1', payload: {} });
 
 describe('inbox', () => {
-  it('runs the effect once per consumer and event, even for copies handled at the same moment', async () => {
+  it('claims each event once per consumer, even for copies claimed by transactions at the same moment', async () => {
     const copy = event();
-    let effects = 0;
-    const outcomes = await Promise.all(
+    const claims = await Promise.all(
       [1, 2, 3].map(() =>
-        handleOnce(db(), 'inventory', copy, async () => {
-          effects += 1;
-          return 'done';
-        }),
+        db()
+          .transaction()
+          .execute((trx) => claimEvents(trx, 'inventory', [copy])),
       ),
     );
-    expect(effects).toBe(1);
-    expect(outcomes.filter((outcome) => !outcome.duplicate)).toHaveLength(1);
+    expect(claims.filter((claimed) => claimed.has(copy.id))).toHaveLength(1);
     // Another consumer of the same event has its own row.
-    expect(await handleOnce(db(), 'payment', copy, async () => 'done')).toEqual({
-      duplicate: false,
-      result: 'done',
-    });
+    const other = await db()
+      .transaction()
+      .execute((trx) => claimEvents(trx, 'payment', [copy]));
+    expect(other.has(copy.id)).toBe(true);
   });
 
-  it('leaves no row when the effect fails, so the event can be handled again', async () => {
+  it('claims a batch in one go: new events, not the ones handled before, and a copy within the batch once', async () => {
+    const seen = event();
+    await db()
+      .transaction()
+      .execute((trx) => claimEvents(trx, 'inventory', [seen]));
+    const fresh = event();
+    const claimed = await db()
+      .transaction()
+      .execute((trx) => claimEvents(trx, 'inventory', [seen, fresh, fresh]));
+    expect([...claimed]).toEqual([fresh.id]);
+  });
+
+  it('leaves no row when the transaction rolls back, so the event can be handled again', async () => {
     const failing = event();
     await expect(
-      handleOnce(db(), 'inventory', failing, async () => {
-        throw new Error('boom');
-      }),
+      db()
+        .transaction()
+        .execute(async (trx) => {
+          await claimEvents(trx, 'inventory', [failing]);
+          throw new Error('boom');
+        }),
     ).rejects.toThrow('boom');
-    expect(await handleOnce(db(), 'inventory', failing, async () => 'second try')).toEqual({
-      duplicate: false,
-      result: 'second try',
-    });
+    const again = await db()
+      .transaction()
+      .execute((trx) => claimEvents(trx, 'inventory', [failing]));
+    expect(again.has(failing.id)).toBe(true);
   });
 
   it('prunes rows older than the retention, in batches, and keeps the recent ones', async () => {

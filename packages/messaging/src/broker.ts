@@ -29,6 +29,11 @@ export interface Broker {
   isConnected(): boolean;
   /** Resolves once the broker confirmed the message; rejects if it was nacked or the connection failed. */
   publish(message: OutgoingMessage): Promise<void>;
+  /**
+   * Publishes several messages written to the socket together, and settles with each one's confirmation
+   * (in order).
+   */
+  publishAll(messages: readonly OutgoingMessage[]): Promise<PromiseSettledResult<void>[]>;
   close(): Promise<void>;
 }
 
@@ -44,6 +49,10 @@ export function connectBroker(options: BrokerOptions): Broker {
     connectionTimeout: 5_000,
     // How long a publish waits for a (re)connection before it fails and the relay backs off.
     acquireTimeout: 5_000,
+    // With Nagle's algorithm on (the client's default), a publish written while the broker had not yet
+    // acknowledged the previous packet waited for its delayed ACK: 40 ms on Linux, measured on every hop
+    // whose event came from a worker (issue 9).
+    noDelay: true,
   });
   connection.on('error', (error) => logger.warn({ err: error }, 'rabbitmq connection error'));
   connection.on('connection', () => logger.info('rabbitmq connected'));
@@ -58,9 +67,36 @@ export function connectBroker(options: BrokerOptions): Broker {
     ...topologyDeclarations(options.exchange, options.subscriptions),
   });
 
+  const send = (message: OutgoingMessage) =>
+    publisher.send(
+      {
+        exchange: options.exchange,
+        routingKey: message.routingKey,
+        messageId: message.messageId,
+        correlationId: message.correlationId,
+        durable: true,
+        contentType: 'application/json',
+        headers: message.cc?.length ? { CC: [...message.cc] } : undefined,
+      },
+      Buffer.from(message.body),
+    );
+
   return {
     connection,
     isConnected: () => connection.ready,
+    publishAll(messages) {
+      // rabbitmq-client writes each message to the socket on its own: twenty messages were twenty
+      // syscalls, each waking the broker (issue 9). Corked until the next tick, they leave in one write.
+      // `_socket` is the client's own (not public API); without it the messages are simply sent one by one.
+      const socket = (
+        connection as unknown as { _socket?: { cork(): void; uncork(): void; writable?: boolean } }
+      )._socket;
+      const corked = messages.length > 1 && socket?.writable === true;
+      if (corked) socket.cork();
+      const sent = Promise.allSettled(messages.map(send));
+      if (corked) process.nextTick(() => socket.uncork());
+      return sent;
+    },
     async publish(message) {
       await publisher.send(
         {

@@ -1,10 +1,11 @@
 export { connectBroker, type Broker, type BrokerOptions, type OutgoingMessage } from './broker.js';
 export {
   startConsumer,
+  type BatchHandler,
+  type ConsumedEvent,
   type ConsumerOptions,
   type EventConsumer,
-  type EventContext,
-  type EventHandler,
+  type EventResult,
 } from './consumer.js';
 export { deleteTopology, type Subscriptions } from './topology.js';
 export { listDeadLetters, replayDeadLetters, type DeadLetter } from './dead-letters.js';

@@ -6,7 +6,9 @@ export type { Registry };
 export function createMetricsRegistry(service: string): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
-  collectDefaultMetrics({ register: registry });
+  // The event loop delay histogram samples every 10 ms by default: a hundred wake-ups a second in every
+  // process, the larger part of an idle service's CPU. A tenth of that still shows any real stall.
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100 });
   return registry;
 }
 

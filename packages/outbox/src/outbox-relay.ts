@@ -3,12 +3,13 @@ import { CC_ROUTING_KEYS } from '@platform/contracts';
 import type { Broker } from '@platform/messaging';
 import type { Logger } from '@platform/observability';
 import type { Pool } from '@platform/postgres';
-import type pg from 'pg';
 import type { OutboxMetrics } from './outbox.metrics.js';
-import { claimUnpublished, deletePublished } from './outbox.repository.js';
+import { claimUnpublished, deletePublished, hasRowsOlderThan } from './outbox.repository.js';
 
 /** Ceiling of the exponential backoff after failures. */
 const MAX_BACKOFF_MS = 10_000;
+/** How many poll intervals the relay waits at most between looks while it keeps finding nothing. */
+const IDLE_BACKOFF_LIMIT = 10;
 
 class BrokerUnavailable extends Error {
   constructor() {
@@ -19,13 +20,21 @@ class BrokerUnavailable extends Error {
 /** What a relay needs: the service's pool and broker, and how eagerly to work. */
 export interface OutboxRelayOptions {
   pool: Pool;
-  broker: Pick<Broker, 'publish' | 'isConnected'>;
+  broker: Pick<Broker, 'publishAll' | 'isConnected'>;
   logger: Logger;
   metrics?: OutboxMetrics;
   /** Rows claimed and published per transaction. */
   batchSize?: number;
-  /** Safety-net wake-up when no notification arrives (a missed NOTIFY, a lost listener connection). */
+  /**
+   * How often to look for rows left behind, in ms; the wait doubles after each look that found nothing, up
+   * to ten times this.
+   */
   pollIntervalMs?: number;
+  /**
+   * Rows younger than this (ms) are left alone: their writer publishes them right after its commit. Only
+   * what it could not publish (its crash, a broker outage) grows older.
+   */
+  minAgeMs?: number;
 }
 
 /** A running relay. */
@@ -35,55 +44,22 @@ export interface OutboxRelay {
 }
 
 /**
- * Publishes outbox rows to the broker, oldest first. A row is deleted only after the broker confirmed it; rows are claimed with FOR UPDATE SKIP LOCKED, so relays in several processes share the work
- * without publishing a row twice. The only duplicate left is a crash between confirm and commit, which
- * consumers absorb by de-duplicating on the event id.
+ * The safety net of the outbox: publishes the rows their writer did not (see `createOutboxPublisher`),
+ * oldest first. A row is deleted only after the broker confirmed it; rows are claimed with FOR UPDATE
+ * SKIP LOCKED, so relays in several processes share the work without publishing a row twice. The only
+ * duplicate left is a crash between confirm and commit, which consumers absorb by de-duplicating on the
+ * event id. It polls, with one cheap query when there is nothing to do.
  */
 export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const { pool, broker, logger, metrics } = options;
   const batchSize = options.batchSize ?? 200;
-  const pollIntervalMs = options.pollIntervalMs ?? 2_000;
+  const pollIntervalMs = options.pollIntervalMs ?? 1_000;
+  const minAgeMs = options.minAgeMs ?? 2_000;
 
   let stopped = false;
   // Read through a function: TypeScript would otherwise narrow the flag to `false` across the loop's awaits.
   const isStopped = (): boolean => stopped;
-  let dirty = true; // drain at start: rows may have been written while no relay ran
-  let wake: (() => void) | undefined;
   const stopSignal = new AbortController();
-  let listener: pg.PoolClient | undefined;
-
-  const nudge = (): void => {
-    dirty = true;
-    wake?.();
-  };
-
-  /** Drops the listening connection (destroyed, never returned to the pool still listening). */
-  function dropListener(client: pg.PoolClient, error?: Error): void {
-    if (listener !== client) return; // already dropped: pg may report one failure more than once
-    listener = undefined;
-    client.off('notification', nudge);
-    client.release(error ?? true);
-  }
-
-  /** Listens for NOTIFY on a connection of its own; without one the relay still works, by polling. */
-  async function listen(): Promise<void> {
-    if (listener || stopped) return;
-    const client = await pool.connect();
-    listener = client;
-    client.on('notification', nudge);
-    client.on('error', (error) => {
-      logger.warn({ err: error }, 'outbox listener connection lost');
-      dropListener(client, error);
-    });
-    try {
-      await client.query('LISTEN outbox');
-    } catch (error) {
-      dropListener(client, error as Error);
-      throw error;
-    }
-    // Rows committed before LISTEN took effect sent no notification we could hear.
-    nudge();
-  }
 
   /** Publishes one batch; returns how many rows it claimed, and throws after committing partial success. */
   async function publishBatch(): Promise<number> {
@@ -92,18 +68,16 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     let claimed: number;
     try {
       await client.query('BEGIN');
-      const rows = await claimUnpublished(client, batchSize);
+      const rows = await claimUnpublished(client, batchSize, minAgeMs);
       claimed = rows.length;
-      results = await Promise.allSettled(
-        rows.map((row) =>
-          broker.publish({
-            messageId: row.id,
-            routingKey: row.routing_key,
-            correlationId: row.correlation_id,
-            cc: CC_ROUTING_KEYS[row.routing_key],
-            body: row.message,
-          }),
-        ),
+      results = await broker.publishAll(
+        rows.map((row) => ({
+          messageId: row.id,
+          routingKey: row.routing_key,
+          correlationId: row.correlation_id,
+          cc: CC_ROUTING_KEYS[row.routing_key],
+          body: row.message,
+        })),
       );
       // Confirmed rows go even when others in the batch failed, so they are not sent again.
       const confirmed = rows.filter((_, i) => results[i]?.status === 'fulfilled').map((row) => row.id);
@@ -125,47 +99,34 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     return claimed;
   }
 
-  function waitForWork(ms: number): Promise<void> {
-    if (dirty || stopped) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        wake = undefined;
-        resolve();
-      }
-      wake = done;
-    });
-  }
-
   async function run(): Promise<void> {
     let failures = 0;
+    // Looks that found nothing in a row: the wait grows with them (up to ten poll intervals), so an idle
+    // service costs next to nothing, and shrinks back as soon as a row was left behind.
+    let emptyLooks = 0;
     while (!isStopped()) {
-      await waitForWork(pollIntervalMs);
-      if (isStopped()) break;
-      dirty = false;
+      let wait = pollIntervalMs * Math.min(IDLE_BACKOFF_LIMIT, 2 ** emptyLooks);
       try {
-        await listen().catch((error: unknown) => {
-          logger.warn({ err: error }, 'outbox listener unavailable, polling meanwhile');
-        });
-        if (!broker.isConnected()) throw new BrokerUnavailable();
-        while (!isStopped() && (await publishBatch()) === batchSize) {
-          // a full batch: more may be waiting
+        if (await hasRowsOlderThan(pool, minAgeMs)) {
+          emptyLooks = 0;
+          wait = pollIntervalMs;
+          if (!broker.isConnected()) throw new BrokerUnavailable();
+          while (!isStopped() && (await publishBatch()) === batchSize) {
+            // a full batch: more may be waiting
+          }
+        } else {
+          emptyLooks += 1;
         }
         failures = 0;
       } catch (error) {
         failures += 1;
-        dirty = true;
         // Full jitter keeps several relays from retrying in lockstep against a recovering broker.
-        const backoff = Math.random() * Math.min(MAX_BACKOFF_MS, 100 * 2 ** failures);
+        wait = Math.random() * Math.min(MAX_BACKOFF_MS, 100 * 2 ** failures);
         // The broker connection logs its own outage; repeating it on every retry would only add noise.
         const level = error instanceof BrokerUnavailable ? 'debug' : 'warn';
-        logger[level](
-          { err: error, failures, backoffMs: Math.round(backoff) },
-          'outbox relay failed, retrying',
-        );
-        await sleep(backoff, undefined, { signal: stopSignal.signal }).catch(() => undefined);
+        logger[level]({ err: error, failures, backoffMs: Math.round(wait) }, 'outbox relay failed, retrying');
       }
+      await sleep(wait, undefined, { signal: stopSignal.signal }).catch(() => undefined);
     }
   }
 
@@ -175,9 +136,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     async stop() {
       stopped = true;
       stopSignal.abort();
-      wake?.();
       await running;
-      if (listener) dropListener(listener);
     },
   };
 }

@@ -8,38 +8,93 @@ export function outboxMigrations(): Promise<Migration[]> {
   return readMigrations(findMigrationsDir(import.meta.url), 'outbox');
 }
 
-/** Adds events to the outbox; call it inside the transaction that makes the change they announce. */
+/** An outbox row as it is published: the AMQP message id, routing key, correlation id and JSON body. */
+export interface OutboxMessage {
+  id: string;
+  routing_key: string;
+  correlation_id: string;
+  /** The JSON text, published byte for byte as stored. */
+  message: string;
+}
+
+/**
+ * Transactions whose outbox messages are published right after they commit (see `createOutboxPublisher`),
+ * each with the list `appendToOutbox` adds to. Keyed by the transaction object and weakly held: a
+ * transaction nobody registered is simply left to the relay.
+ */
+const publishedAfterCommit = new WeakMap<object, OutboxMessage[]>();
+
+/** Registers `trx` as a transaction whose appended messages its opener publishes after commit. */
+export function collectAppended(trx: object): OutboxMessage[] {
+  const messages: OutboxMessage[] = [];
+  publishedAfterCommit.set(trx, messages);
+  return messages;
+}
+
+/**
+ * Adds events to the outbox; call it inside the transaction that makes the change they announce. One
+ * statement for all of them. In a transaction opened by an outbox publisher they are also handed to it,
+ * to be published as soon as the transaction commits; otherwise the relay publishes them.
+ */
 export async function appendToOutbox<Database>(
   trx: Transaction<Database>,
   events: readonly EventEnvelope[],
 ): Promise<void> {
   if (events.length === 0) return;
+  const messages = events.map((e) => ({
+    id: e.id,
+    routing_key: e.type,
+    correlation_id: e.correlation_id,
+    message: JSON.stringify(e),
+  }));
   await sql`
     INSERT INTO outbox (id, routing_key, correlation_id, message)
     SELECT * FROM unnest(
-      ${events.map((e) => e.id)}::uuid[],
-      ${events.map((e) => e.type)}::text[],
-      ${events.map((e) => e.correlation_id)}::text[],
-      ${events.map((e) => JSON.stringify(e))}::json[]
+      ${messages.map((m) => m.id)}::uuid[],
+      ${messages.map((m) => m.routing_key)}::text[],
+      ${messages.map((m) => m.correlation_id)}::text[],
+      ${messages.map((m) => m.message)}::json[]
     )`.execute(trx);
+  publishedAfterCommit.get(trx)?.push(...messages);
 }
 
-/** An unpublished row as the relay reads it. */
-export interface OutboxRow {
-  id: string;
-  routing_key: string;
-  correlation_id: string;
-  message: string;
+/*
+ * The outbox's statements are passed as query objects, which the pool does not turn into prepared
+ * statements (see createPool): the table swings from empty to thousands of rows (and dead rows) within
+ * seconds, and a plan cached while it was empty would scan it whole ever after. Planned on each execution,
+ * they find rows through the primary key or the position index.
+ */
+
+/**
+ * Whether the oldest row (by position, through its index: never a scan of a table full of dead rows) is at
+ * least `minAgeMs` old: the relay's cheap look before it opens a transaction.
+ */
+export async function hasRowsOlderThan(client: pg.Pool | pg.ClientBase, minAgeMs: number): Promise<boolean> {
+  const result = await client.query<{ found: boolean }>({
+    text: `SELECT EXISTS (
+             SELECT 1 FROM (SELECT created_at FROM outbox ORDER BY position LIMIT 1) AS oldest
+              WHERE created_at <= now() - make_interval(secs => $1)) AS found`,
+    values: [minAgeMs / 1000],
+  });
+  return result.rows[0]?.found ?? false;
 }
 
-/** Locks up to `limit` rows no other relay holds, oldest first. */
-export async function claimUnpublished(client: pg.ClientBase, limit: number): Promise<OutboxRow[]> {
-  const result = await client.query<OutboxRow>(
-    `SELECT id, routing_key, correlation_id, message::text AS message
-       FROM outbox ORDER BY position LIMIT $1
-        FOR UPDATE SKIP LOCKED`,
-    [limit],
-  );
+/**
+ * Locks up to `limit` rows at least `minAgeMs` old that no other relay holds, oldest first. Younger rows
+ * are being published by the process that wrote them.
+ */
+export async function claimUnpublished(
+  client: pg.ClientBase,
+  limit: number,
+  minAgeMs: number,
+): Promise<OutboxMessage[]> {
+  const result = await client.query<OutboxMessage>({
+    text: `SELECT id, routing_key, correlation_id, message::text AS message
+             FROM outbox WHERE created_at <= now() - make_interval(secs => $2)
+            ORDER BY position LIMIT $1
+              FOR UPDATE SKIP LOCKED`,
+    values: [limit, minAgeMs / 1000],
+  });
   return result.rows;
 }
 
@@ -48,8 +103,11 @@ export async function claimUnpublished(client: pg.ClientBase, limit: number): Pr
  * version and no index entries (about a tenth more intake throughput, measured by bench:intake), and
  * leaves no published rows to purge.
  */
-export async function deletePublished(client: pg.ClientBase, ids: readonly string[]): Promise<void> {
-  await client.query('DELETE FROM outbox WHERE id = ANY($1::uuid[])', [ids]);
+export async function deletePublished(
+  client: pg.Pool | pg.ClientBase,
+  ids: readonly string[],
+): Promise<void> {
+  await client.query({ text: 'DELETE FROM outbox WHERE id = ANY($1::uuid[])', values: [ids] });
 }
 
 /** Size of the backlog and age of its oldest row, in seconds (0 when empty). */

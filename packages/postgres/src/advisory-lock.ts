@@ -1,9 +1,16 @@
 import { sql, type Transaction } from 'kysely';
 
 /**
- * Serialises, until commit, every transaction that takes the lock for `key` (an order id): events about
- * one order that arrive together are applied one after the other, even before any row exists to lock.
+ * Serialises, until commit, every transaction that takes the lock for one of `keys` (order ids): events
+ * about one order that are applied by different transactions (two instances, a handler and a worker) go
+ * one after the other, even before any row exists to lock. One statement for all the keys, taken in the
+ * order of their hashes so that two transactions locking overlapping sets never deadlock on them.
  */
-export async function lockKey<Database>(trx: Transaction<Database>, key: string): Promise<void> {
-  await sql`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(trx);
+export async function lockKeys<Database>(trx: Transaction<Database>, keys: readonly string[]): Promise<void> {
+  if (keys.length === 0) return;
+  await sql`
+    SELECT pg_advisory_xact_lock(h)
+      FROM (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest(${keys}::text[]) AS k ORDER BY 1) AS hashes`.execute(
+    trx,
+  );
 }

@@ -3,4 +3,4 @@ export { ensureDatabase } from './database.js';
 export { findMigrationsDir, migrate, readMigrations, type Migration } from './migrations.js';
 export { createKysely, type JsonColumn } from './kysely.js';
 export { isTransientDatabaseError } from './errors.js';
-export { lockKey } from './advisory-lock.js';
+export { lockKeys } from './advisory-lock.js';

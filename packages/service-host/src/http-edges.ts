@@ -7,15 +7,14 @@ import { LogController, type FastifyInstance, type FastifyServerOptions } from '
  */
 export function correlationIdOptions(): Pick<
   FastifyServerOptions,
-  'requestIdHeader' | 'logController' | 'genReqId' | 'disableRequestLogging'
+  'requestIdHeader' | 'logController' | 'genReqId'
 > {
   return {
     requestIdHeader: 'x-correlation-id',
-    logController: new LogController({ requestIdLogLabel: 'correlation_id' }),
-    genReqId: () => randomUUID(),
     // Fastify's two info lines per request were a tenth of the log volume at load (issue 9); addHttpEdges
     // writes one line per request at debug instead.
-    disableRequestLogging: true,
+    logController: new LogController({ requestIdLogLabel: 'correlation_id', disableRequestLogging: true }),
+    genReqId: () => randomUUID(),
   };
 }
 

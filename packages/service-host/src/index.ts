@@ -1,4 +1,4 @@
-export { openServiceHost, type ServiceHost } from './service-host.js';
+export { openServiceHost, type ServiceHost, type Transact } from './service-host.js';
 export { buildServiceApp, type ServiceAppDeps } from './service-app.js';
 export { healthRoutes } from './health.routes.js';
 export { addHttpEdges, correlationIdOptions } from './http-edges.js';
@@ -11,4 +11,11 @@ export {
   toServiceHostConfig,
   type ServiceHostConfig,
 } from './service-env.js';
-export { routeEvents, handleThroughInbox } from './event-router.js';
+export {
+  handleSagaEvents,
+  rounds,
+  type Applied,
+  type ApplyRound,
+  type SagaEvent,
+  type SagaEventsOptions,
+} from './saga-events.js';

@@ -1,23 +1,41 @@
 import { setMaxListeners } from 'node:events';
 import type { Logger } from '@platform/observability';
 
+/** How many poll intervals a worker waits at most between polls while it keeps finding nothing. */
+const IDLE_BACKOFF_LIMIT = 10;
+
 /** Where a worker's work comes from and what it does with each piece. */
 export interface LeaseWorkerOptions<Item> {
-  /** Leases up to `limit` due items (rows marked with a lease expiry, so a crashed worker's come back). */
+  /**
+   * Leases up to `limit` items that are due and that no live lease holds (rows marked with a lease expiry,
+   * so a crashed worker's come back): work due later (a retry), or left by a worker that died.
+   */
   lease(limit: number): Promise<Item[]>;
-  /** Does one item's work; `signal` aborts waits when the worker stops. A throw is logged, not fatal. */
-  process(item: Item, signal: AbortSignal): Promise<void>;
+  /**
+   * Does one item's work; `signal` aborts waits when the worker stops. Resolves with the ms after which the
+   * item is due again (a retry it scheduled), or nothing. A throw is logged, not fatal.
+   */
+  process(item: Item, signal: AbortSignal): Promise<number | undefined>;
   /** Gives back the leases of items abandoned by a stop, so another worker takes them at once. */
   release(items: Item[]): Promise<void>;
   describe(item: Item): Record<string, unknown>;
   concurrency: number;
+  /**
+   * How often to look for due work nobody handed over (retries of other instances, dead workers'), in ms;
+   * the wait doubles after each poll that found nothing, up to ten times this.
+   */
   pollIntervalMs: number;
   logger: Logger;
 }
 
 /** A running worker. */
-export interface LeaseWorker {
-  /** Looks for work now rather than at the next poll (a handler just created some). */
+export interface LeaseWorker<Item> {
+  /**
+   * Hands over items the caller leased itself, in the transaction that created the work: they are worked
+   * on at once, without a poll or a lease query.
+   */
+  submit(items: readonly Item[]): void;
+  /** Looks for due work now rather than at the next poll. */
   nudge(): void;
   /** Stops leasing, aborts the waits in progress, lets items finish and hands abandoned ones back. */
   stop(): Promise<void>;
@@ -26,11 +44,14 @@ export interface LeaseWorker {
 /**
  * Drives work that must outlive any one process, such as calls to a third party: the work is a row, and
  * a worker leases rows instead of holding a transaction, so no connection waits on a slow third party and
- * a worker that dies only delays its rows until their lease expires.
+ * a worker that dies only delays its rows until their lease expires. New work comes straight from the
+ * handler that created it (`submit`); the worker polls only for work due later, and wakes itself when a
+ * retry it scheduled is due.
  */
-export function startLeaseWorker<Item>(options: LeaseWorkerOptions<Item>): LeaseWorker {
+export function startLeaseWorker<Item>(options: LeaseWorkerOptions<Item>): LeaseWorker<Item> {
   const { logger } = options;
   const inFlight = new Set<Promise<void>>();
+  const queued: Item[] = [];
   const abandoned: Item[] = [];
   const stopping = new AbortController();
   // Every piece of work in flight waits on this one signal: more listeners than Node's default warning
@@ -39,14 +60,30 @@ export function startLeaseWorker<Item>(options: LeaseWorkerOptions<Item>): Lease
   let wake: (() => void) | undefined;
   // Counts nudges: one that comes while leasing makes the next lease happen at once, not after a poll.
   let nudges = 0;
+  let retryTimer: { at: number; timer: NodeJS.Timeout } | undefined;
   const nudge = (): void => {
     nudges += 1;
     wake?.();
   };
 
+  /** Wakes the loop when a retry is due, keeping only the earliest such wake-up. */
+  function wakeIn(ms: number): void {
+    const at = Date.now() + ms;
+    if (retryTimer && retryTimer.at <= at) return;
+    if (retryTimer) clearTimeout(retryTimer.timer);
+    const timer = setTimeout(() => {
+      retryTimer = undefined;
+      nudge();
+    }, ms);
+    timer.unref();
+    retryTimer = { at, timer };
+  }
+
   function start(item: Item): void {
     const work: Promise<void> = options.process(item, stopping.signal).then(
-      () => undefined,
+      (dueInMs) => {
+        if (dueInMs !== undefined && !stopping.signal.aborted) wakeIn(dueInMs);
+      },
       (error: unknown) => {
         if (stopping.signal.aborted) abandoned.push(item);
         else
@@ -58,25 +95,41 @@ export function startLeaseWorker<Item>(options: LeaseWorkerOptions<Item>): Lease
     );
     const tracked = work.finally(() => {
       inFlight.delete(tracked);
-      nudge();
+      pump();
     });
     inFlight.add(tracked);
   }
 
+  /**
+   * Starts handed-over items while there is room. Finishing an item does not trigger a lease query: new
+   * work is handed over, and what is due later is found by the poll or by the wake-up of its retry.
+   */
+  function pump(): void {
+    while (queued.length > 0 && inFlight.size < options.concurrency && !stopping.signal.aborted) {
+      start(queued.shift() as Item);
+    }
+  }
+
   async function run(): Promise<void> {
+    // Polls that found nothing in a row: the wait grows with them (up to ten poll intervals), so an idle
+    // worker costs next to nothing; any lease found, handed-over item or nudge brings it back.
+    let emptyPolls = 0;
     while (!stopping.signal.aborted) {
       const seen = nudges;
-      const free = options.concurrency - inFlight.size;
+      const free = options.concurrency - inFlight.size - queued.length;
       if (free > 0) {
         try {
-          for (const item of await options.lease(free)) start(item);
+          const leased = await options.lease(free);
+          for (const item of leased) start(item);
+          emptyPolls = leased.length > 0 || inFlight.size > 0 ? 0 : emptyPolls + 1;
         } catch (error) {
           logger.warn({ err: error }, 'could not lease work; trying again');
         }
       }
       if (nudges !== seen) continue;
+      const waitMs = options.pollIntervalMs * Math.min(IDLE_BACKOFF_LIMIT, 2 ** Math.max(0, emptyPolls - 1));
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, options.pollIntervalMs);
+        const timer = setTimeout(done, waitMs);
         function done(): void {
           clearTimeout(timer);
           wake = undefined;
@@ -89,11 +142,21 @@ export function startLeaseWorker<Item>(options: LeaseWorkerOptions<Item>): Lease
 
   const running = run();
   return {
+    submit(items) {
+      if (stopping.signal.aborted) {
+        abandoned.push(...items);
+        return;
+      }
+      queued.push(...items);
+      pump();
+    },
     nudge,
     async stop() {
       stopping.abort();
       wake?.();
+      if (retryTimer) clearTimeout(retryTimer.timer);
       await running;
+      abandoned.push(...queued.splice(0));
       await Promise.all(inFlight);
       if (abandoned.length > 0) {
         await options.release(abandoned).catch((error: unknown) => {

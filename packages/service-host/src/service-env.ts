@@ -22,8 +22,12 @@ export const brokerEnvSchema = {
   RABBITMQ_URL: Type.String({ pattern: '^amqps?://', default: 'amqp://guest:guest@127.0.0.1:5672' }),
   RABBITMQ_EXCHANGE: Type.String({ minLength: 1, default: 'orders' }),
   OUTBOX_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 5000, default: 200 }),
-  OUTBOX_POLL_INTERVAL_MS: Type.Integer({ minimum: 50, default: 2000 }),
-  CONSUMER_PREFETCH: Type.Integer({ minimum: 1, maximum: 1000, default: 32 }),
+  OUTBOX_POLL_INTERVAL_MS: Type.Integer({ minimum: 50, default: 1000 }),
+  OUTBOX_RELAY_MIN_AGE_MS: Type.Integer({ minimum: 0, default: 2000 }),
+  CONSUMER_PREFETCH: Type.Integer({ minimum: 1, maximum: 5000, default: 600 }),
+  CONSUMER_MAX_BATCH: Type.Integer({ minimum: 1, maximum: 2000, default: 200 }),
+  CONSUMER_MAX_CONCURRENT_BATCHES: Type.Integer({ minimum: 1, maximum: 16, default: 2 }),
+  BATCH_INTERVAL_MS: Type.Integer({ minimum: 0, maximum: 1000, default: 5 }),
   CONSUMER_RETRY_DELAYS_MS: MsList('1000,5000,15000'),
   CONSUMER_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 5 }),
   INBOX_RETENTION_HOURS: Type.Integer({ minimum: 1, default: 168 }),
@@ -39,10 +43,27 @@ export interface ServiceHostConfig {
   databaseUrl: string;
   poolMax: number;
   rabbitmq: { url: string; exchange: string };
-  outbox: { batchSize: number; pollIntervalMs: number };
-  consumer: { prefetch: number; retryDelaysMs: number[]; maxAttempts: number };
+  /** The relay: rows per transaction, how often it looks, and how old a row must be for it to take it. */
+  outbox: { batchSize: number; pollIntervalMs: number; minAgeMs: number };
+  consumer: {
+    /** Deliveries fetched ahead. */
+    prefetch: number;
+    /** Most events one batch (one transaction) takes. */
+    maxBatch: number;
+    /** Batches handled at once. */
+    maxConcurrentBatches: number;
+    /** Least time between the starts of two batches, in ms (see `GroupCommitOptions.minIntervalMs`). */
+    minBatchIntervalMs: number;
+    retryDelaysMs: number[];
+    maxAttempts: number;
+  };
   /** How long a handled event's inbox row is kept (duplicates arrive within seconds). */
   inboxRetentionMs: number;
+  /**
+   * Least time between two transactions of one batching loop (consumer batches, workers' results), in ms:
+   * under steady traffic each takes what arrived meanwhile, for at most this much more latency per hop.
+   */
+  batchIntervalMs: number;
   logLevel: string;
 }
 
@@ -51,16 +72,24 @@ type BrokerEnv = { [K in keyof typeof brokerEnvSchema]: Static<(typeof brokerEnv
 /** The broker part of the configuration, from variables parsed against `brokerEnvSchema`. */
 export function toBrokerConfig(
   e: BrokerEnv,
-): Pick<ServiceHostConfig, 'rabbitmq' | 'outbox' | 'consumer' | 'inboxRetentionMs' | 'logLevel'> {
+): Pick<ServiceHostConfig, 'rabbitmq' | 'outbox' | 'consumer' | 'inboxRetentionMs' | 'batchIntervalMs' | 'logLevel'> {
   return {
     rabbitmq: { url: e.RABBITMQ_URL, exchange: e.RABBITMQ_EXCHANGE },
-    outbox: { batchSize: e.OUTBOX_BATCH_SIZE, pollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS },
+    outbox: {
+      batchSize: e.OUTBOX_BATCH_SIZE,
+      pollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS,
+      minAgeMs: e.OUTBOX_RELAY_MIN_AGE_MS,
+    },
     consumer: {
       prefetch: e.CONSUMER_PREFETCH,
+      maxBatch: e.CONSUMER_MAX_BATCH,
+      maxConcurrentBatches: e.CONSUMER_MAX_CONCURRENT_BATCHES,
+      minBatchIntervalMs: e.BATCH_INTERVAL_MS,
       retryDelaysMs: e.CONSUMER_RETRY_DELAYS_MS.split(',').map(Number),
       maxAttempts: e.CONSUMER_MAX_ATTEMPTS,
     },
     inboxRetentionMs: e.INBOX_RETENTION_HOURS * 3_600_000,
+    batchIntervalMs: e.BATCH_INTERVAL_MS,
     logLevel: e.LOG_LEVEL,
   };
 }

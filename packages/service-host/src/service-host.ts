@@ -1,15 +1,21 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { SUBSCRIPTIONS, type ConsumingService } from '@platform/contracts';
 import { inboxMigrations, pruneInbox } from '@platform/inbox';
 import {
   connectBroker,
   startConsumer,
+  type BatchHandler,
   type Broker,
   type EventConsumer,
-  type EventHandler,
 } from '@platform/messaging';
 import { createMetricsRegistry, type Logger, type Registry } from '@platform/observability';
-import { createOutboxMetrics, outboxMigrations, startOutboxRelay, type OutboxRelay } from '@platform/outbox';
+import {
+  createOutboxMetrics,
+  createOutboxPublisher,
+  outboxMigrations,
+  startOutboxRelay,
+  type OutboxRelay,
+} from '@platform/outbox';
 import {
   createKysely,
   createPool,
@@ -22,14 +28,25 @@ import {
 } from '@platform/postgres';
 import type { ServiceHostConfig } from './service-env.js';
 
-/** What every service runs on: its database (created and migrated), the broker, metrics and the outbox relay. */
+/** Runs `work` in a transaction of the service's database; its outbox rows are published once it commits. */
+export type Transact<Database> = <T>(work: (trx: Transaction<Database>) => Promise<T>) => Promise<T>;
+
+/**
+ * What every service runs on: its database (created and migrated), the broker, metrics, the outbox
+ * publisher and relay.
+ */
 export interface ServiceHost<Database> {
   pool: Pool;
   db: Kysely<Database>;
   broker: Broker;
   registry: Registry;
+  /**
+   * Runs `work` in a transaction; the events it appends to the outbox are published as soon as it
+   * committed (the relay takes whatever that misses).
+   */
+  transact: Transact<Database>;
   /** Starts consuming the service's queue (SPEC §2's subscriptions) with the configured retry policy. */
-  consume(handle: EventHandler): EventConsumer;
+  consume(handle: BatchHandler): EventConsumer;
   /** Stops the consumer (in-flight events finish), the relay, then closes the broker and the pool. */
   stop(): Promise<void>;
 }
@@ -68,11 +85,13 @@ export async function openServiceHost<Database>(options: {
     logger,
   });
   const registry = createMetricsRegistry(service);
+  const outboxMetrics = createOutboxMetrics(registry, pool);
+  const publisher = createOutboxPublisher({ pool, broker, logger, metrics: outboxMetrics });
   const relay: OutboxRelay = startOutboxRelay({
     pool,
     broker,
     logger,
-    metrics: createOutboxMetrics(registry, pool),
+    metrics: outboxMetrics,
     ...config.outbox,
   });
   let consumer: EventConsumer | undefined;
@@ -84,6 +103,7 @@ export async function openServiceHost<Database>(options: {
     db,
     broker,
     registry,
+    transact: (work) => publisher.transact(db, work),
     consume(handle) {
       if (consumer) throw new Error(`${service} already consumes its queue`);
       consumer = startConsumer({
@@ -102,6 +122,7 @@ export async function openServiceHost<Database>(options: {
     async stop() {
       clearInterval(pruning);
       await consumer?.close();
+      await publisher.close();
       await relay.stop();
       await broker.close();
       await pool.end();

@@ -10,8 +10,10 @@ const FulfilmentEnv = Type.Object({
   FULFILMENT_PLACEMENT_DEADLINE_MS: Type.Integer({ minimum: 100, default: 60_000 }),
   FULFILMENT_RETRY_BASE_MS: Type.Integer({ minimum: 1, default: 250 }),
   FULFILMENT_RETRY_MAX_MS: Type.Integer({ minimum: 1, default: 5_000 }),
-  FULFILMENT_WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1000, default: 16 }),
-  FULFILMENT_POLL_INTERVAL_MS: Type.Integer({ minimum: 10, default: 250 }),
+  // The partner takes 500 ms per placement in the seed profile: 16 calls at once would cap the service
+  // at 32 placements a second.
+  FULFILMENT_WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1000, default: 256 }),
+  FULFILMENT_POLL_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1000 }),
   FULFILMENT_LEASE_MS: Type.Integer({ minimum: 100, default: 30_000 }),
 });
 
@@ -23,7 +25,9 @@ export interface PlacementSettings {
   deadlineMs: number;
   /** Capped exponential backoff between attempts, with jitter. */
   retry: { baseMs: number; maxMs: number };
+  /** Partner calls in flight at once. */
   concurrency: number;
+  /** How often to look for placements due that were not handed over (retries, a dead worker's), in ms. */
   pollIntervalMs: number;
   /** How long a worker holds a placement it took; longer than a call, so only a dead worker's expire. */
   leaseMs: number;

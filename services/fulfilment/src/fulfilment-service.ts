@@ -1,21 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import { OrderEvents, PaymentEvents } from '@platform/contracts';
 import type { EventConsumer } from '@platform/messaging';
 import type { Logger } from '@platform/observability';
-import {
-  buildServiceApp,
-  handleThroughInbox,
-  openServiceHost,
-  routeEvents,
-  type ServiceHost,
-} from '@platform/service-host';
+import { buildServiceApp, handleSagaEvents, openServiceHost, type ServiceHost } from '@platform/service-host';
 import type { FulfilmentConfig } from './config.js';
 import type { FulfilmentDatabase } from './database.js';
-import { cancelPlacement } from './placements/cancel-placement.js';
+import { applyPlacementEvents, PLACEMENT_EVENT_TYPES } from './placements/apply-placement-decisions.js';
 import { createFulfilmentPartnerClient } from './placements/fulfilment-partner.client.js';
 import { startPlacementWorker } from './placements/placement-worker.js';
 import { placementsRoutes } from './placements/placements.routes.js';
-import { startPlacement } from './placements/start-placement.js';
 
 /** A wired fulfilment service: its HTTP app (not listening yet) and what runs beside it. */
 export interface FulfilmentService {
@@ -40,28 +32,31 @@ export async function createFulfilmentService(
     logger,
   });
   const { db } = host;
+  const partner = createFulfilmentPartnerClient({
+    baseUrl: config.placement.partnerUrl,
+    timeoutMs: config.placement.callTimeoutMs,
+    connections: config.placement.concurrency,
+  });
   const worker = startPlacementWorker({
     db,
-    partner: createFulfilmentPartnerClient({
-      baseUrl: config.placement.partnerUrl,
-      timeoutMs: config.placement.callTimeoutMs,
-    }),
+    transact: host.transact,
+    partner,
     settings: config.placement,
     logger,
     registry: host.registry,
+    batchIntervalMs: config.batchIntervalMs,
   });
   const consumer = host.consume(
-    routeEvents({
-      [PaymentEvents.processed]: handleThroughInbox(
-        db,
-        'fulfilment',
-        (trx, order) => startPlacement(trx, order, config.placement.deadlineMs),
-        // The new placement is due at once: no need to wait for the worker's next poll.
-        (outcome) => {
-          if (outcome === 'placing') worker.nudge();
-        },
-      ),
-      [OrderEvents.cancelled]: handleThroughInbox(db, 'fulfilment', cancelPlacement),
+    handleSagaEvents({
+      logger,
+      transact: host.transact,
+      consumer: 'fulfilment',
+      types: PLACEMENT_EVENT_TYPES,
+      apply: (trx, events) => applyPlacementEvents(trx, events, config.placement),
+      // A new placement is leased to this instance: its worker places it at once, no poll in between.
+      afterCommit(applied) {
+        worker.submit(applied.flatMap(({ result }) => (result.handOff ? [result.handOff] : [])));
+      },
     }),
   );
   const app = await buildServiceApp({ ...host, logger });
@@ -73,6 +68,7 @@ export async function createFulfilmentService(
     async stop() {
       await app.close();
       await worker.stop();
+      await partner.close();
       await host.stop();
     },
   };

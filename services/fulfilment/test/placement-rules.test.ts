@@ -24,8 +24,8 @@ describe('fulfilment configuration', () => {
       callTimeoutMs: 3_000,
       deadlineMs: 60_000,
       retry: { baseMs: 250, maxMs: 5_000 },
-      concurrency: 16,
-      pollIntervalMs: 250,
+      concurrency: 256,
+      pollIntervalMs: 1000,
       leaseMs: 30_000,
     });
   });

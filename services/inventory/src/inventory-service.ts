@@ -1,19 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { OrderEvents } from '@platform/contracts';
 import type { EventConsumer } from '@platform/messaging';
 import type { Logger } from '@platform/observability';
-import {
-  buildServiceApp,
-  handleThroughInbox,
-  openServiceHost,
-  routeEvents,
-  type ServiceHost,
-} from '@platform/service-host';
+import { buildServiceApp, handleSagaEvents, openServiceHost, type ServiceHost } from '@platform/service-host';
 import type { InventoryConfig } from './config.js';
 import type { InventoryDatabase } from './database.js';
-import { releaseStock } from './stock/release-stock.js';
-import { reserveStock } from './stock/reserve-stock.js';
-import { sellStock } from './stock/sell-stock.js';
+import { applyStockEvents, STOCK_EVENT_TYPES } from './stock/apply-stock-events.js';
 import { stockRoutes } from './stock/stock.routes.js';
 
 /** A wired inventory service: its HTTP app (not listening yet) and what runs beside it. */
@@ -37,10 +28,12 @@ export async function createInventoryService(
   });
   const { db } = host;
   const consumer = host.consume(
-    routeEvents({
-      [OrderEvents.created]: handleThroughInbox(db, 'inventory', reserveStock),
-      [OrderEvents.cancelled]: handleThroughInbox(db, 'inventory', releaseStock),
-      [OrderEvents.completed]: handleThroughInbox(db, 'inventory', sellStock),
+    handleSagaEvents({
+      logger,
+      transact: host.transact,
+      consumer: 'inventory',
+      types: STOCK_EVENT_TYPES,
+      apply: applyStockEvents,
     }),
   );
   const app = await buildServiceApp({ ...host, logger });

@@ -1,18 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import type { Kysely } from 'kysely';
-import type { EventConsumer, EventHandler } from '@platform/messaging';
+import type { EventConsumer } from '@platform/messaging';
 import type { Logger } from '@platform/observability';
-import {
-  buildServiceApp,
-  handleThroughInbox,
-  openServiceHost,
-  routeEvents,
-  type ServiceHost,
-} from '@platform/service-host';
+import { buildServiceApp, handleSagaEvents, openServiceHost, type ServiceHost } from '@platform/service-host';
 import type { NotificationConfig } from './config.js';
 import type { NotificationDatabase } from './database.js';
 import { notificationsRoutes } from './notifications/notifications.routes.js';
-import { composeNotice, NOTIFICATION_KINDS, notifyCustomer } from './notifications/notify-customer.js';
+import { NOTIFICATION_KINDS, notifyCustomers } from './notifications/notify-customer.js';
 
 /** A wired notification service: its HTTP app (not listening yet) and what runs beside it. */
 export interface NotificationService {
@@ -20,18 +13,6 @@ export interface NotificationService {
   host: ServiceHost<NotificationDatabase>;
   consumer: EventConsumer;
   stop(): Promise<void>;
-}
-
-/**
- * Notifies through the inbox, and writes the "sent" line only after the record is committed and only for
- * the delivery that stored it: a rolled-back or duplicate delivery must not tell the customer twice.
- */
-function notifyOnEvent(db: Kysely<NotificationDatabase>): EventHandler {
-  return handleThroughInbox(db, 'notification', notifyCustomer, (outcome, order, { logger }, event) => {
-    if (outcome !== 'sent') return;
-    const { order_id, kind, recipient, message } = composeNotice(order, event);
-    logger.info({ order_id, kind, recipient, message }, 'notification sent');
-  });
 }
 
 /** Prepares the database and starts consuming the events the customer hears about. */
@@ -46,9 +27,23 @@ export async function createNotificationService(
     logger,
   });
   const { db } = host;
-  const notify = notifyOnEvent(db);
   const consumer = host.consume(
-    routeEvents(Object.fromEntries(NOTIFICATION_KINDS.map((kind) => [kind, notify]))),
+    handleSagaEvents({
+      logger,
+      transact: host.transact,
+      consumer: 'notification',
+      types: NOTIFICATION_KINDS,
+      apply: notifyCustomers,
+      // The "sent" line is written only after the record is committed, and only for the delivery that
+      // stored it: a rolled-back or duplicate delivery must not tell the customer twice.
+      afterCommit(applied) {
+        for (const { event, result } of applied) {
+          if (result.outcome !== 'sent') continue;
+          const { order_id, kind, recipient, message } = result.notice;
+          event.logger.info({ order_id, kind, recipient, message }, 'notification sent');
+        }
+      },
+    }),
   );
   const app = await buildServiceApp({ ...host, logger });
   await app.register(notificationsRoutes, { db });

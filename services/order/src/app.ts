@@ -6,7 +6,7 @@ import type { Kysely } from 'kysely';
 import type { Broker } from '@platform/messaging';
 import { httpMetricsPlugin, type Logger, type Registry } from '@platform/observability';
 import type { Pool } from '@platform/postgres';
-import { addHttpEdges, correlationIdOptions, healthRoutes } from '@platform/service-host';
+import { addHttpEdges, correlationIdOptions, healthRoutes, type Transact } from '@platform/service-host';
 import type { OrderDatabase } from './database.js';
 import type { OrderIntake } from './orders/order-intake.js';
 import { ordersRoutes } from './orders/orders.routes.js';
@@ -14,6 +14,7 @@ import { ordersRoutes } from './orders/orders.routes.js';
 /** Everything the HTTP API needs, built by the composition root. */
 export interface AppDeps {
   db: Kysely<OrderDatabase>;
+  transact: Transact<OrderDatabase>;
   pool: Pool;
   broker: Pick<Broker, 'isConnected'>;
   intake: OrderIntake;
@@ -107,10 +108,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(httpMetricsPlugin, { registry: deps.registry });
   await app.register(healthRoutes, { pool: deps.pool, broker: deps.broker });
-  await app.register(ordersRoutes, { prefix: '/orders', db: deps.db, intake: deps.intake });
+  await app.register(ordersRoutes, {
+    prefix: '/orders',
+    db: deps.db,
+    transact: deps.transact,
+    intake: deps.intake,
+  });
   await app.register(ordersRoutes, {
     prefix: '/api/orders',
     db: deps.db,
+    transact: deps.transact,
     intake: deps.intake,
     hideFromDocs: true,
   });

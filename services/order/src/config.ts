@@ -21,7 +21,7 @@ const OrderEnv = Type.Object({
   ENRICHMENT_CALL_TIMEOUT_MS: Type.Integer({ minimum: 10, default: 2_000 }),
   ENRICHMENT_RETRY_BASE_MS: Type.Integer({ minimum: 1, default: 200 }),
   ENRICHMENT_RETRY_MAX_MS: Type.Integer({ minimum: 1, default: 5_000 }),
-  ENRICHMENT_POLL_INTERVAL_MS: Type.Integer({ minimum: 10, default: 100 }),
+  ENRICHMENT_POLL_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1000 }),
   PRODUCT_CACHE_TTL_MS: Type.Integer({ minimum: 0, default: 10_000 }),
   THIRD_PARTY_MAX_CONCURRENT: Type.Integer({ minimum: 1, default: 32 }),
   THIRD_PARTY_MAX_QUEUED: Type.Integer({ minimum: 0, default: 256 }),
@@ -42,6 +42,7 @@ export interface OrderConfig extends ServiceHostConfig {
     deadlineMs: number;
     callTimeoutMs: number;
     retry: { baseMs: number; maxMs: number };
+    /** How often to look for orders whose lease ran out (a dead worker's), in ms; new ones are handed over. */
     pollIntervalMs: number;
     productCacheTtlMs: number;
     bulkhead: { maxConcurrent: number; maxQueued: number };

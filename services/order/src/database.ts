@@ -16,7 +16,7 @@ export interface OrdersTable {
   request_hash: string | null;
   timeline: JsonColumn<TimelineEntry[]>;
   priced_at: ColumnType<Date | null, never, Date>;
-  enrichment_lease_until: ColumnType<Date | null, never, Date | null>;
+  enrichment_lease_until: ColumnType<Date | null, Date | undefined, Date | null>;
   created_at: ColumnType<Date, never, never>;
   updated_at: ColumnType<Date, never, Date>;
 }

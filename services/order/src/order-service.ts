@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Broker, EventConsumer } from '@platform/messaging';
 import type { Logger } from '@platform/observability';
 import type { Pool } from '@platform/postgres';
-import { openServiceHost, type LeaseWorker } from '@platform/service-host';
+import { handleSagaEvents, openServiceHost, type LeaseWorker, type Transact } from '@platform/service-host';
 import { buildApp } from './app.js';
 import type { OrderConfig } from './config.js';
 import type { OrderDatabase } from './database.js';
@@ -12,9 +12,10 @@ import { createGuardedCall } from './enrichment/guarded-calls.js';
 import { createProductClient, createUserClient } from './enrichment/third-parties.client.js';
 import { createThirdPartyMetrics, type ThirdPartyMetrics } from './enrichment/third-parties.metrics.js';
 import { createOrderIntake } from './orders/order-intake.js';
-import { sagaEventHandler } from './saga/saga-events.js';
+import { applySagaEvents, SAGA_EVENT_TYPES } from './saga/apply-saga-events.js';
 import { startSagaDeadline } from './saga/saga-deadline.js';
 import { createSagaMetrics } from './saga/saga.metrics.js';
+import type { Order } from './orders/order.js';
 
 /** A wired order service: its HTTP app (not listening yet) and the parts that run beside it. */
 export interface OrderService {
@@ -34,13 +35,40 @@ export async function createOrderService(config: OrderConfig, logger: Logger): P
     moduleUrl: import.meta.url,
     logger,
   });
-  const { db, pool, broker, registry } = host;
-  const consumer = host.consume(sagaEventHandler(db));
-  const deadline = startSagaDeadline({ db, logger, ...config.saga });
+  const { db, pool, broker, registry, transact } = host;
+  const consumer = host.consume(
+    handleSagaEvents({
+      logger,
+      transact,
+      consumer: 'order',
+      types: SAGA_EVENT_TYPES,
+      apply: applySagaEvents,
+      // One line per order at its end: what an operator follows the saga by.
+      afterCommit(applied) {
+        for (const { event, result } of applied) {
+          if (result.outcome === 'completed') event.logger.info('order completed');
+          else if (result.outcome === 'cancelled')
+            event.logger.info({ reason: result.reason }, 'order cancelled');
+        }
+      },
+    }),
+  );
+  const deadline = startSagaDeadline({ db, transact, logger, ...config.saga });
   createSagaMetrics(registry, db);
-  const enrichment = startEnrichment(config.enrichment, db, logger, createThirdPartyMetrics(registry));
-  const intake = createOrderIntake(db, config.intake);
-  const app = await buildApp({ db, pool, broker, intake, logger, registry });
+  const enrichment = startEnrichment(
+    config.enrichment,
+    config.batchIntervalMs,
+    db,
+    transact,
+    logger,
+    createThirdPartyMetrics(registry),
+  );
+  const intake = createOrderIntake(
+    transact,
+    { ...config.intake, minIntervalMs: config.batchIntervalMs },
+    enrichment && { leaseMs: enrichment.leaseMs, submit: (orders) => enrichment.worker.submit(orders) },
+  );
+  const app = await buildApp({ db, transact, pool, broker, intake, logger, registry });
 
   return {
     app,
@@ -59,10 +87,12 @@ export async function createOrderService(config: OrderConfig, logger: Logger): P
 /** Starts pricing orders from the user and product services, unless this instance is intake-only. */
 function startEnrichment(
   config: OrderConfig['enrichment'],
+  batchIntervalMs: number,
   db: Kysely<OrderDatabase>,
+  transact: Transact<OrderDatabase>,
   logger: Logger,
   metrics: ThirdPartyMetrics,
-): LeaseWorker | undefined {
+): { worker: LeaseWorker<Order>; leaseMs: number; stop(): Promise<void> } | undefined {
   if (config.concurrency === 0) return undefined;
   const guard = (dependency: string) =>
     createGuardedCall({
@@ -73,22 +103,35 @@ function startEnrichment(
       breakerThreshold: config.breaker.threshold,
       breakerOpenMs: config.breaker.openMs,
     });
-  return startEnrichmentWorker({
+  const products = createProductClient({
+    baseUrl: config.productServiceUrl,
+    guard: guard('product'),
+    cacheTtlMs: config.productCacheTtlMs,
+    metrics,
+  });
+  const users = createUserClient({ baseUrl: config.userServiceUrl, guard: guard('user') });
+  // Longer than any one order can take (its deadline plus a last call), so a live worker never loses it.
+  const leaseMs = config.deadlineMs + config.callTimeoutMs + 5_000;
+  const worker = startEnrichmentWorker({
     db,
+    transact,
     logger,
     metrics,
-    products: createProductClient({
-      baseUrl: config.productServiceUrl,
-      guard: guard('product'),
-      cacheTtlMs: config.productCacheTtlMs,
-      metrics,
-    }),
-    users: createUserClient({ baseUrl: config.userServiceUrl, guard: guard('user') }),
+    products,
+    users,
     deadlineMs: config.deadlineMs,
     retry: config.retry,
     concurrency: config.concurrency,
-    // Longer than any one order can take (its deadline plus a last call), so a live worker never loses it.
-    leaseMs: config.deadlineMs + config.callTimeoutMs + 5_000,
+    leaseMs,
     pollIntervalMs: config.pollIntervalMs,
+    batchIntervalMs,
   });
+  return {
+    worker,
+    leaseMs,
+    async stop() {
+      await worker.stop();
+      await Promise.all([products.close(), users.close()]);
+    },
+  };
 }

@@ -134,8 +134,8 @@ describe('Idempotency-Key', () => {
       const keys = Array.from({ length: 400 }, () => randomUUID());
       const request = (key: string): IntakeRequest => ({ command, idempotencyKey: key, requestHash: 'h' });
       const results = await Promise.all([
-        storePlacements(db, keys.map(request)),
-        storePlacements(db, [...keys].reverse().map(request)),
+        db.transaction().execute((trx) => storePlacements(trx, keys.map(request))),
+        db.transaction().execute((trx) => storePlacements(trx, [...keys].reverse().map(request))),
       ]);
       const ids = results.flat().map((r) => (r.kind === 'created' ? r.order.id : r.owner.order.id));
       expect(new Set(ids).size).toBe(keys.length);

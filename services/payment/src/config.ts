@@ -9,8 +9,8 @@ const PaymentEnv = Type.Object({
   PAYMENT_MAX_RETRIES: Type.Integer({ minimum: 0, maximum: 20, default: 3 }),
   PAYMENT_RETRY_BASE_MS: Type.Integer({ minimum: 1, default: 200 }),
   PAYMENT_RETRY_MAX_MS: Type.Integer({ minimum: 1, default: 30_000 }),
-  PAYMENT_WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1000, default: 16 }),
-  PAYMENT_POLL_INTERVAL_MS: Type.Integer({ minimum: 10, default: 250 }),
+  PAYMENT_WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1000, default: 64 }),
+  PAYMENT_POLL_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1000 }),
   PAYMENT_LEASE_MS: Type.Integer({ minimum: 100, default: 30_000 }),
 });
 
@@ -22,7 +22,9 @@ export interface PaymentSettings {
   maxRetries: number;
   /** Capped exponential backoff between attempts, with jitter. */
   retry: { baseMs: number; maxMs: number };
+  /** Gateway steps in flight at once. */
   concurrency: number;
+  /** How often to look for payments due that were not handed over (retries, a dead worker's), in ms. */
   pollIntervalMs: number;
   /** How long a worker holds a payment it took; longer than a call, so only a dead worker's expire. */
   leaseMs: number;

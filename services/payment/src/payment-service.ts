@@ -1,22 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import { InventoryEvents, OrderEvents } from '@platform/contracts';
 import type { EventConsumer } from '@platform/messaging';
 import type { Logger } from '@platform/observability';
-import {
-  buildServiceApp,
-  handleThroughInbox,
-  openServiceHost,
-  routeEvents,
-  type ServiceHost,
-} from '@platform/service-host';
+import { buildServiceApp, handleSagaEvents, openServiceHost, type ServiceHost } from '@platform/service-host';
 import type { PaymentConfig } from './config.js';
 import type { PaymentDatabase } from './database.js';
-import { cancelPayment } from './payments/cancel-payment.js';
+import { applyPaymentEvents, PAYMENT_EVENT_TYPES } from './payments/apply-payment-events.js';
 import { createPaymentGatewayClient } from './payments/payment-gateway.client.js';
 import { startPaymentWorker } from './payments/payment-worker.js';
-import { WORK_CREATED, type PaymentOutcome } from './payments/payment.js';
 import { paymentRoutes } from './payments/payments.routes.js';
-import { requestCharge } from './payments/request-charge.js';
 
 /** A wired payment service: its HTTP app (not listening yet) and what runs beside it. */
 export interface PaymentService {
@@ -38,24 +29,32 @@ export async function createPaymentService(config: PaymentConfig, logger: Logger
     logger,
   });
   const { db } = host;
+  const gateway = createPaymentGatewayClient({
+    baseUrl: config.payment.gatewayUrl,
+    timeoutMs: config.payment.callTimeoutMs,
+    connections: config.payment.concurrency,
+  });
   const worker = startPaymentWorker({
     db,
-    gateway: createPaymentGatewayClient({
-      baseUrl: config.payment.gatewayUrl,
-      timeoutMs: config.payment.callTimeoutMs,
-    }),
+    transact: host.transact,
+    gateway,
     settings: config.payment,
     logger,
     registry: host.registry,
+    batchIntervalMs: config.batchIntervalMs,
   });
-  // The handlers only record what is to be done; the worker, nudged once they commit, calls the gateway.
-  const nudge = (outcome: PaymentOutcome) => {
-    if (WORK_CREATED.has(outcome)) worker.nudge();
-  };
+  // The handlers only record what is to be done, leased to this instance; once they commit, its worker
+  // calls the gateway.
   const consumer = host.consume(
-    routeEvents({
-      [InventoryEvents.reserved]: handleThroughInbox(db, 'payment', requestCharge, nudge),
-      [OrderEvents.cancelled]: handleThroughInbox(db, 'payment', cancelPayment, nudge),
+    handleSagaEvents({
+      logger,
+      transact: host.transact,
+      consumer: 'payment',
+      types: PAYMENT_EVENT_TYPES,
+      apply: (trx, events) => applyPaymentEvents(trx, events, config.payment.leaseMs),
+      afterCommit(applied) {
+        worker.submit(applied.flatMap(({ result }) => (result.handOff ? [result.handOff] : [])));
+      },
     }),
   );
   const app = await buildServiceApp({ ...host, logger });
@@ -67,6 +66,7 @@ export async function createPaymentService(config: PaymentConfig, logger: Logger
     async stop() {
       await app.close();
       await worker.stop();
+      await gateway.close();
       await host.stop();
     },
   };

@@ -24,8 +24,8 @@ describe('payment configuration', () => {
       callTimeoutMs: 2_000,
       maxRetries: 3,
       retry: { baseMs: 200, maxMs: 30_000 },
-      concurrency: 16,
-      pollIntervalMs: 250,
+      concurrency: 64,
+      pollIntervalMs: 1000,
       leaseMs: 30_000,
     });
   });

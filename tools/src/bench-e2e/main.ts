@@ -179,6 +179,23 @@ async function withDatabase<T>(url: string, run: (client: pg.Client) => Promise<
   }
 }
 
+/** Transactions committed so far in each of the system's databases (pg_stat_database). */
+async function commitsByDatabase(): Promise<Record<string, number>> {
+  const admin = new URL(config.postgresUrl);
+  admin.pathname = '/postgres';
+  return withDatabase(admin.toString(), async (client) => {
+    const rows = (
+      await client.query<{ datname: string; commits: string }>(
+        `SELECT datname, xact_commit AS commits FROM pg_stat_database WHERE datname LIKE $1`,
+        [`bench_${id}_%`],
+      )
+    ).rows;
+    return Object.fromEntries(
+      rows.map((row) => [row.datname.replace(`bench_${id}_`, ''), Number(row.commits)]),
+    );
+  });
+}
+
 /** Autovacuum is off on this project's machines (a CI setting): each step starts from vacuumed tables. */
 async function vacuumAll(): Promise<void> {
   for (const service of SERVICES) {
@@ -244,6 +261,7 @@ async function measure(
   bodies: string[],
 ): Promise<MeasuredStep> {
   await vacuumAll();
+  const commitsBefore = await commitsByDatabase();
   const cpu = cpuReading();
   const linesBefore = logLines;
   const reply = await command({
@@ -255,11 +273,17 @@ async function measure(
     steadyFromS: Math.min(config.steadyFromS, durationS / 2),
   });
   if (reply.kind !== 'result') throw new Error(`unexpected reply ${reply.kind}`);
+  const cpuMs = cpu.read();
+  const commitsAfter = await commitsByDatabase();
   const step: MeasuredStep = {
     ...withoutNulls(reply.result),
     scenario,
-    cpuMs: cpu.read(),
+    cpuMs,
     logLines: logLines - linesBefore,
+    // The statistics collector's own reads and the vacuum count too: a handful, against thousands.
+    commits: Object.fromEntries(
+      Object.entries(commitsAfter).map(([database, n]) => [database, n - (commitsBefore[database] ?? 0)]),
+    ),
   };
   say(describe(step));
   return step;
@@ -379,7 +403,20 @@ try {
     exchange,
     connections: config.connections,
   });
-  say(`system up (supervisor pid ${String(supervisor.pid)}); measuring idle CPU for ${config.idleS} s`);
+  say(`system up (supervisor pid ${String(supervisor.pid)})`);
+  if (config.warmup.seconds > 0) {
+    say(`warming up: ${config.warmup.rate} orders/s for ${config.warmup.seconds} s (not measured)`);
+    await command({
+      kind: 'run',
+      rate: config.warmup.rate,
+      durationS: config.warmup.seconds,
+      bodies: MIXED_BODIES,
+      drainS: config.drainS,
+      steadyFromS: 0,
+    });
+    await vacuumAll();
+  }
+  say(`measuring idle CPU for ${config.idleS} s`);
   await sleep(3_000);
   const idle = cpuReading();
   await sleep(config.idleS * 1000);

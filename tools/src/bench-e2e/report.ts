@@ -7,6 +7,8 @@ export interface MeasuredStep extends StepResult {
   cpuMs: Record<string, number>;
   /** Lines the system's processes wrote during the step. */
   logLines: number;
+  /** Transactions committed during the step, by database. */
+  commits: Record<string, number>;
 }
 
 /** What makes a rate sustainable (SPEC §4.11, issue 9): nearly every order final, and final quickly. */
@@ -39,6 +41,9 @@ export function cpuPerOrderMs(step: MeasuredStep): number {
   return step.finalsDuringStep === 0 ? Number.NaN : total / step.finalsDuringStep;
 }
 
+const perFinal = (step: MeasuredStep, total: number): number =>
+  step.finalsDuringStep === 0 ? Number.NaN : total / step.finalsDuringStep;
+
 const fixed = (value: number, digits = 1): string => (Number.isFinite(value) ? value.toFixed(digits) : '–');
 
 /** A Markdown table: the README shows it as printed. */
@@ -67,6 +72,7 @@ export function stepsTable(steps: readonly MeasuredStep[]): string {
       'not final',
       'CPU ms/order',
       'log lines/order',
+      'commits/order',
       'sustainable',
     ],
     steps.map((step) => {
@@ -84,6 +90,13 @@ export function stepsTable(steps: readonly MeasuredStep[]): string {
         String(step.notFinal),
         fixed(cpuPerOrderMs(step), 2),
         fixed(step.finalsDuringStep === 0 ? Number.NaN : step.logLines / step.finalsDuringStep, 1),
+        fixed(
+          perFinal(
+            step,
+            Object.values(step.commits).reduce((sum, n) => sum + n, 0),
+          ),
+          1,
+        ),
         isSustainable(step) ? 'yes' : 'no',
       ];
     }),

@@ -7,6 +7,14 @@ const LEVELS: Record<number, string> = {
   50: 'ERROR',
   60: 'FATAL',
 };
+const LEVEL_NUMBERS: Record<string, number> = {
+  trace: 10,
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+  fatal: 60,
+};
 // The fields worth a glance on a terminal; the full JSON is what a log shipper should read.
 const SHOWN_FIELDS = ['correlation_id', 'event_type', 'outcome', 'reason', 'url'] as const;
 
@@ -33,7 +41,8 @@ function readable(line: string, paint: (code: number, text: string) => string): 
   // JSON.parse also yields null, numbers and strings: only pino's objects are reformatted.
   if (typeof entry !== 'object' || (entry as unknown) === null || typeof entry.msg !== 'string') return line;
   const time = typeof entry.time === 'string' ? entry.time.slice(11, 23) : '';
-  const level = typeof entry.level === 'number' ? entry.level : 30;
+  // The services' pino writes the level as a label ("info"); other pino setups write its number.
+  const level = typeof entry.level === 'number' ? entry.level : (LEVEL_NUMBERS[String(entry.level)] ?? 30);
   const label = LEVELS[level] ?? String(level);
   const levelText = level >= 50 ? paint(31, label) : level >= 40 ? paint(33, label) : paint(2, label);
   const fields = SHOWN_FIELDS.filter((field) => entry[field] !== undefined)

@@ -1,30 +1,38 @@
 import type { Kysely } from 'kysely';
 import type { OrderSnapshot } from '@platform/contracts';
 import { Counter } from 'prom-client';
+import { createGroupCommit } from '@platform/group-commit';
 import type { Logger, Registry } from '@platform/observability';
-import { retryDelayMs, startLeaseWorker, type LeaseWorker } from '@platform/service-host';
+import { retryDelayMs, startLeaseWorker, type LeaseWorker, type Transact } from '@platform/service-host';
 import type { PlacementSettings } from '../config.js';
 import type { FulfilmentDatabase } from '../database.js';
+import { recordAttempts, type AttemptToRecord, type PlacementApplied } from './apply-placement-decisions.js';
 import type { FulfilmentPartner, PartnerItem } from './fulfilment-partner.client.js';
-import { isLookUpOnly, type LeasedPlacement, type PlacementOutcome } from './placement.js';
-import { countAttempt, leaseDuePlacements, releaseLeases } from './placements.repository.js';
-import { failPlacement, recordPlacement, scheduleRetry } from './record-placement-result.js';
+import { isLookUpOnly, type AttemptResult, type LeasedPlacement } from './placement.js';
+import { leaseDuePlacements, releaseLeases } from './placements.repository.js';
+
+/** Most results recorded in one transaction. */
+const MAX_RECORDED_TOGETHER = 256;
 
 /** What the placement worker works with. */
 interface PlacementWorkerDeps {
   db: Kysely<FulfilmentDatabase>;
+  transact: Transact<FulfilmentDatabase>;
   partner: FulfilmentPartner;
   settings: PlacementSettings;
   logger: Logger;
   registry: Registry;
+  /** Least time between two transactions recording results, in ms (BATCH_INTERVAL_MS). */
+  batchIntervalMs: number;
 }
 
 /**
  * Places paid orders at the partner off the message path: each leased placement gets one attempt, and a
  * failed one is made due again in the database, so retries outlive any one process. A call in flight is
  * let finish when the worker stops (it is bounded by the call timeout), so its result is recorded.
+ * Results of placements attempted at the same time are recorded together, in one transaction.
  */
-export function startPlacementWorker(deps: PlacementWorkerDeps): LeaseWorker {
+export function startPlacementWorker(deps: PlacementWorkerDeps): LeaseWorker<LeasedPlacement> {
   const { db, settings, logger } = deps;
   const attemptsMetric = new Counter({
     name: 'placement_attempts_total',
@@ -32,12 +40,16 @@ export function startPlacementWorker(deps: PlacementWorkerDeps): LeaseWorker {
     labelNames: ['outcome'] as const,
     registers: [deps.registry],
   });
+  const record = createGroupCommit<AttemptToRecord, PlacementApplied>(
+    (attempts) => deps.transact((trx) => recordAttempts(trx, attempts, settings.leaseMs)),
+    { maxBatch: MAX_RECORDED_TOGETHER, maxConcurrentBatches: 1, minIntervalMs: deps.batchIntervalMs },
+  );
   return startLeaseWorker<LeasedPlacement>({
     lease: (limit) => leaseDuePlacements(db, limit, settings.leaseMs),
     async process(placement) {
-      // Counted before the call, so that a call that crashes its worker still counts.
-      const attempts = await countAttempt(db, placement.order_id);
-      const outcome = await attemptPlacement(deps, placement, attempts);
+      const { attempts } = placement;
+      const result = await attemptPlacement(deps, placement, attempts);
+      const { outcome } = await record.submit({ leased: placement, result });
       attemptsMetric.inc({ outcome });
       const log = logger.child({ correlation_id: placement.order_id });
       if (outcome === 'placed_after_cancellation') {
@@ -51,6 +63,7 @@ export function startPlacementWorker(deps: PlacementWorkerDeps): LeaseWorker {
       } else {
         log.debug({ outcome, attempts }, 'placement attempted');
       }
+      return result.kind === 'retry' && outcome === 'retry_scheduled' ? result.delayMs : undefined;
     },
     release: (placements) =>
       releaseLeases(
@@ -71,51 +84,47 @@ export function startPlacementWorker(deps: PlacementWorkerDeps): LeaseWorker {
 const LOOKUP_GRACE_CEILINGS = 3;
 
 /**
- * One attempt for a leased placement, its result recorded with its event: placed; retried after the
- * backoff while the retry still comes by the deadline; otherwise given up, though after an uncertain
- * failure only once the partner says it does not have the order. No transaction is open during a call.
+ * One attempt for a leased placement: placed; retried after the backoff while the retry still comes by
+ * the deadline; otherwise given up, though after an uncertain failure only once the partner says it does
+ * not have the order. No transaction is open during a call.
  */
 async function attemptPlacement(
   deps: PlacementWorkerDeps,
   placement: LeasedPlacement,
   attempt: number,
-): Promise<PlacementOutcome> {
-  const { db } = deps;
+): Promise<AttemptResult> {
   const { order } = placement;
   const delayMs = retryDelayMs(attempt, deps.settings.retry, Math.random);
   if (isLookUpOnly(placement)) return settleByLookUp(deps, placement, delayMs, 'not placed by its deadline');
   const result = await deps.partner.place(order.order_id, partnerItems(order));
-  if (result.kind === 'placed') return recordPlacement(db, order, result.placementId);
-  if (Date.now() + delayMs <= placement.deadline_at.getTime()) {
-    return scheduleRetry(db, order.order_id, result.error, delayMs);
-  }
-  if (!result.uncertain) return failPlacement(db, order, result.error);
+  if (result.kind === 'placed') return { kind: 'placed', placementId: result.placementId };
+  if (Date.now() + delayMs <= placement.deadline_at.getTime())
+    return { kind: 'retry', error: result.error, delayMs };
+  if (!result.uncertain) return { kind: 'failed', error: result.error };
   // The deadline has come, but the last call may have placed the order: fail only once the partner says
   // it did not.
   return settleByLookUp(deps, placement, delayMs, result.error);
 }
 
 /**
- * Asks the partner whether it has the order and acts on its answer: a placement found is recorded, none
- * found fails the placement with `failure`, and no answer means asking again after `delayMs`, a little
- * past the deadline at most, rather than fail an order the partner may be fulfilling.
+ * Asks the partner whether it has the order: a placement found is what happened, none found fails the
+ * placement with `failure`, and no answer means asking again after `delayMs`, a little past the deadline
+ * at most, rather than fail an order the partner may be fulfilling.
  */
 async function settleByLookUp(
   deps: PlacementWorkerDeps,
   placement: LeasedPlacement,
   delayMs: number,
   failure: string,
-): Promise<PlacementOutcome> {
-  const { db } = deps;
-  const { order } = placement;
-  const lookup = await deps.partner.findPlacement(order.order_id);
-  if (lookup.kind === 'placed') return recordPlacement(db, order, lookup.placementId);
-  if (lookup.kind === 'not_placed') return failPlacement(db, order, failure);
+): Promise<AttemptResult> {
+  const lookup = await deps.partner.findPlacement(placement.order.order_id);
+  if (lookup.kind === 'placed') return { kind: 'placed', placementId: lookup.placementId };
+  if (lookup.kind === 'not_placed') return { kind: 'failed', error: failure };
   const error = `${failure}; look-up: ${lookup.error}`;
   const lookUpDeadline = placement.deadline_at.getTime() + LOOKUP_GRACE_CEILINGS * deps.settings.retry.maxMs;
   return Date.now() + delayMs <= lookUpDeadline
-    ? scheduleRetry(db, order.order_id, error, delayMs)
-    : failPlacement(db, order, error);
+    ? { kind: 'retry', error, delayMs }
+    : { kind: 'failed', error };
 }
 
 /** The order's items as the partner takes them, without the names and prices it has no use for. */

@@ -1,9 +1,26 @@
-import type { OrderSnapshot } from '@platform/contracts';
+import {
+  createSagaEvent,
+  FulfilmentEvents,
+  type EventEnvelope,
+  type OrderSnapshot,
+} from '@platform/contracts';
+import type { PlacementStatus } from '../database.js';
 
-/** A placement a worker took: what one attempt needs. */
+/** A placement as the use cases decide on it. */
+export interface Placement {
+  order_id: string;
+  status: PlacementStatus;
+  placement_id: string | null;
+}
+
+/**
+ * A placement a worker holds: what one attempt needs. Attempts are counted when a placement is leased,
+ * before the partner is called, so that a call that crashes its worker still counts.
+ */
 export interface LeasedPlacement {
   order_id: string;
   order: OrderSnapshot;
+  attempts: number;
   /** When it was due: after `deadline_at` only for a look-up retried after the deadline. */
   next_attempt_at: Date;
   deadline_at: Date;
@@ -20,6 +37,43 @@ export type PlacementOutcome =
   | 'placed_after_cancellation'
   | 'nothing_to_do';
 
+/** How a worker's attempt ended, to be recorded against the placement it leased. */
+export type AttemptResult =
+  | { kind: 'placed'; placementId: string }
+  | { kind: 'retry'; error: string; delayMs: number }
+  | { kind: 'failed'; error: string };
+
+/** A placement's new state: a new row, or a change of one (with what happens to its schedule and lease). */
+export type PlacementChange =
+  | {
+      kind: 'insert';
+      order: OrderSnapshot;
+      status: PlacementStatus;
+      /** Absent for a cancellation's mark, which is never placed. */
+      deadlineAt?: Date;
+      /** Leased by this instance and handed to its worker once the transaction committed. */
+      lease: boolean;
+    }
+  | {
+      kind: 'update';
+      status: PlacementStatus;
+      placement_id: string | null;
+      last_error: string | null;
+      /** When the worker should try again, in ms from now; absent keeps the time it had. */
+      dueInMs?: number;
+      /** Whether the lease ends (the worker is done with it). */
+      release: boolean;
+    };
+
+/** What one event or one attempt's result decides for a placement. */
+export interface PlacementDecision {
+  outcome: PlacementOutcome;
+  change?: PlacementChange;
+  event?: EventEnvelope;
+}
+
+const PRODUCER = 'fulfilment';
+
 /**
  * Whether this attempt may only ask the partner about the order. Placing is retried only while the retry
  * comes by the deadline, so a placement due after its deadline is a look-up being retried, and past the
@@ -27,4 +81,106 @@ export type PlacementOutcome =
  */
 export function isLookUpOnly(placement: LeasedPlacement): boolean {
   return placement.next_attempt_at.getTime() > placement.deadline_at.getTime();
+}
+
+/**
+ * payment.processed: starts placing the order, by this instance's worker at once (its first attempt
+ * counted), given up at `deadlineAt`. Any existing row (an earlier copy of the event, or a cancellation
+ * that overtook it) means there is nothing to start.
+ */
+export function startPlacement(
+  order: OrderSnapshot,
+  placement: Placement | undefined,
+  deadlineAt: Date,
+): PlacementDecision {
+  if (placement) return { outcome: 'nothing_to_do' };
+  return {
+    outcome: 'placing',
+    change: { kind: 'insert', order, status: 'placing', deadlineAt, lease: true },
+  };
+}
+
+/**
+ * order.cancelled: stops a placement in progress. One that came before the payment leaves a mark, so the
+ * payment's event then places nothing. A placed order stays placed: the partner has no cancel API.
+ */
+export function cancelPlacement(order: OrderSnapshot, placement: Placement | undefined): PlacementDecision {
+  if (!placement) {
+    return {
+      outcome: 'cancelled_before_payment',
+      change: { kind: 'insert', order, status: 'cancelled', lease: false },
+    };
+  }
+  if (placement.status !== 'placing') return { outcome: 'nothing_to_do' };
+  return {
+    outcome: 'cancelled',
+    change: { kind: 'update', status: 'cancelled', placement_id: null, last_error: null, release: true },
+  };
+}
+
+/**
+ * Records an attempt's result on a placement still in progress; one cancelled meanwhile (or settled by a
+ * second worker after an expired lease) changes nothing, except that a placement the partner accepted
+ * after the order was cancelled keeps the partner's reference (the partner has no cancel API).
+ */
+export function recordAttempt(
+  order: OrderSnapshot,
+  placement: Placement | undefined,
+  result: AttemptResult,
+): PlacementDecision {
+  if (placement?.status !== 'placing') {
+    if (result.kind === 'placed' && placement?.status === 'cancelled' && placement.placement_id === null) {
+      return {
+        outcome: 'placed_after_cancellation',
+        change: {
+          kind: 'update',
+          status: 'cancelled',
+          placement_id: result.placementId,
+          last_error: null,
+          release: true,
+        },
+      };
+    }
+    return { outcome: 'nothing_to_do' };
+  }
+  switch (result.kind) {
+    case 'placed':
+      return {
+        outcome: 'placed',
+        change: {
+          kind: 'update',
+          status: 'placed',
+          placement_id: result.placementId,
+          last_error: null,
+          release: true,
+        },
+        event: createSagaEvent(FulfilmentEvents.placed, PRODUCER, order, {
+          placement: { placement_id: result.placementId },
+        }),
+      };
+    case 'retry':
+      return {
+        outcome: 'retry_scheduled',
+        change: {
+          kind: 'update',
+          status: 'placing',
+          placement_id: null,
+          last_error: result.error,
+          dueInMs: result.delayMs,
+          release: true,
+        },
+      };
+    case 'failed':
+      return {
+        outcome: 'failed',
+        change: {
+          kind: 'update',
+          status: 'failed',
+          placement_id: null,
+          last_error: result.error,
+          release: true,
+        },
+        event: createSagaEvent(FulfilmentEvents.failed, PRODUCER, order, { reason: 'placement_failed' }),
+      };
+  }
 }

@@ -1,7 +1,6 @@
-import { sql, type Kysely, type Selectable, type Transaction, type UpdateObject } from 'kysely';
-import type { OrderSnapshot } from '@platform/contracts';
-import type { FulfilmentDatabase, PlacementsTable, PlacementStatus } from '../database.js';
-import type { LeasedPlacement } from './placement.js';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { FulfilmentDatabase, PlacementsTable } from '../database.js';
+import type { LeasedPlacement, Placement, PlacementChange } from './placement.js';
 
 type Db = Kysely<FulfilmentDatabase>;
 type Trx = Transaction<FulfilmentDatabase>;
@@ -19,55 +18,79 @@ type PlacementView = Pick<
   | 'updated_at'
 >;
 
-/** The status of an order's placement, or undefined when this service never saw the order. */
-export async function findPlacementStatus(trx: Trx, orderId: string): Promise<PlacementStatus | undefined> {
-  const row = await trx
+/** Locks the placements of these orders (in a fixed order) and returns them by order id. */
+export async function lockPlacements(trx: Trx, orderIds: readonly string[]): Promise<Map<string, Placement>> {
+  const rows = await trx
     .selectFrom('placements')
-    .select('status')
-    .where('order_id', '=', orderId)
-    .executeTakeFirst();
-  return row?.status;
-}
-
-/** A new placement, due at once, given up `deadlineMs` after now. */
-export async function insertPlacing(trx: Trx, order: OrderSnapshot, deadlineMs: number): Promise<void> {
-  await trx
-    .insertInto('placements')
-    .values({
-      order_id: order.order_id,
-      status: 'placing',
-      order_snapshot: JSON.stringify(order),
-      deadline_at: sql<Date>`now() + make_interval(secs => ${deadlineMs / 1000})`,
-    })
+    .select(['order_id', 'status', 'placement_id'])
+    // ANY of one array parameter, not IN of one per id: the statement's text stays the same whatever the
+    // batch size, so its prepared form is reused (see createPool).
+    .where(sql<boolean>`order_id = ANY(${orderIds}::text[])`)
+    .orderBy('order_id')
+    .forUpdate()
     .execute();
-}
-
-/** The mark a cancellation leaves when it comes before the payment: nothing is ever placed for it. */
-export async function insertCancelled(trx: Trx, order: OrderSnapshot): Promise<void> {
-  await trx
-    .insertInto('placements')
-    .values({ order_id: order.order_id, status: 'cancelled', order_snapshot: JSON.stringify(order) })
-    .execute();
-}
-
-/** Stops a placement in progress; false when it was not in progress. */
-export async function cancelPlacing(trx: Trx, orderId: string): Promise<boolean> {
-  const result = await trx
-    .updateTable('placements')
-    .set({ status: 'cancelled', lease_until: null, updated_at: sql<Date>`now()` })
-    .where('order_id', '=', orderId)
-    .where('status', '=', 'placing')
-    .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
+  return new Map(rows.map((row) => [row.order_id, row]));
 }
 
 /**
- * Leases up to `limit` placements that are due and that no live lease holds, the longest waiting first.
- * The lease, not a held transaction, marks them taken: no connection waits on the partner.
+ * Writes the placements' changes: new rows in one statement, changed ones in another. A new placement
+ * leased by this instance holds its lease for `leaseMs`; it is due at once, its first attempt counted.
+ */
+export async function savePlacements(
+  trx: Trx,
+  changes: ReadonlyMap<string, PlacementChange>,
+  leaseMs: number,
+): Promise<void> {
+  const entries = [...changes];
+  const inserts = entries.flatMap(([orderId, change]) =>
+    change.kind === 'insert' ? [{ orderId, change }] : [],
+  );
+  const updates = entries.flatMap(([orderId, change]) =>
+    change.kind === 'update' ? [{ orderId, change }] : [],
+  );
+  if (inserts.length > 0) {
+    await sql`
+      INSERT INTO placements (order_id, status, order_snapshot, attempts, deadline_at, lease_until)
+      SELECT c.order_id, c.status, c.order_snapshot, CASE WHEN c.lease THEN 1 ELSE 0 END, c.deadline_at,
+             CASE WHEN c.lease THEN now() + ${leaseMs} * interval '1 millisecond' END
+        FROM unnest(
+          ${inserts.map((row) => row.orderId)}::text[],
+          ${inserts.map((row) => row.change.status)}::text[],
+          ${inserts.map((row) => JSON.stringify(row.change.order))}::jsonb[],
+          ${inserts.map((row) => row.change.deadlineAt?.toISOString() ?? null)}::timestamptz[],
+          ${inserts.map((row) => row.change.lease)}::boolean[])
+          AS c(order_id, status, order_snapshot, deadline_at, lease)`.execute(trx);
+  }
+  if (updates.length > 0) {
+    await sql`
+      UPDATE placements p SET
+        status = c.status,
+        placement_id = coalesce(c.placement_id, p.placement_id),
+        last_error = c.last_error,
+        next_attempt_at = CASE WHEN c.due_in_ms IS NULL THEN p.next_attempt_at
+                               ELSE now() + c.due_in_ms * interval '1 millisecond' END,
+        lease_until = CASE WHEN c.release THEN NULL ELSE p.lease_until END,
+        updated_at = now()
+      FROM unnest(
+        ${updates.map((row) => row.orderId)}::text[],
+        ${updates.map((row) => row.change.status)}::text[],
+        ${updates.map((row) => row.change.placement_id)}::text[],
+        ${updates.map((row) => row.change.last_error)}::text[],
+        ${updates.map((row) => row.change.dueInMs ?? null)}::float8[],
+        ${updates.map((row) => row.change.release)}::boolean[])
+        AS c(order_id, status, placement_id, last_error, due_in_ms, release)
+      WHERE p.order_id = c.order_id`.execute(trx);
+  }
+}
+
+/**
+ * Leases up to `limit` placements that are due and that no live lease holds, the longest waiting first,
+ * and counts the attempt each is leased for. The lease, not a held transaction, marks them taken: no
+ * connection waits on the partner.
  */
 export async function leaseDuePlacements(db: Db, limit: number, leaseMs: number): Promise<LeasedPlacement[]> {
   const result = await sql<LeasedPlacement>`
-    UPDATE placements SET lease_until = now() + make_interval(secs => ${leaseMs / 1000})
+    UPDATE placements SET lease_until = now() + make_interval(secs => ${leaseMs / 1000}), attempts = attempts + 1
      WHERE order_id IN (
        SELECT order_id FROM placements
         WHERE status = 'placing' AND next_attempt_at <= now()
@@ -75,19 +98,8 @@ export async function leaseDuePlacements(db: Db, limit: number, leaseMs: number)
         ORDER BY next_attempt_at
         LIMIT ${limit}
           FOR UPDATE SKIP LOCKED)
-    RETURNING order_id, order_snapshot AS "order", next_attempt_at, deadline_at`.execute(db);
+    RETURNING order_id, order_snapshot AS "order", attempts, next_attempt_at, deadline_at`.execute(db);
   return result.rows;
-}
-
-/** Adds one to the placement's attempts and returns the new count. */
-export async function countAttempt(db: Db, orderId: string): Promise<number> {
-  const row = await db
-    .updateTable('placements')
-    .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
-    .where('order_id', '=', orderId)
-    .returning('attempts')
-    .executeTakeFirstOrThrow();
-  return row.attempts;
 }
 
 /** Gives leased placements back at once (a worker stopping), so another takes them without waiting. */
@@ -100,51 +112,6 @@ export async function releaseLeases(db: Db, orderIds: readonly string[]): Promis
     .where('status', '=', 'placing')
     .execute();
 }
-
-/**
- * Applies a worker's result to a placement still in progress (and drops its lease); false when it is no
- * longer `placing` (cancelled meanwhile): the guard that makes a late result change nothing.
- */
-async function updateIfPlacing(
-  trx: Trx,
-  orderId: string,
-  changes: UpdateObject<FulfilmentDatabase, 'placements'>,
-): Promise<boolean> {
-  const result = await trx
-    .updateTable('placements')
-    .set({ ...changes, lease_until: null, updated_at: sql<Date>`now()` })
-    .where('order_id', '=', orderId)
-    .where('status', '=', 'placing')
-    .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
-}
-
-/** Records the partner's acceptance; false when the placement was no longer in progress. */
-export const markPlaced = (trx: Trx, orderId: string, placementId: string): Promise<boolean> =>
-  updateIfPlacing(trx, orderId, { status: 'placed', placement_id: placementId, last_error: null });
-
-/** Keeps the partner's reference on a placement cancelled while its call was in flight. */
-export async function recordLatePlacement(trx: Trx, orderId: string, placementId: string): Promise<boolean> {
-  const result = await trx
-    .updateTable('placements')
-    .set({ placement_id: placementId, updated_at: sql<Date>`now()` })
-    .where('order_id', '=', orderId)
-    .where('status', '=', 'cancelled')
-    .where('placement_id', 'is', null)
-    .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
-}
-
-/** Makes the placement due again in `delayMs`; false when no longer in progress. */
-export const markRetryDue = (trx: Trx, orderId: string, error: string, delayMs: number): Promise<boolean> =>
-  updateIfPlacing(trx, orderId, {
-    last_error: error,
-    next_attempt_at: sql<Date>`now() + make_interval(secs => ${delayMs / 1000})`,
-  });
-
-/** Gives the placement up; false when no longer in progress. */
-export const markFailed = (trx: Trx, orderId: string, error: string): Promise<boolean> =>
-  updateIfPlacing(trx, orderId, { status: 'failed', last_error: error });
 
 /** An order's placement as the query API shows it. */
 export async function findPlacementView(db: Db, orderId: string): Promise<PlacementView | undefined> {

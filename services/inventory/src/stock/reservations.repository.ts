@@ -1,36 +1,35 @@
-import { sql, type Selectable, type Transaction } from 'kysely';
-import type { InventoryDatabase, ReservationStatus, ReservationsTable, ReservedItem } from '../database.js';
+import { sql, type Transaction } from 'kysely';
+import type { InventoryDatabase } from '../database.js';
+import type { Reservation } from './stock.js';
 
 type Trx = Transaction<InventoryDatabase>;
 
-/** What inventory decided for an order, if it decided anything yet. */
-export async function findReservation(
+/** What inventory decided so far for these orders, by order id (orders it never saw are absent). */
+export async function findReservations(
   trx: Trx,
-  orderId: string,
-): Promise<Selectable<ReservationsTable> | undefined> {
-  return trx.selectFrom('reservations').selectAll().where('order_id', '=', orderId).executeTakeFirst();
+  orderIds: readonly string[],
+): Promise<Map<string, Reservation>> {
+  const rows = await trx
+    .selectFrom('reservations')
+    .select(['order_id', 'status', 'items'])
+    // ANY of one array parameter: one statement text whatever the batch (its prepared form is reused).
+    .where(sql<boolean>`order_id = ANY(${orderIds}::text[])`)
+    .execute();
+  return new Map(rows.map((row) => [row.order_id, { status: row.status, items: row.items }]));
 }
 
-export async function insertReservation(
+/** Writes the orders' reservations, new or changed, in one statement. */
+export async function saveReservations(
   trx: Trx,
-  orderId: string,
-  status: ReservationStatus,
-  items: readonly ReservedItem[],
+  reservations: ReadonlyMap<string, Reservation>,
 ): Promise<void> {
-  await trx
-    .insertInto('reservations')
-    .values({ order_id: orderId, status, items: JSON.stringify(items) })
-    .execute();
-}
-
-export async function setReservationStatus(
-  trx: Trx,
-  orderId: string,
-  status: ReservationStatus,
-): Promise<void> {
-  await trx
-    .updateTable('reservations')
-    .set({ status, updated_at: sql<Date>`now()` })
-    .where('order_id', '=', orderId)
-    .execute();
+  if (reservations.size === 0) return;
+  const entries = [...reservations];
+  await sql`
+    INSERT INTO reservations (order_id, status, items)
+    SELECT * FROM unnest(
+      ${entries.map(([orderId]) => orderId)}::text[],
+      ${entries.map(([, reservation]) => reservation.status)}::text[],
+      ${entries.map(([, reservation]) => JSON.stringify(reservation.items))}::jsonb[])
+    ON CONFLICT (order_id) DO UPDATE SET status = EXCLUDED.status, updated_at = now()`.execute(trx);
 }

@@ -1,5 +1,12 @@
 import type { OrderSnapshot } from '@platform/contracts';
-import type { ReservedItem } from '../database.js';
+import type { ReservationStatus, ReservedItem } from '../database.js';
+
+/** A product's counters. */
+export interface StockCounters {
+  available: number;
+  reserved: number;
+  sold: number;
+}
 
 /**
  * What each movement does to a product's counters. Every one moves quantity between counters and never
@@ -9,7 +16,15 @@ export const STOCK_MOVEMENTS = {
   reserve: { available: -1, reserved: 1, sold: 0 },
   release: { available: 1, reserved: -1, sold: 0 },
   sell: { available: 0, reserved: -1, sold: 1 },
-} as const;
+} as const satisfies Record<string, StockCounters>;
+
+export type StockMovement = keyof typeof STOCK_MOVEMENTS;
+
+/** What inventory decided for an order, one per order. */
+export interface Reservation {
+  status: ReservationStatus;
+  items: ReservedItem[];
+}
 
 /** What an order's event did to inventory; expected outcomes are values, not errors. */
 export type ReservationOutcome =
@@ -20,6 +35,17 @@ export interface Shortage {
   product_code: string;
   requested: number;
   available: number;
+}
+
+/**
+ * What one event decides for an order: the outcome, the order's reservation afterwards (when it changed),
+ * the stock it moves, and what is missing when it could not reserve.
+ */
+export interface StockDecision {
+  outcome: ReservationOutcome;
+  reservation?: Reservation;
+  movement?: { kind: StockMovement; items: ReservedItem[] };
+  missing?: Shortage[];
 }
 
 /** Quantities summed per product, in product order: one line per product whatever the order repeated. */
@@ -46,4 +72,76 @@ export function shortages(
       requested: item.quantity,
       available: item.available,
     }));
+}
+
+/**
+ * order.created: every item reserved, or none when one is short (SPEC §2). An order that already has a
+ * reservation row (a duplicate, or a cancellation that came first and left its mark) is left alone.
+ */
+export function reserveStock(
+  order: OrderSnapshot,
+  reservation: Reservation | undefined,
+  available: ReadonlyMap<string, number>,
+): StockDecision {
+  if (reservation) return { outcome: 'nothing_to_do' };
+  const items = wantedItems(order);
+  const missing = shortages(items, available);
+  if (missing.length > 0)
+    return { outcome: 'out_of_stock', reservation: { status: 'rejected', items }, missing };
+  return {
+    outcome: 'reserved',
+    reservation: { status: 'reserved', items },
+    movement: { kind: 'reserve', items },
+  };
+}
+
+/**
+ * order.cancelled (compensation): a reservation goes back to available. A cancellation that overtook
+ * order.created leaves a `cancelled` mark, so that order.created then reserves nothing.
+ */
+export function releaseStock(order: OrderSnapshot, reservation: Reservation | undefined): StockDecision {
+  if (!reservation) {
+    return {
+      outcome: 'cancelled_before_reservation',
+      reservation: { status: 'cancelled', items: wantedItems(order) },
+    };
+  }
+  if (reservation.status !== 'reserved') return { outcome: 'nothing_to_do' };
+  return {
+    outcome: 'released',
+    reservation: { ...reservation, status: 'released' },
+    movement: { kind: 'release', items: reservation.items },
+  };
+}
+
+/** order.completed: the reservation becomes sold. */
+export function sellStock(_order: OrderSnapshot, reservation: Reservation | undefined): StockDecision {
+  if (reservation?.status !== 'reserved') return { outcome: 'nothing_to_do' };
+  return {
+    outcome: 'sold',
+    reservation: { ...reservation, status: 'sold' },
+    movement: { kind: 'sell', items: reservation.items },
+  };
+}
+
+/**
+ * Applies a movement to counters held in memory (the batch's running levels, so that the next decision of
+ * the batch sees what this one took) and to the per-product change to write back.
+ */
+export function applyMovement(
+  levels: Map<string, StockCounters>,
+  changes: Map<string, StockCounters>,
+  movement: { kind: StockMovement; items: readonly ReservedItem[] },
+): void {
+  const sign = STOCK_MOVEMENTS[movement.kind];
+  for (const { product_code, quantity } of movement.items) {
+    for (const counters of [levels, changes]) {
+      const current = counters.get(product_code) ?? { available: 0, reserved: 0, sold: 0 };
+      counters.set(product_code, {
+        available: current.available + sign.available * quantity,
+        reserved: current.reserved + sign.reserved * quantity,
+        sold: current.sold + sign.sold * quantity,
+      });
+    }
+  }
 }

@@ -11,21 +11,26 @@ export type NotificationView = Pick<
 >;
 
 /**
- * Stores a notification unless one of its kind exists for the order; true when this call stored it.
- * A concurrent insert of the same key waits for the other transaction and then does nothing.
+ * Stores notifications, each unless one of its kind exists for its order, in one statement; returns the
+ * `order_id kind` keys it stored. A concurrent insert of the same key waits for the other transaction and
+ * then does nothing.
  */
-export async function insertNotification(
+export async function insertNotifications(
   trx: Trx,
-  notification: Insertable<NotificationsTable>,
-): Promise<boolean> {
+  notifications: readonly Insertable<NotificationsTable>[],
+): Promise<Set<string>> {
+  if (notifications.length === 0) return new Set();
   const inserted = await trx
     .insertInto('notifications')
-    .values(notification)
+    .values([...notifications])
     .onConflict((conflict) => conflict.columns(['order_id', 'kind']).doNothing())
-    .returning('order_id')
-    .executeTakeFirst();
-  return inserted !== undefined;
+    .returning(['order_id', 'kind'])
+    .execute();
+  return new Set(inserted.map((row) => notificationKey(row.order_id, row.kind)));
 }
+
+/** The key of an order's notification of one kind. */
+export const notificationKey = (orderId: string, kind: string): string => `${orderId} ${kind}`;
 
 export async function listNotifications(db: Db, orderId: string): Promise<NotificationView[]> {
   return db

@@ -1,7 +1,8 @@
 import type { Transaction } from 'kysely';
 import { OrderEvents, PaymentEvents, type EventEnvelope, type OrderSnapshot } from '@platform/contracts';
 import type { NotificationDatabase, NotificationDetails, NotificationKind } from '../database.js';
-import { insertNotification } from './notifications.repository.js';
+import type { SagaEvent } from '@platform/service-host';
+import { insertNotifications, notificationKey } from './notifications.repository.js';
 
 /** What the customer is told about one event. */
 export interface Notice {
@@ -94,20 +95,32 @@ export function composeNotice(order: OrderSnapshot, event: EventEnvelope): Notic
   };
 }
 
+/** How notifying the customer of an event ended, and what they were told. */
+export interface Notified {
+  outcome: NotifyOutcome;
+  notice: Notice;
+}
+
 /**
- * Records the customer's notification of an event, once per (order, kind) whatever the event's id: a
- * second payment.refunded for an order is the same news, so the customer hears it once.
+ * Records the customers' notifications of a round of events, once per (order, kind) whatever the event's
+ * id: a second payment.refunded for an order is the same news, so the customer hears it once. One
+ * statement for the round.
  */
-export async function notifyCustomer(
+export async function notifyCustomers(
   trx: Transaction<NotificationDatabase>,
-  order: OrderSnapshot,
-  event: EventEnvelope,
-): Promise<NotifyOutcome> {
-  const { details, ...notice } = composeNotice(order, event);
-  const stored = await insertNotification(trx, {
-    ...notice,
-    event_id: event.id,
-    details: JSON.stringify(details),
-  });
-  return stored ? 'sent' : 'already_sent';
+  events: readonly SagaEvent[],
+): Promise<Notified[]> {
+  const notices = events.map((event) => composeNotice(event.order, event.envelope));
+  const stored = await insertNotifications(
+    trx,
+    notices.map(({ details, ...notice }, i) => ({
+      ...notice,
+      event_id: events[i]?.envelope.id ?? '',
+      details: JSON.stringify(details),
+    })),
+  );
+  return notices.map((notice) => ({
+    outcome: stored.has(notificationKey(notice.order_id, notice.kind)) ? 'sent' : 'already_sent',
+    notice,
+  }));
 }

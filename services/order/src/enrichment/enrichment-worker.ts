@@ -1,28 +1,52 @@
+import { createGroupCommit } from '@platform/group-commit';
 import type { Logger } from '@platform/observability';
-import { startLeaseWorker, type LeaseWorker } from '@platform/service-host';
-import { enrichOrder, type EnrichmentDeps } from './enrich-order.js';
+import { startLeaseWorker, type LeaseWorker, type Transact } from '@platform/service-host';
+import type { Kysely } from 'kysely';
+import type { OrderDatabase } from '../database.js';
+import type { Order } from '../orders/order.js';
+import { enrichOrder, type EnrichmentDeps, type EnrichmentOutcome } from './enrich-order.js';
 import { leaseOrdersToEnrich, releaseLeases } from './enrichment.repository.js';
+import { recordVerdicts, type VerdictToRecord } from './record-verdicts.js';
 
 /** How many orders one worker prices at once, how long it holds them, how often it looks for more. */
 export interface EnrichmentWorkerOptions extends EnrichmentDeps {
+  db: Kysely<OrderDatabase>;
+  transact: Transact<OrderDatabase>;
   logger: Logger;
   concurrency: number;
   leaseMs: number;
   pollIntervalMs: number;
+  /** Least time between two transactions recording verdicts, in ms (BATCH_INTERVAL_MS). */
+  batchIntervalMs: number;
 }
 
+/** Most verdicts recorded in one transaction. */
+const MAX_RECORDED_TOGETHER = 256;
+
 /**
- * Prices PENDING orders off the request path. Orders are leased, not locked: a worker that dies mid-way
- * delays its orders until their lease expires, and a stopping worker hands them back at once. Recording a
- * verdict is guarded by the order's state, so an order leased twice is still priced or cancelled once.
+ * Prices PENDING orders off the request path. Orders are leased, not locked: intake leases each new order
+ * to this worker and hands it over at commit, a poll finds those whose lease ran out (a dead worker's); a
+ * stopping worker hands its orders back at once. Verdicts reached at the same time are recorded together,
+ * each guarded by the order's state, so an order leased twice is still priced or cancelled once.
  */
-export function startEnrichmentWorker(options: EnrichmentWorkerOptions): LeaseWorker {
+export function startEnrichmentWorker(options: EnrichmentWorkerOptions): LeaseWorker<Order> {
   const { db, logger } = options;
+  const record = createGroupCommit<VerdictToRecord, EnrichmentOutcome>(
+    (verdicts) => options.transact((trx) => recordVerdicts(trx, verdicts)),
+    { maxBatch: MAX_RECORDED_TOGETHER, maxConcurrentBatches: 1, minIntervalMs: options.batchIntervalMs },
+  );
   return startLeaseWorker({
     lease: (limit) => leaseOrdersToEnrich(db, limit, options.leaseMs),
     async process(order, signal) {
-      const outcome = await enrichOrder(options, order, signal);
-      logger.debug({ correlation_id: order.id, outcome }, 'order enriched');
+      const verdict = await enrichOrder(options, order, signal);
+      const outcome = await record.submit({ order, verdict });
+      const log = logger.child({ correlation_id: order.id });
+      if (verdict.kind === 'cancelled' && outcome !== 'already_settled') {
+        log.info({ reason: outcome }, 'order cancelled');
+      } else {
+        log.debug({ outcome }, 'order enriched');
+      }
+      return undefined;
     },
     release: (orders) =>
       releaseLeases(

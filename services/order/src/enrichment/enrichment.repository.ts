@@ -31,27 +31,55 @@ export async function releaseLeases(db: Kysely<OrderDatabase>, ids: readonly str
   await db.updateTable('orders').set({ enrichment_lease_until: null }).where('id', 'in', ids).execute();
 }
 
-/** Records the prices; undefined when the order was meanwhile priced, cancelled or completed. */
+/**
+ * Records the prices of several orders in one statement; returns the orders it priced, leaving out those
+ * meanwhile priced, cancelled or completed.
+ */
 export async function markPriced(
   trx: Transaction<OrderDatabase>,
-  id: string,
-  priced: { customerFullname: string; items: OrderItem[]; totalAmount: number },
-): Promise<Order | undefined> {
-  const row = await trx
-    .updateTable('orders')
-    .set({
-      items: JSON.stringify(priced.items),
-      customer_fullname: priced.customerFullname,
-      total_amount: priced.totalAmount,
-      priced_at: sql<Date>`now()`,
-      enrichment_lease_until: null,
-      updated_at: sql<Date>`now()`,
-      timeline: sql<string>`timeline || jsonb_build_array(jsonb_build_object('step', 'priced', 'at', now()))`,
-    })
-    .where('id', '=', id)
-    .where('status', '=', 'PENDING')
-    .where('priced_at', 'is', null)
-    .returningAll()
-    .executeTakeFirst();
-  return row && toOrder(row);
+  priced: readonly { id: string; customerFullname: string; items: OrderItem[]; totalAmount: number }[],
+): Promise<Order[]> {
+  if (priced.length === 0) return [];
+  const result = await sql<Selectable<OrdersTable>>`
+    UPDATE orders o SET
+      items = c.items,
+      customer_fullname = c.customer_fullname,
+      total_amount = c.total_amount,
+      priced_at = now(),
+      enrichment_lease_until = NULL,
+      updated_at = now(),
+      timeline = o.timeline || jsonb_build_array(jsonb_build_object('step', 'priced', 'at', now()))
+    FROM unnest(
+      ${priced.map((p) => p.id)}::uuid[],
+      ${priced.map((p) => JSON.stringify(p.items))}::jsonb[],
+      ${priced.map((p) => p.customerFullname)}::text[],
+      ${priced.map((p) => p.totalAmount)}::numeric[]) AS c(id, items, customer_fullname, total_amount)
+    WHERE o.id = c.id AND o.status = 'PENDING' AND o.priced_at IS NULL
+    RETURNING o.*`.execute(trx);
+  return result.rows.map(toOrder);
+}
+
+/**
+ * Cancels several unpriced orders, each with its reason, in one statement; returns the orders it
+ * cancelled, leaving out those meanwhile priced (a late verdict must not undo a price another worker
+ * recorded), cancelled or completed.
+ */
+export async function cancelUnpricedOrders(
+  trx: Transaction<OrderDatabase>,
+  cancellations: readonly { id: string; reason: string }[],
+): Promise<Order[]> {
+  if (cancellations.length === 0) return [];
+  const result = await sql<Selectable<OrdersTable>>`
+    UPDATE orders o SET
+      status = 'CANCELLED',
+      reason = c.reason,
+      enrichment_lease_until = NULL,
+      updated_at = now(),
+      timeline = o.timeline || jsonb_build_array(
+        jsonb_build_object('step', 'cancelled', 'at', now(), 'reason', c.reason))
+    FROM unnest(${cancellations.map((c) => c.id)}::uuid[], ${cancellations.map((c) => c.reason)}::text[])
+      AS c(id, reason)
+    WHERE o.id = c.id AND o.status = 'PENDING' AND o.priced_at IS NULL
+    RETURNING o.*`.execute(trx);
+  return result.rows.map(toOrder);
 }

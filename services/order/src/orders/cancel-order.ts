@@ -1,5 +1,5 @@
-import type { Kysely } from 'kysely';
 import { appendToOutbox } from '@platform/outbox';
+import type { Transact } from '@platform/service-host';
 import type { OrderDatabase } from '../database.js';
 import type { CancellationReason, Order } from './order.js';
 import { orderCancelled } from './order.events.js';
@@ -10,11 +10,11 @@ export type CancelOrderOutcome =
 
 /** Cancels a PENDING order and announces it with `order.cancelled`, in one transaction. */
 export async function cancelOrder(
-  db: Kysely<OrderDatabase>,
+  transact: Transact<OrderDatabase>,
   orderId: string,
   reason: CancellationReason,
 ): Promise<CancelOrderOutcome> {
-  return db.transaction().execute(async (trx) => {
+  return transact(async (trx) => {
     const cancelled = await cancelPendingOrder(trx, orderId, reason);
     if (cancelled) {
       await appendToOutbox(trx, [orderCancelled(cancelled, reason)]);

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Transaction } from 'kysely';
+import { createGroupCommit, type GroupCommitOptions } from '@platform/group-commit';
 import { appendToOutbox } from '@platform/outbox';
+import type { Transact } from '@platform/service-host';
 import type { OrderDatabase } from '../database.js';
-import { createBatcher, type BatcherOptions } from './intake-batcher.js';
 import type { Order, PlaceOrderCommand } from './order.js';
 import { orderPlaced } from './order.events.js';
 import {
@@ -22,11 +23,34 @@ export interface IntakeRequest {
 /** Either the order this request created, or the one that already holds its idempotency key. */
 export type IntakeResult = { kind: 'created'; order: Order } | { kind: 'key_taken'; owner: StoredOrder };
 
-/** Stores placements; concurrent calls share one transaction, and each resolves only after its commit. */
+/**
+ * Stores placements; concurrent calls share one transaction, and each resolves only after its commit.
+ * Rejects with `GroupCommitFull` (nothing stored) when too many already wait.
+ */
 export type OrderIntake = (request: IntakeRequest) => Promise<IntakeResult>;
 
-export function createOrderIntake(db: Kysely<OrderDatabase>, options: BatcherOptions): OrderIntake {
-  return createBatcher((requests) => storePlacements(db, requests), options);
+/** Where new orders go once stored: enrichment, leased to this instance for `leaseMs`. */
+export interface EnrichmentHandOff {
+  leaseMs: number;
+  submit(orders: readonly Order[]): void;
+}
+
+/**
+ * The group commit of `POST /orders`: the orders of concurrent requests and their `order.placed` events
+ * are stored in one transaction. With `enrichment`, the new orders are leased to this instance's pricing
+ * worker in that same transaction and handed to it once committed: no poll between intake and pricing.
+ */
+export function createOrderIntake(
+  transact: Transact<OrderDatabase>,
+  options: GroupCommitOptions,
+  enrichment?: EnrichmentHandOff,
+): OrderIntake {
+  const intake = createGroupCommit<IntakeRequest, IntakeResult>(async (requests) => {
+    const results = await transact((trx) => storePlacements(trx, requests, enrichment?.leaseMs));
+    enrichment?.submit(results.flatMap((result) => (result.kind === 'created' ? [result.order] : [])));
+    return results;
+  }, options);
+  return (request) => intake.submit(request);
 }
 
 function compareKeys(a: string | null, b: string | null): number {
@@ -36,10 +60,14 @@ function compareKeys(a: string | null, b: string | null): number {
   return a < b ? -1 : 1;
 }
 
-/** Stores new orders and their `order.placed` events in one transaction. */
+/**
+ * Stores new orders and their `order.placed` events in the caller's transaction; `enrichmentLeaseMs` leases
+ * them to the caller's pricing worker.
+ */
 export async function storePlacements(
-  db: Kysely<OrderDatabase>,
+  trx: Transaction<OrderDatabase>,
   requests: readonly IntakeRequest[],
+  enrichmentLeaseMs?: number,
 ): Promise<IntakeResult[]> {
   const rows: NewOrderRow[] = requests.map((request) => ({
     id: randomUUID(),
@@ -59,28 +87,26 @@ export async function storePlacements(
   // order and wait for each other instead of deadlocking.
   const insertOrder = [...rows].sort((a, b) => compareKeys(a.idempotencyKey, b.idempotencyKey));
 
-  return db.transaction().execute(async (trx) => {
-    const inserted = await insertOrders(trx, insertOrder);
-    await appendToOutbox(
-      trx,
-      inserted.map((stored) => orderPlaced(stored.order)),
-    );
-    const created = new Map(inserted.map((stored) => [stored.order.id, stored.order]));
-    const takenKeys = rows.filter((row) => !created.has(row.id)).map((row) => row.idempotencyKey);
-    const owners = new Map(
-      (
-        await findOrdersByIdempotencyKeys(
-          trx,
-          takenKeys.filter((key) => key !== null),
-        )
-      ).map((owner) => [owner.idempotencyKey, owner]),
-    );
-    return rows.map((row): IntakeResult => {
-      const order = created.get(row.id);
-      if (order) return { kind: 'created', order };
-      const owner = owners.get(row.idempotencyKey);
-      if (!owner) throw new Error(`order ${row.id} was neither inserted nor found by its idempotency key`);
-      return { kind: 'key_taken', owner };
-    });
+  const inserted = await insertOrders(trx, insertOrder, enrichmentLeaseMs);
+  await appendToOutbox(
+    trx,
+    inserted.map((stored) => orderPlaced(stored.order)),
+  );
+  const created = new Map(inserted.map((stored) => [stored.order.id, stored.order]));
+  const takenKeys = rows.filter((row) => !created.has(row.id)).map((row) => row.idempotencyKey);
+  const owners = new Map(
+    (
+      await findOrdersByIdempotencyKeys(
+        trx,
+        takenKeys.filter((key) => key !== null),
+      )
+    ).map((owner) => [owner.idempotencyKey, owner]),
+  );
+  return rows.map((row): IntakeResult => {
+    const order = created.get(row.id);
+    if (order) return { kind: 'created', order };
+    const owner = owners.get(row.idempotencyKey);
+    if (!owner) throw new Error(`order ${row.id} was neither inserted nor found by its idempotency key`);
+    return { kind: 'key_taken', owner };
   });
 }

@@ -1,6 +1,11 @@
 import type { OrderSnapshot } from '@platform/contracts';
 
 export const ORDER_STATUSES = ['PENDING', 'COMPLETED', 'CANCELLED'] as const;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Order ids are UUIDs: anything else names no order (and is never sent to the database's uuid column). */
+export const isOrderId = (value: string): boolean => UUID.test(value);
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 /** Why an order was cancelled (SPEC §2). */

@@ -46,8 +46,13 @@ const toStored = (row: Selectable<OrdersTable>): StoredOrder => ({
 /**
  * Inserts new orders in one statement. A row whose idempotency key is already taken (by an earlier
  * request, or by another row of the same statement) is skipped, not an error: the caller finds the owner.
+ * With `enrichmentLeaseMs`, the new orders are leased to the caller's pricing worker for that long.
  */
-export async function insertOrders(trx: Trx, rows: readonly NewOrderRow[]): Promise<StoredOrder[]> {
+export async function insertOrders(
+  trx: Trx,
+  rows: readonly NewOrderRow[],
+  enrichmentLeaseMs?: number,
+): Promise<StoredOrder[]> {
   const inserted = await trx
     .insertInto('orders')
     .values(
@@ -60,6 +65,9 @@ export async function insertOrders(trx: Trx, rows: readonly NewOrderRow[]): Prom
         idempotency_key: row.idempotencyKey,
         request_hash: row.requestHash,
         timeline: sql<string>`jsonb_build_array(jsonb_build_object('step', 'placed', 'at', now()))`,
+        ...(enrichmentLeaseMs === undefined
+          ? {}
+          : { enrichment_lease_until: sql<Date>`now() + ${enrichmentLeaseMs} * interval '1 millisecond'` }),
       })),
     )
     .onConflict((conflict) =>

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Kysely } from 'kysely';
+import type { Transact } from '@platform/service-host';
 import type { OrderDatabase } from '../database.js';
 import { cancelOrder } from './cancel-order.js';
 import { listOrders } from './list-orders.js';
@@ -17,10 +18,12 @@ import {
 } from './orders.schemas.js';
 import { PlaceOrderBody, placeOrderValidatorCompiler, toPlaceOrderCommand } from './place-order.body.js';
 import { placeOrder } from './place-order.js';
+import { isOrderId } from './order.js';
 
 /** What the order routes need. */
 export interface OrdersRoutesOptions {
   db: Kysely<OrderDatabase>;
+  transact: Transact<OrderDatabase>;
   intake: OrderIntake;
   /** Seed 002's clients call the same routes under /api/orders; their copies stay out of the docs. */
   hideFromDocs?: boolean;
@@ -29,12 +32,11 @@ export interface OrdersRoutesOptions {
 /** The message of a failure of `POST /orders` that is ours, not the client's (seed 001). */
 const PLACE_ORDER_FAILED = 'Internal server error while placing the order';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const notFound = { message: 'Order not found' };
 
 export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = async (
   app,
-  { db, intake, hideFromDocs },
+  { db, transact, intake, hideFromDocs },
 ) => {
   const tags = ['orders'];
   const hide = hideFromDocs ?? false;
@@ -72,7 +74,10 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
           ],
         });
       }
-      request.log.debug({ order_id: outcome.order.id, replayed: outcome.kind === 'replayed' }, 'order placed');
+      request.log.debug(
+        { order_id: outcome.order.id, replayed: outcome.kind === 'replayed' },
+        'order placed',
+      );
       if (outcome.kind === 'replayed') reply.header('idempotent-replayed', 'true');
       return reply
         .code(201)
@@ -96,7 +101,7 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
       },
     },
     async (request, reply) => {
-      const order = UUID.test(request.params.id) ? await findOrderById(db, request.params.id) : undefined;
+      const order = isOrderId(request.params.id) ? await findOrderById(db, request.params.id) : undefined;
       if (!order) return reply.code(404).send(notFound);
       return toOrderView(order);
     },
@@ -138,14 +143,15 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
       },
     },
     async (request, reply) => {
-      if (!UUID.test(request.params.id)) return reply.code(404).send(notFound);
-      const outcome = await cancelOrder(db, request.params.id, 'customer_request');
+      if (!isOrderId(request.params.id)) return reply.code(404).send(notFound);
+      const outcome = await cancelOrder(transact, request.params.id, 'customer_request');
       switch (outcome.kind) {
         case 'not_found':
           return reply.code(404).send(notFound);
         case 'already_final':
           return reply.code(409).send({ message: `Order is already ${outcome.order.status}` });
         case 'cancelled':
+          request.log.info({ order_id: outcome.order.id, reason: 'customer_request' }, 'order cancelled');
           return toOrderView(outcome.order);
       }
     },

@@ -1,9 +1,10 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from '@platform/observability';
 import { appendToOutbox } from '@platform/outbox';
+import type { Transact } from '@platform/service-host';
 import type { OrderDatabase } from '../database.js';
 import { orderCancelled } from '../orders/order.events.js';
-import { cancelOverdueOrders } from './saga.repository.js';
+import { cancelOverdueOrders, msUntilNextDeadline } from './saga.repository.js';
 
 /** A running deadline sweeper. */
 export interface SagaDeadline {
@@ -13,13 +14,16 @@ export interface SagaDeadline {
 const BATCH = 500;
 
 /**
- * No order stays PENDING forever (seed 002's missing saga monitor): every `sweepIntervalMs`, orders older
- * than the deadline are cancelled with reason `timeout`, each with its `order.cancelled`, which makes
- * inventory release and payment refund. The deadline is counted from `created_at`, so it survives restarts
- * and any number of instances may sweep at once.
+ * No order stays PENDING forever (seed 002's missing saga monitor): orders older than the deadline are
+ * cancelled with reason `timeout`, each with its `order.cancelled`, which makes inventory release and
+ * payment refund. The deadline is counted from `created_at`, so it survives restarts and any number of
+ * instances may sweep at once. The sweeper sleeps until the oldest PENDING order's deadline (at least
+ * `sweepIntervalMs`): with no order in flight it sleeps a whole deadline, since any order placed meanwhile
+ * is due no sooner; idle, it costs nothing.
  */
 export function startSagaDeadline(options: {
   db: Kysely<OrderDatabase>;
+  transact: Transact<OrderDatabase>;
   logger: Logger;
   deadlineMs: number;
   sweepIntervalMs: number;
@@ -29,9 +33,9 @@ export function startSagaDeadline(options: {
   let running: Promise<void> = Promise.resolve();
   let stopped = false;
 
-  async function sweep(): Promise<void> {
+  async function sweep(): Promise<number> {
     for (;;) {
-      const cancelled = await db.transaction().execute(async (trx) => {
+      const cancelled = await options.transact(async (trx) => {
         const orders = await cancelOverdueOrders(trx, options.deadlineMs, BATCH);
         await appendToOutbox(
           trx,
@@ -42,19 +46,22 @@ export function startSagaDeadline(options: {
       for (const order of cancelled) {
         logger.warn({ correlation_id: order.id }, 'saga deadline passed; order cancelled (timeout)');
       }
-      if (cancelled.length < BATCH || stopped) return;
+      if (cancelled.length < BATCH || stopped) break;
     }
+    const next = await msUntilNextDeadline(db, options.deadlineMs);
+    return Math.min(options.deadlineMs, Math.max(options.sweepIntervalMs, next ?? options.deadlineMs));
   }
 
-  function schedule(): void {
+  function schedule(inMs: number): void {
     if (stopped) return;
     timer = setTimeout(() => {
-      running = sweep()
-        .catch((error: unknown) => logger.warn({ err: error }, 'saga deadline sweep failed; trying again'))
-        .finally(schedule);
-    }, options.sweepIntervalMs);
+      running = sweep().then(schedule, (error: unknown) => {
+        logger.warn({ err: error }, 'saga deadline sweep failed; trying again');
+        schedule(options.sweepIntervalMs);
+      });
+    }, inMs);
   }
-  schedule();
+  schedule(options.sweepIntervalMs);
 
   return {
     async stop() {

@@ -1,61 +1,49 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { OrderDatabase } from '../database.js';
-import type { Order, OrderStatus } from '../orders/order.js';
+import { isOrderId, type Order } from '../orders/order.js';
 import { toOrder } from '../orders/orders.repository.js';
+import type { SagaTransition } from './order-saga.js';
 
 type Trx = Transaction<OrderDatabase>;
 
 /**
- * Locks an order's row for the rest of the transaction and returns its status (undefined when unknown):
- * an event's decision and its write then see the same state, whatever the sweep or the API do meanwhile.
+ * Locks the orders' rows for the rest of the transaction (in a fixed order, so two transactions never
+ * deadlock on them) and returns them by id; an unknown id is absent.
  */
-export async function lockOrderStatus(trx: Trx, id: string): Promise<OrderStatus | undefined> {
-  const row = await trx
+export async function lockOrders(trx: Trx, ids: readonly string[]): Promise<Map<string, Order>> {
+  // An id that is not a UUID names no order (and would fail the statement for every other one).
+  const uuids = ids.filter(isOrderId);
+  if (uuids.length === 0) return new Map();
+  const rows = await trx
     .selectFrom('orders')
-    .select('status')
-    .where('id', '=', id)
+    .selectAll()
+    // ANY of one array parameter: one statement text whatever the batch (its prepared form is reused).
+    .where(sql<boolean>`id = ANY(${uuids}::uuid[])`)
+    .orderBy('id')
     .forUpdate()
-    .executeTakeFirst();
-  return row?.status;
+    .execute();
+  return new Map(rows.map((row) => [row.id, toOrder(row)]));
 }
 
-/** Appends a step to an order's timeline; false when there is no such order. */
-export async function appendTimelineStep(
+/** Writes each order's transition (status, reason, new timeline entries stamped now), in one statement. */
+export async function saveTransitions(
   trx: Trx,
-  id: string,
-  step: string,
-  details: { reason?: string; afterFinal?: boolean } = {},
-): Promise<boolean> {
-  const entry = {
-    step,
-    ...(details.reason === undefined ? {} : { reason: details.reason }),
-    ...(details.afterFinal ? { after_final: true } : {}),
-  };
-  const result = await trx
-    .updateTable('orders')
-    .set({
-      updated_at: sql<Date>`now()`,
-      timeline: sql<string>`timeline || jsonb_build_array(${JSON.stringify(entry)}::jsonb || jsonb_build_object('at', now()))`,
-    })
-    .where('id', '=', id)
-    .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
-}
-
-/** Moves a PENDING order to COMPLETED; undefined when it is missing or already final. */
-export async function completePendingOrder(trx: Trx, id: string): Promise<Order | undefined> {
-  const row = await trx
-    .updateTable('orders')
-    .set({
-      status: 'COMPLETED',
-      updated_at: sql<Date>`now()`,
-      timeline: sql<string>`timeline || jsonb_build_array(jsonb_build_object('step', 'completed', 'at', now()))`,
-    })
-    .where('id', '=', id)
-    .where('status', '=', 'PENDING')
-    .returningAll()
-    .executeTakeFirst();
-  return row && toOrder(row);
+  transitions: ReadonlyMap<string, SagaTransition>,
+): Promise<void> {
+  if (transitions.size === 0) return;
+  const entries = [...transitions];
+  await sql`
+    UPDATE orders o SET
+      status = c.status,
+      reason = c.reason,
+      updated_at = now(),
+      timeline = o.timeline || (SELECT jsonb_agg(e || jsonb_build_object('at', now())) FROM jsonb_array_elements(c.entries) AS e)
+    FROM unnest(
+      ${entries.map(([id]) => id)}::uuid[],
+      ${entries.map(([, t]) => t.status)}::text[],
+      ${entries.map(([, t]) => t.reason)}::text[],
+      ${entries.map(([, t]) => JSON.stringify(t.entries))}::jsonb[]) AS c(id, status, reason, entries)
+    WHERE o.id = c.id`.execute(trx);
 }
 
 /**
@@ -78,6 +66,18 @@ export async function cancelOverdueOrders(trx: Trx, deadlineMs: number, limit: n
          FOR UPDATE SKIP LOCKED)
     RETURNING *`.execute(trx);
   return result.rows.map(toOrder);
+}
+
+/** How long until the oldest PENDING order reaches the deadline, in ms (undefined when none is PENDING). */
+export async function msUntilNextDeadline(
+  db: Kysely<OrderDatabase>,
+  deadlineMs: number,
+): Promise<number | undefined> {
+  const result = await sql<{ ms: number | null }>`
+    SELECT extract(epoch FROM min(created_at) + ${deadlineMs} * interval '1 millisecond' - now())::float8 * 1000 AS ms
+      FROM orders WHERE status = 'PENDING'`.execute(db);
+  const ms = result.rows[0]?.ms;
+  return ms === null || ms === undefined ? undefined : Math.max(0, ms);
 }
 
 /** How many orders are still PENDING and how old the oldest is, in seconds (0 when none). */

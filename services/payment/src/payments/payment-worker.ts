@@ -1,31 +1,36 @@
 import type { Kysely } from 'kysely';
 import { Counter } from 'prom-client';
+import { createGroupCommit } from '@platform/group-commit';
 import type { Logger, Registry } from '@platform/observability';
-import { retryDelayMs, startLeaseWorker, type LeaseWorker } from '@platform/service-host';
+import { retryDelayMs, startLeaseWorker, type LeaseWorker, type Transact } from '@platform/service-host';
 import type { PaymentSettings } from '../config.js';
 import type { PaymentDatabase } from '../database.js';
+import type { PaymentApplied } from './apply-payment-events.js';
 import type { PaymentGateway } from './payment-gateway.client.js';
-import type { LeasedPayment, PaymentOutcome } from './payment.js';
-import { countAttempt, leaseDuePayments, releaseLeases } from './payments.repository.js';
-import {
-  cancelCharge,
-  failPayment,
-  recordCharge,
-  recordRefund,
-  scheduleRetry,
-} from './record-gateway-result.js';
+import type { GatewayResult, LeasedPayment } from './payment.js';
+import { leaseDuePayments, releaseLeases } from './payments.repository.js';
+import { recordGatewayResults, type StepResult } from './record-gateway-results.js';
 
 /** What the payment worker works with. */
 interface PaymentWorkerDeps {
   db: Kysely<PaymentDatabase>;
+  transact: Transact<PaymentDatabase>;
   gateway: PaymentGateway;
   settings: PaymentSettings;
   logger: Logger;
   registry: Registry;
+  /** Least time between two transactions recording results, in ms (BATCH_INTERVAL_MS). */
+  batchIntervalMs: number;
 }
 
-/** Starts the worker that charges and refunds at the gateway the payments the event handlers recorded. */
-export function startPaymentWorker(deps: PaymentWorkerDeps): LeaseWorker {
+/** Most results recorded in one transaction. */
+const MAX_RECORDED_TOGETHER = 256;
+
+/**
+ * Starts the worker that charges and refunds at the gateway the payments the event handlers recorded and
+ * handed over. Results of payments worked on at the same time are recorded together, in one transaction.
+ */
+export function startPaymentWorker(deps: PaymentWorkerDeps): LeaseWorker<LeasedPayment> {
   const { db, settings } = deps;
   const logger = deps.logger.child({ component: 'payment-worker' });
   const steps = new Counter({
@@ -34,16 +39,27 @@ export function startPaymentWorker(deps: PaymentWorkerDeps): LeaseWorker {
     labelNames: ['step', 'outcome'] as const,
     registers: [deps.registry],
   });
-  return startLeaseWorker<LeasedPayment>({
+  const record = createGroupCommit<StepResult, PaymentApplied>(
+    (results) => deps.transact((trx) => recordGatewayResults(trx, results, settings.leaseMs)),
+    { maxBatch: MAX_RECORDED_TOGETHER, maxConcurrentBatches: 1, minIntervalMs: deps.batchIntervalMs },
+  );
+  const worker: LeaseWorker<LeasedPayment> = startLeaseWorker<LeasedPayment>({
     lease: (limit) => leaseDuePayments(db, limit, settings.leaseMs),
     // The stop signal is not passed on: a call in flight is bounded by its timeout and must be recorded,
     // since the gateway may already have acted on it.
     async process(payment) {
       const step =
         payment.status === 'refunding' ? 'refund' : payment.cancel_requested ? 'settle_cancelled' : 'charge';
-      const outcome = await processPayment(deps, payment);
-      steps.inc({ step, outcome });
-      logger.debug({ correlation_id: payment.order_id, status: payment.status, outcome }, 'payment step done');
+      const result = await takeGatewayStep(deps, payment);
+      const applied = await record.submit({ leased: payment, result });
+      steps.inc({ step, outcome: applied.outcome });
+      logger.debug(
+        { correlation_id: payment.order_id, status: payment.status, outcome: applied.outcome },
+        'payment step done',
+      );
+      // Money to give back now (the order was cancelled meanwhile): this worker goes on with it.
+      if (applied.handOff) worker.submit([applied.handOff]);
+      return result.kind === 'retry' && !applied.handOff ? result.retryInMs : undefined;
     },
     release: (payments) =>
       releaseLeases(
@@ -55,80 +71,66 @@ export function startPaymentWorker(deps: PaymentWorkerDeps): LeaseWorker {
     pollIntervalMs: settings.pollIntervalMs,
     logger,
   });
+  return worker;
 }
 
 /**
- * One step of a leased payment: a refund, the settling of a cancelled charge, or a charge. Its attempt is
- * counted before the gateway is called, so that a call that crashes its worker still counts. A charge
- * counts in `attempts`, which `maxRetries` bounds; a refund and the settling of a cancelled charge count in
+ * One gateway step of a leased payment: a refund, the settling of a cancelled charge, or a charge. A
+ * charge's attempt counts in `attempts`, which `maxRetries` bounds; a refund's and a settling's in
  * `refund_attempts`: both only ever try to give money back, so they never run out of attempts.
  */
-async function processPayment(deps: PaymentWorkerDeps, payment: LeasedPayment): Promise<PaymentOutcome> {
-  const count = (counter: 'attempts' | 'refund_attempts') => countAttempt(deps.db, payment.order_id, counter);
-  if (payment.status === 'refunding') return refund(deps, payment, await count('refund_attempts'));
-  if (payment.cancel_requested) return settleCancelled(deps, payment, await count('refund_attempts'));
-  return charge(deps, payment, await count('attempts'));
+async function takeGatewayStep(deps: PaymentWorkerDeps, payment: LeasedPayment): Promise<GatewayResult> {
+  if (payment.status === 'refunding') return refund(deps, payment);
+  if (payment.cancel_requested)
+    return settleByLookUp(deps, payment.order_id, retryIn(deps, payment.refund_attempts), {
+      kind: 'not_charged',
+    });
+  return charge(deps, payment);
 }
 
 /** Money taken must come back: a refund is retried for as long as it takes. */
-async function refund(
-  deps: PaymentWorkerDeps,
-  payment: LeasedPayment,
-  attempt: number,
-): Promise<PaymentOutcome> {
+async function refund(deps: PaymentWorkerDeps, payment: LeasedPayment): Promise<GatewayResult> {
   const result = await deps.gateway.refund(payment.order_id, amountOf(payment));
-  if (result.ok) return recordRefund(deps.db, payment.order_id, result.value);
-  return scheduleRetry(deps.db, payment, result.error, retryIn(deps, attempt));
-}
-
-/**
- * A charge cancelled before one was recorded is never charged now; but an earlier call may have charged
- * it without our knowing (a timeout, a crash), so the gateway's record decides.
- */
-async function settleCancelled(
-  deps: PaymentWorkerDeps,
-  payment: LeasedPayment,
-  attempt: number,
-): Promise<PaymentOutcome> {
-  return settleByLookUp(deps, payment, attempt, {
-    ifNotCharged: () => cancelCharge(deps.db, payment.order_id),
-  });
+  if (result.ok) return { kind: 'refunded', refund: result.value };
+  return { kind: 'retry', error: result.error, retryInMs: retryIn(deps, payment.refund_attempts) };
 }
 
 /** Charges the order, retrying a failure while attempts are left. */
-async function charge(
-  deps: PaymentWorkerDeps,
-  payment: LeasedPayment,
-  attempt: number,
-): Promise<PaymentOutcome> {
-  const { db, settings } = deps;
+async function charge(deps: PaymentWorkerDeps, payment: LeasedPayment): Promise<GatewayResult> {
+  const attempt = payment.attempts;
   const result = await deps.gateway.charge(payment.order_id, amountOf(payment));
-  if (result.ok) return recordCharge(db, payment.order_id, result.value);
-  if (attempt <= settings.maxRetries) return scheduleRetry(db, payment, result.error, retryIn(deps, attempt));
-  if (!result.uncertain) return failPayment(db, payment.order_id, result.error);
+  if (result.ok) return { kind: 'charged', charge: result.value };
+  if (attempt <= deps.settings.maxRetries) {
+    return { kind: 'retry', error: result.error, retryInMs: retryIn(deps, attempt) };
+  }
+  if (!result.uncertain) return { kind: 'failed', error: result.error };
   // Out of attempts, but the last one may have charged: fail only once the gateway says it did not.
-  return settleByLookUp(deps, payment, attempt, {
-    ifNotCharged: () => failPayment(db, payment.order_id, result.error),
-    failure: result.error,
-  });
+  return settleByLookUp(
+    deps,
+    payment.order_id,
+    retryIn(deps, attempt),
+    { kind: 'failed', error: result.error },
+    result.error,
+  );
 }
 
 /**
- * Asks the gateway whether the order was charged and acts on its answer: a charge found is recorded, none
- * found means `ifNotCharged`, and no answer means asking again after the backoff of `attempt`. `failure`,
- * the call's failure that led here, is recorded beside the look-up's.
+ * Asks the gateway whether the order was charged: a charge found is what happened, none found means
+ * `ifNotCharged`, and no answer means asking again after `retryInMs`. `failure`, the call's failure that
+ * led here, is recorded beside the look-up's.
  */
 async function settleByLookUp(
   deps: PaymentWorkerDeps,
-  payment: LeasedPayment,
-  attempt: number,
-  on: { ifNotCharged: () => Promise<PaymentOutcome>; failure?: string },
-): Promise<PaymentOutcome> {
-  const lookup = await deps.gateway.findCharge(payment.order_id);
-  if (lookup.kind === 'charged') return recordCharge(deps.db, payment.order_id, lookup.charge);
-  if (lookup.kind === 'not_charged') return on.ifNotCharged();
-  const error = on.failure === undefined ? lookup.error : `${on.failure}; ${lookup.error}`;
-  return scheduleRetry(deps.db, payment, error, retryIn(deps, attempt));
+  orderId: string,
+  retryInMs: number,
+  ifNotCharged: GatewayResult,
+  failure?: string,
+): Promise<GatewayResult> {
+  const lookup = await deps.gateway.findCharge(orderId);
+  if (lookup.kind === 'charged') return { kind: 'charged', charge: lookup.charge };
+  if (lookup.kind === 'not_charged') return ifNotCharged;
+  const error = failure === undefined ? lookup.error : `${failure}; ${lookup.error}`;
+  return { kind: 'retry', error, retryInMs };
 }
 
 /** Only a cancellation's tombstone has no amount, and it is never the worker's. */

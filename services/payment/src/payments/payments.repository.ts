@@ -1,78 +1,115 @@
-import { sql, type Kysely, type Transaction, type Updateable } from 'kysely';
-import type { OrderSnapshot } from '@platform/contracts';
-import type { PaymentDatabase, PaymentStatus, PaymentsTable } from '../database.js';
-import type { LeasedPayment, Payment } from './payment.js';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { PaymentDatabase, PaymentsTable } from '../database.js';
+import type { LeasedPayment, Payment, PaymentChange, PaymentState } from './payment.js';
 
 type Db = Kysely<PaymentDatabase>;
 type Trx = Transaction<PaymentDatabase>;
-
-/** Fields a status change may set beside the status; timing columns go through `PaymentTiming`. */
-type PaymentChanges = Pick<
-  Updateable<PaymentsTable>,
-  'status' | 'cancel_requested' | 'charge_id' | 'refund_id' | 'last_error'
->;
-
-/** When the worker should next look at the payment, and whether the caller's lease ends now. */
-interface PaymentTiming {
-  nextAttemptInMs?: number;
-  releaseLease?: boolean;
-}
 
 /** The order's payment row, if any event about it was handled. */
 export async function findPayment(db: Db, orderId: string): Promise<Payment | undefined> {
   return db.selectFrom('payments').selectAll().where('order_id', '=', orderId).executeTakeFirst();
 }
 
-/** Creates the order's one payment row (the primary key refuses a second). */
-export async function insertPayment(
+/**
+ * Locks the payments of these orders (in a fixed order) and returns them by order id, each with whether a
+ * worker's lease on it still runs (by the database's clock, the one leases are written with). A locked
+ * row is skipped by the lease query, so no worker takes it while the caller decides.
+ */
+export async function lockPayments(
   trx: Trx,
-  payment: { order: OrderSnapshot; status: PaymentStatus; amount: number | null },
-): Promise<void> {
-  await trx
-    .insertInto('payments')
-    .values({
-      order_id: payment.order.order_id,
-      status: payment.status,
-      amount: payment.amount,
-      order_snapshot: JSON.stringify(payment.order),
-    })
-    .execute();
-}
-
-/** Changes a payment only if it is still in status `from`; false when it had moved on meanwhile. */
-export async function updatePayment(
-  trx: Trx,
-  orderId: string,
-  from: PaymentStatus,
-  changes: PaymentChanges,
-  timing: PaymentTiming = {},
-): Promise<boolean> {
-  const result = await trx
-    .updateTable('payments')
-    .set({
-      ...changes,
-      updated_at: sql<Date>`now()`,
-      ...(timing.nextAttemptInMs === undefined
-        ? {}
-        : {
-            next_attempt_at: sql<Date>`now() + make_interval(secs => ${timing.nextAttemptInMs / 1000})`,
-          }),
-      ...(timing.releaseLease ? { lease_until: null } : {}),
-    })
-    .where('order_id', '=', orderId)
-    .where('status', '=', from)
-    .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
+  orderIds: readonly string[],
+): Promise<Map<string, PaymentState>> {
+  const result = await sql<Selectable<PaymentsTable> & { leased: boolean }>`
+    SELECT *, coalesce(lease_until > now(), false) AS leased FROM payments
+     WHERE order_id = ANY(${orderIds}::text[]) ORDER BY order_id FOR UPDATE`.execute(trx);
+  return new Map(result.rows.map(({ leased, ...payment }) => [payment.order_id, { payment, leased }]));
 }
 
 /**
- * Leases up to `limit` due payments that no live lease holds, most overdue first. The lease, not a held
- * transaction, marks them taken: a gateway call may take seconds and no connection waits on it, and a
- * worker that dies only delays its payments until their lease expires.
+ * Writes the payments' changes: new rows in one statement, changed ones in another. `leaseMs` is how
+ * long a lease taken now lasts.
+ */
+export async function savePayments(
+  trx: Trx,
+  changes: ReadonlyMap<string, PaymentChange>,
+  leaseMs: number,
+): Promise<void> {
+  const entries = [...changes];
+  const inserts = entries.flatMap(([orderId, change]) =>
+    change.kind === 'insert' ? [{ orderId, change }] : [],
+  );
+  const updates = entries.flatMap(([orderId, change]) =>
+    change.kind === 'update' ? [{ orderId, change }] : [],
+  );
+  const column = <T>(rows: { change: PaymentChange }[], pick: (change: PaymentChange) => T) =>
+    rows.map(({ change }) => pick(change));
+  const lease = (change: PaymentChange) => change.write.lease ?? null;
+  const due = (change: PaymentChange) => change.write.dueInMs ?? null;
+  if (inserts.length > 0) {
+    await sql`
+      INSERT INTO payments (order_id, status, amount, order_snapshot, cancel_requested, attempts,
+                            refund_attempts, next_attempt_at, lease_until)
+      SELECT c.order_id, c.status, c.amount, c.order_snapshot, c.cancel_requested, c.attempts, c.refund_attempts,
+             now() + coalesce(c.due_in_ms, 0) * interval '1 millisecond',
+             CASE WHEN c.lease = 'take' THEN now() + ${leaseMs} * interval '1 millisecond' END
+        FROM unnest(
+          ${inserts.map((row) => row.orderId)}::text[],
+          ${column(inserts, (c) => c.write.status)}::text[],
+          ${column(inserts, (c) => (c.kind === 'insert' ? c.amount : null))}::numeric[],
+          ${column(inserts, (c) => (c.kind === 'insert' ? JSON.stringify(c.order) : null))}::jsonb[],
+          ${column(inserts, (c) => c.write.cancel_requested)}::boolean[],
+          ${column(inserts, (c) => c.write.attempts)}::int[],
+          ${column(inserts, (c) => c.write.refund_attempts)}::int[],
+          ${column(inserts, due)}::float8[],
+          ${column(inserts, lease)}::text[])
+          AS c(order_id, status, amount, order_snapshot, cancel_requested, attempts, refund_attempts, due_in_ms, lease)`.execute(
+      trx,
+    );
+  }
+  if (updates.length > 0) {
+    await sql`
+      UPDATE payments p SET
+        status = c.status,
+        cancel_requested = c.cancel_requested,
+        attempts = c.attempts,
+        refund_attempts = c.refund_attempts,
+        charge_id = c.charge_id,
+        refund_id = c.refund_id,
+        last_error = c.last_error,
+        next_attempt_at = CASE WHEN c.due_in_ms IS NULL THEN p.next_attempt_at
+                               ELSE now() + c.due_in_ms * interval '1 millisecond' END,
+        lease_until = CASE c.lease WHEN 'take' THEN now() + ${leaseMs} * interval '1 millisecond'
+                                   WHEN 'release' THEN NULL ELSE p.lease_until END,
+        updated_at = now()
+      FROM unnest(
+        ${updates.map((row) => row.orderId)}::text[],
+        ${column(updates, (c) => c.write.status)}::text[],
+        ${column(updates, (c) => c.write.cancel_requested)}::boolean[],
+        ${column(updates, (c) => c.write.attempts)}::int[],
+        ${column(updates, (c) => c.write.refund_attempts)}::int[],
+        ${column(updates, (c) => c.write.charge_id)}::text[],
+        ${column(updates, (c) => c.write.refund_id)}::text[],
+        ${column(updates, (c) => c.write.last_error)}::text[],
+        ${column(updates, due)}::float8[],
+        ${column(updates, lease)}::text[])
+        AS c(order_id, status, cancel_requested, attempts, refund_attempts, charge_id, refund_id, last_error,
+             due_in_ms, lease)
+      WHERE p.order_id = c.order_id`.execute(trx);
+  }
+}
+
+/**
+ * Leases up to `limit` due payments that no live lease holds, most overdue first, and counts the attempt
+ * each is leased for (a charge in `attempts`; a refund or the settling of a cancelled charge in
+ * `refund_attempts`). The lease, not a held transaction, marks them taken: a gateway call may take seconds
+ * and no connection waits on it, and a worker that dies only delays its payments until their lease expires.
  */
 export async function leaseDuePayments(db: Db, limit: number, leaseMs: number): Promise<LeasedPayment[]> {
   const result = await sql<LeasedPayment>`
-    UPDATE payments SET lease_until = now() + make_interval(secs => ${leaseMs / 1000})
+    UPDATE payments SET
+      lease_until = now() + ${leaseMs} * interval '1 millisecond',
+      attempts = attempts + CASE WHEN status = 'charging' AND NOT cancel_requested THEN 1 ELSE 0 END,
+      refund_attempts = refund_attempts + CASE WHEN status = 'refunding' OR cancel_requested THEN 1 ELSE 0 END
      WHERE order_id IN (
        SELECT order_id FROM payments
         WHERE status IN ('charging', 'refunding') AND next_attempt_at <= now()
@@ -80,23 +117,8 @@ export async function leaseDuePayments(db: Db, limit: number, leaseMs: number): 
         ORDER BY next_attempt_at
         LIMIT ${limit}
           FOR UPDATE SKIP LOCKED)
-    RETURNING order_id, status, amount, cancel_requested`.execute(db);
+    RETURNING order_id, status, amount, cancel_requested, attempts, refund_attempts`.execute(db);
   return result.rows;
-}
-
-/** Adds one to the payment's `counter` and returns the new count. */
-export async function countAttempt(
-  db: Db,
-  orderId: string,
-  counter: 'attempts' | 'refund_attempts',
-): Promise<number> {
-  const row = await db
-    .updateTable('payments')
-    .set((eb) => ({ [counter]: eb(counter, '+', 1) }))
-    .where('order_id', '=', orderId)
-    .returning(counter)
-    .executeTakeFirstOrThrow();
-  return row[counter];
 }
 
 /** Gives leased payments back at once (a worker stopping), so another takes them without waiting. */

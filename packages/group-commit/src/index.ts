@@ -1,0 +1,6 @@
+export {
+  createGroupCommit,
+  GroupCommitFull,
+  type GroupCommit,
+  type GroupCommitOptions,
+} from './group-commit.js';

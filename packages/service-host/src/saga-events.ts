@@ -1,0 +1,153 @@
+import type { Transaction } from 'kysely';
+import { readOrderSnapshot, type EventEnvelope, type OrderSnapshot } from '@platform/contracts';
+import { claimEvents } from '@platform/inbox';
+import type { BatchHandler, EventResult } from '@platform/messaging';
+import type { Logger } from '@platform/observability';
+import type { Transact } from './service-host.js';
+
+/** A saga event as a service applies it: the envelope, the order it is about, and its logger. */
+export interface SagaEvent {
+  envelope: EventEnvelope;
+  order: OrderSnapshot;
+  logger: Logger;
+}
+
+/** What applying one event came to; `outcome` is what its log line says (`reserved`, `duplicate`, …). */
+export interface Applied {
+  outcome: string;
+}
+
+/**
+ * Applies events about distinct orders, in one transaction, and returns one result per event in the same
+ * order. Loading the state of all their orders at once, deciding each event in memory and writing all
+ * changes back in a few statements is what makes a batch cheap.
+ */
+export type ApplyRound<Database, Result extends Applied> = (
+  trx: Transaction<Database>,
+  events: readonly SagaEvent[],
+) => Promise<Result[]>;
+
+/** How a service applies the events of its queue. */
+export interface SagaEventsOptions<Database, Result extends Applied> {
+  /** The service's transaction runner (its outbox rows are published right after commit). */
+  transact: Transact<Database>;
+  /** The inbox's consumer name. */
+  consumer: string;
+  /** The event types the service applies; another one (a wildcard binding brought it) is acked unread. */
+  types: readonly string[];
+  apply: ApplyRound<Database, Result>;
+  /** Runs once the batch committed, with every event it applied (not the duplicates): nudges, log lines. */
+  afterCommit?: (applied: readonly { event: SagaEvent; result: Result }[]) => void;
+  /** The service's logger: one debug line per event handled, when debug is on. */
+  logger: Logger;
+}
+
+const OK: EventResult = { ok: true };
+
+/**
+ * The consumer side of every saga service: a batch of deliveries is applied in one transaction with their
+ * inbox rows (a duplicate, within the batch or from before, does nothing), in rounds that hold at most one
+ * event per order, so that the events of one order apply one after the other and in order. If the batch
+ * fails, its events are applied again one by one, each in its own transaction: the event that failed is
+ * retried alone, the others are not held back by it.
+ */
+export function handleSagaEvents<Database, Result extends Applied>(
+  options: SagaEventsOptions<Database, Result>,
+): BatchHandler {
+  const types = new Set(options.types);
+
+  async function applyTogether(events: readonly SagaEvent[]): Promise<void> {
+    const applied = await options.transact(async (trx) => {
+      const fresh = await claimEvents(
+        trx,
+        options.consumer,
+        events.map((event) => event.envelope),
+      );
+      // `delete` makes a second copy of an event within the batch a duplicate of the first.
+      const todo = events.filter((event) => fresh.delete(event.envelope.id));
+      const done: { event: SagaEvent; result: Result }[] = [];
+      for (const round of rounds(todo, (event) => event.order.order_id)) {
+        const results = await options.apply(trx, round);
+        round.forEach((event, i) => {
+          const result = results[i];
+          if (!result) throw new Error(`${event.envelope.type} ${event.envelope.id} got no result`);
+          done.push({ event, result });
+        });
+      }
+      return done;
+    });
+    // Checked first: an event's logger is made on first use, and most events log nothing.
+    if (options.logger.isLevelEnabled('debug')) {
+      const appliedEvents = new Set(applied.map(({ event }) => event));
+      for (const event of events) {
+        if (!appliedEvents.has(event))
+          event.logger.debug({ outcome: 'duplicate' }, `${event.envelope.type} handled`);
+      }
+      for (const { event, result } of applied) {
+        event.logger.debug({ outcome: result.outcome }, `${event.envelope.type} handled`);
+      }
+    }
+    options.afterCommit?.(applied);
+  }
+
+  return async (consumed) => {
+    const results = consumed.map(() => OK);
+    const candidates: { index: number; event: SagaEvent }[] = [];
+    consumed.forEach((event, index) => {
+      const { envelope } = event;
+      if (!types.has(envelope.type)) {
+        event.logger.debug('no handler for this event type; acknowledged');
+        return;
+      }
+      try {
+        const order = readOrderSnapshot(envelope);
+        candidates.push({
+          index,
+          event: {
+            envelope,
+            order,
+            get logger() {
+              return event.logger;
+            },
+          },
+        });
+      } catch (error) {
+        results[index] = { ok: false, error };
+      }
+    });
+    if (candidates.length === 0) return results;
+    try {
+      await applyTogether(candidates.map(({ event }) => event));
+    } catch (error) {
+      const [only] = candidates;
+      if (candidates.length === 1 && only) {
+        results[only.index] = { ok: false, error };
+        return results;
+      }
+      for (const { index, event } of candidates) {
+        try {
+          await applyTogether([event]);
+        } catch (alone) {
+          results[index] = { ok: false, error: alone };
+        }
+      }
+    }
+    return results;
+  };
+}
+
+/**
+ * Splits events into rounds that hold at most one event per order, keeping each order's events in their
+ * arrival order across rounds: an order's second event is in the second round, and so on.
+ */
+export function rounds<T>(items: readonly T[], orderIdOf: (item: T) => string): T[][] {
+  const seen = new Map<string, number>();
+  const result: T[][] = [];
+  for (const item of items) {
+    const orderId = orderIdOf(item);
+    const round = seen.get(orderId) ?? 0;
+    seen.set(orderId, round + 1);
+    (result[round] ??= []).push(item);
+  }
+  return result;
+}

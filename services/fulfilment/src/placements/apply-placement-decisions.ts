@@ -1,0 +1,123 @@
+import type { Transaction } from 'kysely';
+import { OrderEvents, PaymentEvents, type EventEnvelope } from '@platform/contracts';
+import { appendToOutbox } from '@platform/outbox';
+import { lockKeys } from '@platform/postgres';
+import { rounds, type SagaEvent } from '@platform/service-host';
+import type { FulfilmentDatabase } from '../database.js';
+import {
+  cancelPlacement,
+  recordAttempt,
+  startPlacement,
+  type AttemptResult,
+  type LeasedPlacement,
+  type Placement,
+  type PlacementChange,
+  type PlacementDecision,
+  type PlacementOutcome,
+} from './placement.js';
+import { lockPlacements, savePlacements } from './placements.repository.js';
+
+type Trx = Transaction<FulfilmentDatabase>;
+
+/** What an event or a result came to, and the placement to hand to this instance's worker, if any. */
+export interface PlacementApplied {
+  outcome: PlacementOutcome;
+  handOff?: LeasedPlacement;
+}
+
+/** The event types fulfilment consumes (SPEC §2). */
+export const PLACEMENT_EVENT_TYPES = [PaymentEvents.processed, OrderEvents.cancelled];
+
+/**
+ * Applies a round of events (one per order) in one transaction: payment.processed starts a placement
+ * (leased to this instance, handed to its worker at commit, given up `deadlineMs` from now),
+ * order.cancelled stops one.
+ */
+export async function applyPlacementEvents(
+  trx: Trx,
+  events: readonly SagaEvent[],
+  settings: { deadlineMs: number; leaseMs: number },
+): Promise<PlacementApplied[]> {
+  const deadlineAt = new Date(Date.now() + settings.deadlineMs);
+  return applyPlacementDecisions(
+    trx,
+    events.map((event) => event.order),
+    settings.leaseMs,
+    (placement, i) => {
+      const event = events[i] as SagaEvent;
+      return event.envelope.type === PaymentEvents.processed
+        ? startPlacement(event.order, placement, deadlineAt)
+        : cancelPlacement(event.order, placement);
+    },
+  );
+}
+
+/** A worker's attempt to record: the placement as it leased it, and what came of the call. */
+export interface AttemptToRecord {
+  leased: LeasedPlacement;
+  result: AttemptResult;
+}
+
+/**
+ * Records the results of several workers' attempts in one transaction (a group commit); two results for
+ * one placement (a second worker after an expired lease) are applied one after the other.
+ */
+export async function recordAttempts(
+  trx: Trx,
+  attempts: readonly AttemptToRecord[],
+  leaseMs: number,
+): Promise<PlacementApplied[]> {
+  const applied = new Map<AttemptToRecord, PlacementApplied>();
+  for (const round of rounds(attempts, (attempt) => attempt.leased.order_id)) {
+    const results = await applyPlacementDecisions(
+      trx,
+      round.map((attempt) => attempt.leased.order),
+      leaseMs,
+      (placement, i) => {
+        const attempt = round[i] as AttemptToRecord;
+        return recordAttempt(attempt.leased.order, placement, attempt.result);
+      },
+    );
+    round.forEach((attempt, i) => applied.set(attempt, results[i] as PlacementApplied));
+  }
+  return attempts.map((attempt) => applied.get(attempt) as PlacementApplied);
+}
+
+/**
+ * The shape of every fulfilment use case: lock the orders and their placements, decide each in memory,
+ * write the changes and the events, and say which placements this instance now holds.
+ */
+async function applyPlacementDecisions(
+  trx: Trx,
+  orders: readonly SagaEvent['order'][],
+  leaseMs: number,
+  decide: (placement: Placement | undefined, index: number) => PlacementDecision,
+): Promise<PlacementApplied[]> {
+  const orderIds = orders.map((order) => order.order_id);
+  await lockKeys(trx, orderIds);
+  const placements = await lockPlacements(trx, orderIds);
+  const changes = new Map<string, PlacementChange>();
+  const outgoing: EventEnvelope[] = [];
+  const now = new Date();
+  const applied = orders.map((order, i): PlacementApplied => {
+    const decision = decide(placements.get(order.order_id), i);
+    if (decision.event) outgoing.push(decision.event);
+    const { change } = decision;
+    if (change) changes.set(order.order_id, change);
+    if (change?.kind !== 'insert' || !change.lease || !change.deadlineAt)
+      return { outcome: decision.outcome };
+    return {
+      outcome: decision.outcome,
+      handOff: {
+        order_id: order.order_id,
+        order,
+        attempts: 1,
+        next_attempt_at: now,
+        deadline_at: change.deadlineAt,
+      },
+    };
+  });
+  await savePlacements(trx, changes, leaseMs);
+  await appendToOutbox(trx, outgoing);
+  return applied;
+}

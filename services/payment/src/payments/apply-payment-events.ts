@@ -1,0 +1,87 @@
+import type { Transaction } from 'kysely';
+import { InventoryEvents, OrderEvents, type EventEnvelope } from '@platform/contracts';
+import { appendToOutbox } from '@platform/outbox';
+import { lockKeys } from '@platform/postgres';
+import type { SagaEvent } from '@platform/service-host';
+import type { PaymentDatabase } from '../database.js';
+import {
+  cancelPayment,
+  leasedAfter,
+  requestCharge,
+  type LeasedPayment,
+  type PaymentChange,
+  type PaymentDecision,
+  type PaymentOutcome,
+  type PaymentState,
+} from './payment.js';
+import { lockPayments, savePayments } from './payments.repository.js';
+
+/** The events payment applies (SPEC §2), each with its decision. */
+const DECISIONS = {
+  [InventoryEvents.reserved]: requestCharge,
+  [OrderEvents.cancelled]: cancelPayment,
+} satisfies Record<string, (order: SagaEvent['order'], state: PaymentState | undefined) => PaymentDecision>;
+
+/** The event types payment consumes. */
+export const PAYMENT_EVENT_TYPES = Object.keys(DECISIONS);
+
+/** What applying an event came to, and the payment to hand to this instance's worker, if any. */
+export interface PaymentApplied {
+  outcome: PaymentOutcome;
+  handOff?: LeasedPayment;
+}
+
+/**
+ * Applies a round of events (one per order) in one transaction: the orders' locks and payments are taken
+ * in two statements, each event is decided in memory, and the payments and outgoing events are written in
+ * two or three more. A payment it leased (a charge to make, money to give back) is handed to the worker
+ * once the transaction committed: no poll, no lease query.
+ */
+export async function applyPaymentEvents(
+  trx: Transaction<PaymentDatabase>,
+  events: readonly SagaEvent[],
+  leaseMs: number,
+): Promise<PaymentApplied[]> {
+  return applyPaymentDecisions(
+    trx,
+    events.map((event) => event.order.order_id),
+    leaseMs,
+    (state, i) => {
+      const event = events[i] as SagaEvent;
+      return DECISIONS[event.envelope.type as keyof typeof DECISIONS](event.order, state);
+    },
+  );
+}
+
+/**
+ * The shape of every payment use case: lock the orders' payments, decide each in memory, write the changes
+ * and the events, and say which payments this instance now holds.
+ */
+export async function applyPaymentDecisions(
+  trx: Transaction<PaymentDatabase>,
+  orderIds: readonly string[],
+  leaseMs: number,
+  decide: (state: PaymentState | undefined, index: number) => PaymentDecision,
+): Promise<PaymentApplied[]> {
+  await lockKeys(trx, orderIds);
+  const states = await lockPayments(trx, orderIds);
+  const changes = new Map<string, PaymentChange>();
+  const outgoing: EventEnvelope[] = [];
+  const applied = orderIds.map((orderId, i): PaymentApplied => {
+    const decision = decide(states.get(orderId), i);
+    if (decision.event) outgoing.push(decision.event);
+    const { change } = decision;
+    if (!change) return { outcome: decision.outcome };
+    changes.set(orderId, change);
+    const amount = change.kind === 'insert' ? change.amount : (states.get(orderId)?.payment.amount ?? null);
+    return {
+      outcome: decision.outcome,
+      ...(change.write.lease === 'take'
+        ? { handOff: leasedAfter({ order_id: orderId, amount }, change.write) }
+        : {}),
+    };
+  });
+  await savePayments(trx, changes, leaseMs);
+  await appendToOutbox(trx, outgoing);
+  return applied;
+}

@@ -1,0 +1,37 @@
+import type { Transaction } from 'kysely';
+import { rounds } from '@platform/service-host';
+import type { PaymentDatabase } from '../database.js';
+import { applyPaymentDecisions, type PaymentApplied } from './apply-payment-events.js';
+import { recordGatewayResult, type GatewayResult, type LeasedPayment } from './payment.js';
+
+/** A worker's step to record: the payment as it leased it, and what the gateway said. */
+export interface StepResult {
+  leased: LeasedPayment;
+  result: GatewayResult;
+}
+
+/**
+ * Records the results of gateway steps of several workers' payments in one transaction (a group commit):
+ * each is applied only if its payment is still as its worker leased it (see `recordGatewayResult`). Two
+ * results for one payment (a second worker after an expired lease) are applied one after the other.
+ */
+export async function recordGatewayResults(
+  trx: Transaction<PaymentDatabase>,
+  steps: readonly StepResult[],
+  leaseMs: number,
+): Promise<PaymentApplied[]> {
+  const applied = new Map<StepResult, PaymentApplied>();
+  for (const round of rounds(steps, (step) => step.leased.order_id)) {
+    const results = await applyPaymentDecisions(
+      trx,
+      round.map((step) => step.leased.order_id),
+      leaseMs,
+      (state, i) => {
+        const step = round[i] as StepResult;
+        return recordGatewayResult(step.leased, state, step.result);
+      },
+    );
+    round.forEach((step, i) => applied.set(step, results[i] as PaymentApplied));
+  }
+  return steps.map((step) => applied.get(step) as PaymentApplied);
+}
