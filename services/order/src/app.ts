@@ -8,6 +8,7 @@ import { httpMetricsPlugin, type Logger, type Registry } from '@platform/observa
 import type { Pool } from '@platform/postgres';
 import { addHttpEdges, correlationIdOptions, healthRoutes, type Transact } from '@platform/service-host';
 import type { OrderDatabase } from './database.js';
+import type { AdmissionControl } from './orders/admission-control.js';
 import type { OrderIntake } from './orders/order-intake.js';
 import { ordersRoutes } from './orders/orders.routes.js';
 
@@ -18,6 +19,7 @@ export interface AppDeps {
   pool: Pool;
   broker: Pick<Broker, 'isConnected'>;
   intake: OrderIntake;
+  admission: AdmissionControl;
   logger: Logger;
   registry: Registry;
 }
@@ -108,19 +110,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(httpMetricsPlugin, { registry: deps.registry });
   await app.register(healthRoutes, { pool: deps.pool, broker: deps.broker });
-  await app.register(ordersRoutes, {
-    prefix: '/orders',
-    db: deps.db,
-    transact: deps.transact,
-    intake: deps.intake,
-  });
-  await app.register(ordersRoutes, {
-    prefix: '/api/orders',
-    db: deps.db,
-    transact: deps.transact,
-    intake: deps.intake,
-    hideFromDocs: true,
-  });
+  const routes = { db: deps.db, transact: deps.transact, intake: deps.intake, admission: deps.admission };
+  await app.register(ordersRoutes, { prefix: '/orders', ...routes });
+  await app.register(ordersRoutes, { prefix: '/api/orders', ...routes, hideFromDocs: true });
   return app;
 }
 

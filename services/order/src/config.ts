@@ -11,6 +11,8 @@ const OrderEnv = Type.Object({
   ORDER_PG_POOL_MAX: Type.Integer({ minimum: 4, maximum: 200, default: 12 }),
   ORDER_INTAKE_MAX_BATCH: Type.Integer({ minimum: 1, maximum: 1000, default: 128 }),
   ORDER_INTAKE_MAX_CONCURRENT_BATCHES: Type.Integer({ minimum: 1, maximum: 64, default: 3 }),
+  ORDER_INTAKE_MAX_QUEUED: Type.Integer({ minimum: 1, default: 1_000 }),
+  ORDER_MAX_IN_FLIGHT: Type.Integer({ minimum: 1, default: 1_000 }),
   ...brokerEnvSchema,
   SAGA_DEADLINE_MS: Type.Integer({ minimum: 1000, default: 120_000 }),
   SAGA_SWEEP_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1000 }),
@@ -31,7 +33,17 @@ const OrderEnv = Type.Object({
 
 /** Everything the order service reads from its environment, parsed once at start. */
 export interface OrderConfig extends ServiceHostConfig {
-  intake: { maxBatch: number; maxConcurrentBatches: number };
+  intake: {
+    maxBatch: number;
+    maxConcurrentBatches: number;
+    /** Requests that may wait for a group commit; one more is refused with 503. */
+    maxWaiting: number;
+  };
+  /**
+   * Orders not yet final (all instances) past which `POST /orders` answers 503 with Retry-After: bounded
+   * work in flight, so that an accepted order can finish well within its saga deadline (SPEC §4.9).
+   */
+  maxInFlight: number;
   /** An order still PENDING this long after it was placed is cancelled with reason `timeout`. */
   saga: { deadlineMs: number; sweepIntervalMs: number };
   enrichment: {
@@ -60,7 +72,9 @@ export function loadOrderConfig(env: Record<string, string | undefined> = proces
     intake: {
       maxBatch: e.ORDER_INTAKE_MAX_BATCH,
       maxConcurrentBatches: e.ORDER_INTAKE_MAX_CONCURRENT_BATCHES,
+      maxWaiting: e.ORDER_INTAKE_MAX_QUEUED,
     },
+    maxInFlight: e.ORDER_MAX_IN_FLIGHT,
     ...toBrokerConfig(e),
     saga: { deadlineMs: e.SAGA_DEADLINE_MS, sweepIntervalMs: e.SAGA_SWEEP_INTERVAL_MS },
     enrichment: {

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
-import { createGroupCommit, type GroupCommitOptions } from '@platform/group-commit';
+import { createGroupCommit, GroupCommitFull, type GroupCommitOptions } from '@platform/group-commit';
 import { appendToOutbox } from '@platform/outbox';
 import type { Transact } from '@platform/service-host';
 import type { OrderDatabase } from '../database.js';
+import type { AdmissionControl } from './admission-control.js';
 import type { Order, PlaceOrderCommand } from './order.js';
 import { orderPlaced } from './order.events.js';
 import {
@@ -20,13 +21,16 @@ export interface IntakeRequest {
   requestHash: string | null;
 }
 
-/** Either the order this request created, or the one that already holds its idempotency key. */
-export type IntakeResult = { kind: 'created'; order: Order } | { kind: 'key_taken'; owner: StoredOrder };
+/** The order a placement created, or the one that already holds its idempotency key. */
+export type StoredPlacement = { kind: 'created'; order: Order } | { kind: 'key_taken'; owner: StoredOrder };
 
 /**
- * Stores placements; concurrent calls share one transaction, and each resolves only after its commit.
- * Rejects with `GroupCommitFull` (nothing stored) when too many already wait.
+ * What became of a placement: stored (or found by its key), or nothing because too many placements
+ * already wait for their transaction (nothing was stored).
  */
+export type IntakeResult = StoredPlacement | { kind: 'overloaded' };
+
+/** Stores placements; concurrent calls share one transaction, and each resolves only after its commit. */
 export type OrderIntake = (request: IntakeRequest) => Promise<IntakeResult>;
 
 /** Where new orders go once stored: enrichment, leased to this instance for `leaseMs`. */
@@ -44,13 +48,20 @@ export function createOrderIntake(
   transact: Transact<OrderDatabase>,
   options: GroupCommitOptions,
   enrichment?: EnrichmentHandOff,
+  admission?: Pick<AdmissionControl, 'placed'>,
 ): OrderIntake {
-  const intake = createGroupCommit<IntakeRequest, IntakeResult>(async (requests) => {
+  const intake = createGroupCommit<IntakeRequest, StoredPlacement>(async (requests) => {
     const results = await transact((trx) => storePlacements(trx, requests, enrichment?.leaseMs));
-    enrichment?.submit(results.flatMap((result) => (result.kind === 'created' ? [result.order] : [])));
+    const created = results.flatMap((result) => (result.kind === 'created' ? [result.order] : []));
+    admission?.placed(created.length);
+    enrichment?.submit(created);
     return results;
   }, options);
-  return (request) => intake.submit(request);
+  return (request) =>
+    intake.submit(request).catch((error: unknown): IntakeResult => {
+      if (error instanceof GroupCommitFull) return { kind: 'overloaded' };
+      throw error;
+    });
 }
 
 function compareKeys(a: string | null, b: string | null): number {
@@ -68,7 +79,7 @@ export async function storePlacements(
   trx: Transaction<OrderDatabase>,
   requests: readonly IntakeRequest[],
   enrichmentLeaseMs?: number,
-): Promise<IntakeResult[]> {
+): Promise<StoredPlacement[]> {
   const rows: NewOrderRow[] = requests.map((request) => ({
     id: randomUUID(),
     userId: request.command.userId,
@@ -102,7 +113,7 @@ export async function storePlacements(
       )
     ).map((owner) => [owner.idempotencyKey, owner]),
   );
-  return rows.map((row): IntakeResult => {
+  return rows.map((row): StoredPlacement => {
     const order = created.get(row.id);
     if (order) return { kind: 'created', order };
     const owner = owners.get(row.idempotencyKey);

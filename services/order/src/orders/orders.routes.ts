@@ -18,6 +18,7 @@ import {
 } from './orders.schemas.js';
 import { PlaceOrderBody, placeOrderValidatorCompiler, toPlaceOrderCommand } from './place-order.body.js';
 import { placeOrder } from './place-order.js';
+import type { AdmissionControl } from './admission-control.js';
 import { isOrderId } from './order.js';
 
 /** What the order routes need. */
@@ -25,9 +26,15 @@ export interface OrdersRoutesOptions {
   db: Kysely<OrderDatabase>;
   transact: Transact<OrderDatabase>;
   intake: OrderIntake;
+  admission: AdmissionControl;
   /** Seed 002's clients call the same routes under /api/orders; their copies stay out of the docs. */
   hideFromDocs?: boolean;
 }
+
+/** The answer to a placement refused because the system is at its bound of work in flight (SPEC §4.9). */
+const OVERLOADED = {
+  message: 'The system is at its limit of orders in flight: nothing was stored, try again shortly',
+};
 
 /** The message of a failure of `POST /orders` that is ours, not the client's (seed 001). */
 const PLACE_ORDER_FAILED = 'Internal server error while placing the order';
@@ -36,7 +43,7 @@ const notFound = { message: 'Order not found' };
 
 export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = async (
   app,
-  { db, transact, intake, hideFromDocs },
+  { db, transact, intake, admission, hideFromDocs },
 ) => {
   const tags = ['orders'];
   const hide = hideFromDocs ?? false;
@@ -58,14 +65,25 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
           413: ErrorBody,
           422: ValidationErrorBody,
           500: ErrorBody,
+          503: ErrorBody,
         },
       },
       validatorCompiler: placeOrderValidatorCompiler,
       config: { internalErrorMessage: PLACE_ORDER_FAILED },
+      // Refused before the body is even read: under overload, saying no must cost next to nothing.
+      onRequest: async (_request, reply) => {
+        if (admission.admits()) return;
+        admission.refused('orders_in_flight');
+        return reply.code(503).header('retry-after', String(admission.retryAfterS)).send(OVERLOADED);
+      },
     },
     async (request, reply) => {
       const key = request.headers['idempotency-key'] ?? null;
       const outcome = await placeOrder(intake, toPlaceOrderCommand(request.body), key);
+      if (outcome.kind === 'overloaded') {
+        admission.refused('intake_queue');
+        return reply.code(503).header('retry-after', String(admission.retryAfterS)).send(OVERLOADED);
+      }
       if (outcome.kind === 'idempotency_key_reused') {
         return reply.code(422).send({
           message: 'Idempotency-Key was already used with a different request',

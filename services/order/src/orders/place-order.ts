@@ -4,7 +4,10 @@ import type { OrderIntake } from './order-intake.js';
 
 /** What placing an order came to; a reused idempotency key is an expected outcome, not an exception. */
 export type PlaceOrderOutcome =
-  { kind: 'placed'; order: Order } | { kind: 'replayed'; order: Order } | { kind: 'idempotency_key_reused' };
+  | { kind: 'placed'; order: Order }
+  | { kind: 'replayed'; order: Order }
+  | { kind: 'idempotency_key_reused' }
+  | { kind: 'overloaded' };
 
 /**
  * Places an order. With an idempotency key, a retry of the same command returns the order the first
@@ -17,6 +20,7 @@ export async function placeOrder(
 ): Promise<PlaceOrderOutcome> {
   const requestHash = idempotencyKey === null ? null : hashCommand(command);
   const result = await intake({ command, idempotencyKey, requestHash });
+  if (result.kind === 'overloaded') return result;
   if (result.kind === 'created') return { kind: 'placed', order: result.order };
   return result.owner.requestHash === requestHash
     ? { kind: 'replayed', order: result.owner.order }
