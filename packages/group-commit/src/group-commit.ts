@@ -27,11 +27,11 @@ export class GroupCommitFull extends Error {
 /** A running group commit. */
 export interface GroupCommit<I, O> {
   /** Resolves with this item's result once the run that took it finished; rejects with the run's error. */
-  submit(item: I): Promise<O>;
+  submit: (item: I) => Promise<O>;
   /** Items waiting for a run (not those in runs in flight). */
-  waiting(): number;
+  waiting: () => number;
   /** Resolves once no item waits and no run is in flight. */
-  idle(): Promise<void>;
+  idle: () => Promise<void>;
 }
 
 /**

@@ -17,7 +17,10 @@ export interface OutboxPublisherOptions {
 /** A service's publisher of committed outbox rows. */
 export interface OutboxPublisher {
   /** Runs `work` in a transaction and publishes the events it appended to the outbox once it committed. */
-  transact<Database, T>(db: Kysely<Database>, work: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
+  transact: <Database, T>(
+    db: Kysely<Database>,
+    work: (trx: Transaction<Database>) => Promise<T>,
+  ) => Promise<T>;
   /** Waits for publications in flight and for the deletion of the rows they confirmed. */
   close(): Promise<void>;
 }

@@ -72,7 +72,10 @@ type BrokerEnv = { [K in keyof typeof brokerEnvSchema]: Static<(typeof brokerEnv
 /** The broker part of the configuration, from variables parsed against `brokerEnvSchema`. */
 export function toBrokerConfig(
   e: BrokerEnv,
-): Pick<ServiceHostConfig, 'rabbitmq' | 'outbox' | 'consumer' | 'inboxRetentionMs' | 'batchIntervalMs' | 'logLevel'> {
+): Pick<
+  ServiceHostConfig,
+  'rabbitmq' | 'outbox' | 'consumer' | 'inboxRetentionMs' | 'batchIntervalMs' | 'logLevel'
+> {
   return {
     rabbitmq: { url: e.RABBITMQ_URL, exchange: e.RABBITMQ_EXCHANGE },
     outbox: {

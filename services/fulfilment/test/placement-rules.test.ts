@@ -2,6 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@platform/config';
 import { loadFulfilmentConfig } from '../src/config.js';
 import { retryDelayMs } from '@platform/service-host';
+import {
+  cancelPlacement,
+  recordAttempt,
+  startPlacement,
+  type Placement,
+} from '../src/placements/placement.js';
 
 describe('retry delays', () => {
   const retry = { baseMs: 250, maxMs: 5_000 };
@@ -39,5 +45,59 @@ describe('fulfilment configuration', () => {
     expect(() =>
       loadFulfilmentConfig({ FULFILMENT_LEASE_MS: '2000', FULFILMENT_CALL_TIMEOUT_MS: '2000' }),
     ).toThrow(ConfigError);
+  });
+});
+
+describe('placement decisions', () => {
+  const order = {
+    order_id: 'o-1',
+    user_id: 'customer-123',
+    customer_fullname: 'Grace Hopper',
+    product_name: 'Product A',
+    total_amount: 50,
+    created_at: '2026-11-30T00:00:00.000Z',
+    items: [{ product_code: 'product-A', product_name: 'Product A', quantity: 1, unit_price: 50 }],
+  };
+  const placement = (status: Placement['status'], placementId: string | null = null): Placement => ({
+    order_id: 'o-1',
+    status,
+    placement_id: placementId,
+  });
+
+  it('starts a placement leased to this instance, unless the order already has a row (a cancellation first)', () => {
+    const deadline = new Date('2026-11-30T00:01:00Z');
+    expect(startPlacement(order, undefined, deadline)).toEqual({
+      outcome: 'placing',
+      change: { kind: 'insert', order, status: 'placing', deadlineAt: deadline, lease: true },
+    });
+    expect(startPlacement(order, placement('cancelled'), deadline)).toEqual({ outcome: 'nothing_to_do' });
+  });
+
+  it('stops a placement in progress, leaves a mark before one, and leaves a placed order placed', () => {
+    expect(cancelPlacement(order, undefined)).toMatchObject({
+      outcome: 'cancelled_before_payment',
+      change: { kind: 'insert', status: 'cancelled', lease: false },
+    });
+    expect(cancelPlacement(order, placement('placing'))).toMatchObject({ outcome: 'cancelled' });
+    expect(cancelPlacement(order, placement('placed', 'pl_1'))).toEqual({ outcome: 'nothing_to_do' });
+  });
+
+  it('announces a placement once, keeps the reference of one accepted after a cancellation, and ignores stale results', () => {
+    expect(recordAttempt(order, placement('placing'), { kind: 'placed', placementId: 'pl_1' })).toMatchObject(
+      {
+        outcome: 'placed',
+        event: { type: 'fulfilment.placed', payload: { placement: { placement_id: 'pl_1' } } },
+      },
+    );
+    const late = recordAttempt(order, placement('cancelled'), { kind: 'placed', placementId: 'pl_2' });
+    expect(late).toMatchObject({ outcome: 'placed_after_cancellation', change: { placement_id: 'pl_2' } });
+    expect(late.event).toBeUndefined();
+    expect(recordAttempt(order, placement('placed', 'pl_1'), { kind: 'failed', error: 'x' })).toEqual({
+      outcome: 'nothing_to_do',
+    });
+    expect(recordAttempt(order, placement('placing'), { kind: 'failed', error: 'down' })).toMatchObject({
+      outcome: 'failed',
+      event: { type: 'fulfilment.failed', payload: { reason: 'placement_failed' } },
+    });
   });
 });

@@ -2,6 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@platform/config';
 import { loadPaymentConfig } from '../src/config.js';
 import { retryDelayMs } from '@platform/service-host';
+import {
+  cancelPayment,
+  recordGatewayResult,
+  requestCharge,
+  type Payment,
+  type PaymentState,
+} from '../src/payments/payment.js';
 
 describe('retry delays', () => {
   const retry = { baseMs: 200, maxMs: 30_000 };
@@ -44,5 +51,121 @@ describe('payment configuration', () => {
     expect(() => loadPaymentConfig({ PAYMENT_LEASE_MS: '2000', PAYMENT_CALL_TIMEOUT_MS: '2000' })).toThrow(
       ConfigError,
     );
+  });
+});
+
+describe('payment decisions', () => {
+  const order = {
+    order_id: 'o-1',
+    user_id: 'customer-123',
+    customer_fullname: 'Grace Hopper',
+    product_name: 'Product A',
+    total_amount: 50,
+    created_at: '2026-11-30T00:00:00.000Z',
+    items: [{ product_code: 'product-A', product_name: 'Product A', quantity: 1, unit_price: 50 }],
+  };
+  const stored = (changes: Partial<Payment>, leased = false): PaymentState => ({
+    leased,
+    payment: {
+      order_id: 'o-1',
+      status: 'charging',
+      amount: 50,
+      order_snapshot: order,
+      cancel_requested: false,
+      attempts: 1,
+      refund_attempts: 0,
+      next_attempt_at: new Date(),
+      lease_until: null,
+      charge_id: null,
+      refund_id: null,
+      last_error: null,
+      created_at: new Date(),
+      updated_at: new Date(),
+      ...changes,
+    },
+  });
+
+  it('requests a charge leased to this instance, its first attempt counted; never a second one', () => {
+    expect(requestCharge(order, undefined)).toMatchObject({
+      outcome: 'charge_requested',
+      change: {
+        kind: 'insert',
+        amount: 50,
+        write: { status: 'charging', attempts: 1, lease: 'take', dueInMs: 0 },
+      },
+    });
+    expect(requestCharge(order, stored({ status: 'cancelled', amount: null }))).toEqual({
+      outcome: 'nothing_to_do',
+    });
+    expect(() => requestCharge({ ...order, total_amount: null }, undefined)).toThrow(
+      /no positive total_amount/,
+    );
+  });
+
+  it('on cancellation: a tombstone before the charge, a flag on a charge in flight, a refund of a charge', () => {
+    expect(cancelPayment(order, undefined)).toMatchObject({
+      outcome: 'cancelled_before_charge',
+      change: { kind: 'insert', amount: null, write: { status: 'cancelled' } },
+    });
+    // A worker holds it (its call may have charged): only flagged.
+    expect(cancelPayment(order, stored({}, true))).toMatchObject({
+      outcome: 'cancel_requested',
+      change: { write: { cancel_requested: true, dueInMs: 0 } },
+    });
+    expect(cancelPayment(order, stored({}, true)).change?.write.lease).toBeUndefined();
+    // Waiting for a retry: taken now, to be settled by this instance's worker.
+    expect(cancelPayment(order, stored({}, false))).toMatchObject({
+      change: { write: { cancel_requested: true, lease: 'take', refund_attempts: 1 } },
+    });
+    expect(cancelPayment(order, stored({ status: 'charged', charge_id: 'ch_1' }))).toMatchObject({
+      outcome: 'refund_requested',
+      change: { write: { status: 'refunding', lease: 'take' } },
+    });
+    expect(cancelPayment(order, stored({ status: 'refunded' }))).toEqual({ outcome: 'nothing_to_do' });
+  });
+
+  it('records a charge made after a cancellation as money to give back, never as processed', () => {
+    const leased = {
+      order_id: 'o-1',
+      status: 'charging' as const,
+      amount: 50,
+      cancel_requested: false,
+      attempts: 1,
+      refund_attempts: 0,
+    };
+    const charge = { charge_id: 'ch_1', amount: 50 };
+    const decided = recordGatewayResult(leased, stored({ cancel_requested: true }, true), {
+      kind: 'charged',
+      charge,
+    });
+    expect(decided).toMatchObject({
+      outcome: 'refund_requested',
+      change: { write: { status: 'refunding', lease: 'take' } },
+    });
+    expect(decided.event).toBeUndefined();
+    expect(recordGatewayResult(leased, stored({}, true), { kind: 'charged', charge })).toMatchObject({
+      outcome: 'charged',
+      event: { type: 'payment.processed' },
+    });
+  });
+
+  it('changes nothing for a result about a payment that moved on meanwhile', () => {
+    const leased = {
+      order_id: 'o-1',
+      status: 'charging' as const,
+      amount: 50,
+      cancel_requested: false,
+      attempts: 1,
+      refund_attempts: 0,
+    };
+    expect(
+      recordGatewayResult(leased, stored({ status: 'charged', charge_id: 'ch_1' }), {
+        kind: 'charged',
+        charge: { charge_id: 'ch_1', amount: 50 },
+      }),
+    ).toEqual({ outcome: 'nothing_to_do' });
+    expect(recordGatewayResult(leased, undefined, { kind: 'failed', error: 'x' })).toEqual({
+      outcome: 'nothing_to_do',
+    });
   });
 });

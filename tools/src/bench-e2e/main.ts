@@ -136,8 +136,8 @@ function startSupervisor(): ChildProcess {
     // Kept for the error message should the system fail to start.
     recent = (recent + chunk.toString()).slice(-4_000);
   };
-  child.stdout?.on('data', count);
-  child.stderr?.on('data', count);
+  child.stdout.on('data', count);
+  child.stderr.on('data', count);
   child.once('exit', (code) => {
     if (!stopping) {
       say(recent);
@@ -339,11 +339,12 @@ async function tearDown(): Promise<void> {
     await new Promise((resolve) => loadGenerator?.once('exit', resolve));
   }
   const running = supervisor;
-  if (running && running.exitCode === null) {
+  const stillRunning = () => running?.exitCode === null && running.signalCode === null;
+  if (running && stillRunning()) {
     const exited = new Promise((resolve) => running.once('exit', resolve));
     running.kill('SIGTERM');
     await Promise.race([exited, sleep(45_000)]);
-    if (running.exitCode === null) running.kill('SIGKILL');
+    if (stillRunning()) running.kill('SIGKILL');
   }
   for (const service of SERVICES) {
     const name = new URL(databaseUrl(service)).pathname.slice(1);
@@ -514,8 +515,8 @@ try {
       verdict(light && light.orderToFinalMs.p50 < 50),
   );
   say(
-    `  finals/s at twice the sustainable rate ≥ 90 % of it: ${checks.finalsAtTwiceMsrShare === null ? '–' : `${(100 * (checks.finalsAtTwiceMsrShare ?? 0)).toFixed(0)} %`} → ` +
-      verdict(checks.finalsAtTwiceMsrShare === null ? undefined : (checks.finalsAtTwiceMsrShare ?? 0) >= 0.9),
+    `  finals/s at twice the sustainable rate ≥ 90 % of it: ${checks.finalsAtTwiceMsrShare === null ? '–' : `${(100 * checks.finalsAtTwiceMsrShare).toFixed(0)} %`} → ` +
+      verdict(checks.finalsAtTwiceMsrShare === null ? undefined : checks.finalsAtTwiceMsrShare >= 0.9),
   );
   if (checks.overload) {
     const o = checks.overload;
