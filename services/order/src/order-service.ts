@@ -82,7 +82,9 @@ export async function createOrderService(config: OrderConfig, logger: Logger): P
   });
   const intake = createOrderIntake(
     transact,
-    { ...config.intake, minIntervalMs: config.batchIntervalMs },
+    // No interval between intake transactions: a client waits for its 201, and concurrent requests share
+    // a transaction anyway.
+    config.intake,
     enrichment && { leaseMs: enrichment.leaseMs, submit: (orders) => enrichment.worker.submit(orders) },
     admission,
   );
