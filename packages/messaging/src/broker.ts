@@ -27,11 +27,9 @@ export interface OutgoingMessage {
 export interface Broker {
   readonly connection: Connection;
   isConnected(): boolean;
-  /** Resolves once the broker confirmed the message; rejects if it was nacked or the connection failed. */
-  publish(message: OutgoingMessage): Promise<void>;
   /**
-   * Publishes several messages written to the socket together, and settles with each one's confirmation
-   * (in order).
+   * Publishes messages (written to the socket together) and settles with each one's confirmation, in
+   * order: fulfilled once the broker confirmed it, rejected if it was nacked or the connection failed.
    */
   publishAll(messages: readonly OutgoingMessage[]): Promise<PromiseSettledResult<void>[]>;
   close(): Promise<void>;
@@ -96,20 +94,6 @@ export function connectBroker(options: BrokerOptions): Broker {
       const sent = Promise.allSettled(messages.map(send));
       if (corked) process.nextTick(() => socket.uncork());
       return sent;
-    },
-    async publish(message) {
-      await publisher.send(
-        {
-          exchange: options.exchange,
-          routingKey: message.routingKey,
-          messageId: message.messageId,
-          correlationId: message.correlationId,
-          durable: true,
-          contentType: 'application/json',
-          headers: message.cc?.length ? { CC: [...message.cc] } : undefined,
-        },
-        Buffer.from(message.body),
-      );
     },
     async close() {
       await publisher.close();
