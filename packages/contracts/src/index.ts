@@ -155,3 +155,5 @@ export function createSagaEvent(
 ): EventEnvelope<SagaEventPayload> {
   return createEnvelope({ type, producer, correlationId: order.order_id, payload: { order, ...details } });
 }
+
+export { Identifier, IDENTIFIER_PATTERN } from './identifiers.js';

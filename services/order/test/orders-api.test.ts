@@ -375,4 +375,12 @@ describe('operations endpoints', () => {
     });
     expect(response.headers.get('x-correlation-id')).toBe('trace-me-42');
   });
+
+  it('replaces a correlation id that breaks the identifier rule with a fresh one', async () => {
+    const response = await fetch(`${order.baseUrl}/health/live`, {
+      headers: { 'x-correlation-id': 'x'.repeat(65) },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-correlation-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
 });

@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { Identifier } from '@platform/contracts';
 import { productNameOf, type Order } from './order.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
@@ -48,10 +49,16 @@ export const OrderPage = Type.Object({ items: Type.Array(OrderView), next_cursor
 
 export const ListOrdersQuery = Type.Object(
   {
-    user_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    user_id: Type.Optional(Identifier('Only the orders of this customer')),
     status: Type.Optional(OrderStatus),
     limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-    cursor: Type.Optional(Type.String({ maxLength: 64 })),
+    cursor: Type.Optional(
+      Type.String({
+        maxLength: 64,
+        pattern: '^[A-Za-z0-9_-]*$',
+        description: 'next_cursor of the previous page',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -59,7 +66,8 @@ export const ListOrdersQuery = Type.Object(
 export const OrderIdParams = Type.Object({ id: Type.String() });
 
 export const IdempotencyHeaders = Type.Object({
-  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+  // Printable ASCII: what a client can send in a header anyway, and nothing PostgreSQL would refuse.
+  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255, pattern: '^[ -~]+$' })),
 });
 
 export const ErrorBody = Type.Object({ message: Type.String() });

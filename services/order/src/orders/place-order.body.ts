@@ -1,10 +1,9 @@
+import { Identifier } from '@platform/contracts';
 import { Type, type Static, type TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import type { PlaceOrderCommand } from './order.js';
 
 // Limits are generous for real orders and small enough that no request can cost much to store or price.
-const Identifier = (description: string) =>
-  Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._:-]+$', description });
 const UserId = Identifier('The customer, as the user service knows them');
 const ProductCode = Identifier('A product code of the product service');
 const Quantity = Type.Integer({ minimum: 1, maximum: 1000 });

@@ -1,4 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { Type, type Static } from 'typebox';
+import { Identifier } from '@platform/contracts';
 import type { Kysely } from 'kysely';
 import type { PaymentDatabase } from '../database.js';
 import type { Payment } from './payment.js';
@@ -19,11 +21,18 @@ function toPaymentView(payment: Payment) {
   };
 }
 
+const PaymentParams = Type.Object({ order_id: Identifier('The order the payment is for') });
+
 /** Read-only payments for operators and tests (SPEC §2). */
 export const paymentRoutes: FastifyPluginAsync<{ db: Kysely<PaymentDatabase> }> = async (app, { db }) => {
-  app.get<{ Params: { order_id: string } }>('/payments/:order_id', async (request, reply) => {
-    const payment = await findPayment(db, request.params.order_id);
-    if (!payment) return reply.code(404).send({ message: `No payment for order ${request.params.order_id}` });
-    return toPaymentView(payment);
-  });
+  app.get<{ Params: Static<typeof PaymentParams> }>(
+    '/payments/:order_id',
+    { schema: { params: PaymentParams } },
+    async (request, reply) => {
+      const payment = await findPayment(db, request.params.order_id);
+      if (!payment)
+        return reply.code(404).send({ message: `No payment for order ${request.params.order_id}` });
+      return toPaymentView(payment);
+    },
+  );
 };
