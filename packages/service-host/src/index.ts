@@ -3,7 +3,13 @@ export { buildServiceApp, type ServiceAppDeps } from './service-app.js';
 export { healthRoutes } from './health.routes.js';
 export { addHttpEdges, correlationIdOptions } from './http-edges.js';
 export { runService, type RunningService } from './run-service.js';
-export { startLeaseWorker, retryDelayMs, type LeaseWorker, type LeaseWorkerOptions } from './lease-worker.js';
+export {
+  startLeaseWorker,
+  retryDelayMs,
+  type LeaseWorker,
+  type LeaseWorkerOptions,
+  type WorkOutcome,
+} from './lease-worker.js';
 export {
   serviceEnvSchema,
   brokerEnvSchema,

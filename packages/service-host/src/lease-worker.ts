@@ -4,6 +4,14 @@ import type { Logger } from '@platform/observability';
 /** How many poll intervals a worker waits at most between polls while it keeps finding nothing. */
 const IDLE_BACKOFF_LIMIT = 10;
 
+/**
+ * What became of one attempt at an item: finished (undefined); due again after `dueInMs` through the
+ * store (the attempt wrote its retry and gave the lease up; the worker wakes then and leases it); or kept
+ * by this worker, its lease still held, and attempted again after `resumeInMs` (in memory, holding no
+ * slot while it waits: work waiting out a backoff must not keep other work from starting).
+ */
+export type WorkOutcome = undefined | { dueInMs: number } | { resumeInMs: number };
+
 /** Where a worker's work comes from and what it does with each piece. */
 export interface LeaseWorkerOptions<Item> {
   /**
@@ -12,10 +20,10 @@ export interface LeaseWorkerOptions<Item> {
    */
   lease(limit: number): Promise<Item[]>;
   /**
-   * Does one item's work; `signal` aborts waits when the worker stops. Resolves with the ms after which the
-   * item is due again (a retry it scheduled), or nothing. A throw is logged, not fatal.
+   * Does one item's work (one attempt of it); `signal` aborts waits when the worker stops. Resolves with
+   * what became of the item (see WorkOutcome). A throw is logged, not fatal.
    */
-  process(item: Item, signal: AbortSignal): Promise<number | undefined>;
+  process(item: Item, signal: AbortSignal): Promise<WorkOutcome>;
   /** Gives back the leases of items abandoned by a stop, so another worker takes them at once. */
   release(items: Item[]): Promise<void>;
   describe(item: Item): Record<string, unknown>;
@@ -53,6 +61,8 @@ export function startLeaseWorker<Item>(options: LeaseWorkerOptions<Item>): Lease
   const inFlight = new Set<Promise<void>>();
   const queued: Item[] = [];
   const abandoned: Item[] = [];
+  /** Items kept between attempts (`resumeInMs`), each with the timer that queues it again. */
+  const resting = new Map<NodeJS.Timeout, Item>();
   const stopping = new AbortController();
   // Every piece of work in flight waits on this one signal: more listeners than Node's default warning
   // threshold (10) is the design, not a leak.
@@ -81,8 +91,15 @@ export function startLeaseWorker<Item>(options: LeaseWorkerOptions<Item>): Lease
 
   function start(item: Item): void {
     const work: Promise<void> = options.process(item, stopping.signal).then(
-      (dueInMs) => {
-        if (dueInMs !== undefined && !stopping.signal.aborted) wakeIn(dueInMs);
+      (outcome) => {
+        if (outcome === undefined) return;
+        if (stopping.signal.aborted) {
+          if ('resumeInMs' in outcome) abandoned.push(item);
+        } else if ('dueInMs' in outcome) {
+          wakeIn(outcome.dueInMs);
+        } else {
+          rest(item, outcome.resumeInMs);
+        }
       },
       (error: unknown) => {
         if (stopping.signal.aborted) abandoned.push(item);
@@ -98,6 +115,15 @@ export function startLeaseWorker<Item>(options: LeaseWorkerOptions<Item>): Lease
       pump();
     });
     inFlight.add(tracked);
+  }
+
+  function rest(item: Item, ms: number): void {
+    const timer = setTimeout(() => {
+      resting.delete(timer);
+      queued.push(item);
+      pump();
+    }, ms);
+    resting.set(timer, item);
   }
 
   /**
@@ -156,6 +182,11 @@ export function startLeaseWorker<Item>(options: LeaseWorkerOptions<Item>): Lease
       wake?.();
       if (retryTimer) clearTimeout(retryTimer.timer);
       await running;
+      for (const [timer, item] of resting) {
+        clearTimeout(timer);
+        abandoned.push(item);
+      }
+      resting.clear();
       abandoned.push(...queued.splice(0));
       await Promise.all(inFlight);
       if (abandoned.length > 0) {

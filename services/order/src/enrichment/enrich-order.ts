@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { CancellationReason, Order } from '../orders/order.js';
 import { priceOrder, type Answers, type PricingVerdict } from './price-order.js';
 import type { ThirdPartyMetrics } from './third-parties.metrics.js';
@@ -20,27 +19,35 @@ export type EnrichmentOutcome = 'priced' | CancellationReason | 'already_settled
 /** The verdict on an order once decided: priced, or cancelled with its reason. */
 export type FinalVerdict = Exclude<PricingVerdict, { kind: 'undecided' }>;
 
+/** After one attempt: the verdict, or when to ask again what is still missing (ms). */
+export type AttemptOutcome = FinalVerdict | { kind: 'undecided'; retryInMs: number };
+
 /**
- * Prices one order: asks the user and product services, asks again only what went unanswered, with
- * exponential backoff and full jitter, until the order's deadline, and gives the verdict (recorded by the
- * caller, with its event). `signal` aborts the waiting between attempts (the worker stopping).
+ * One attempt at pricing an order: asks the user and product services what `answers` (kept by the caller
+ * between attempts, empty at first) does not hold yet, and gives the verdict, or, while answers are missing
+ * and the order's deadline is not near, when to ask again (exponential backoff with full jitter). Past the
+ * deadline an order still missing answers is cancelled (`dependency_unavailable`, SPEC §7 seed 000).
  */
-export async function enrichOrder(
+export async function attemptEnrichment(
   deps: EnrichmentDeps,
   order: Order,
-  signal: AbortSignal,
-): Promise<FinalVerdict> {
+  answers: Answers,
+  attempt: number,
+): Promise<AttemptOutcome> {
+  await askWhatIsMissing(deps, order, answers, attempt > 0);
+  const verdict = priceOrder(order, answers);
+  if (verdict.kind !== 'undecided') return verdict;
   const deadline = order.created_at.getTime() + deps.deadlineMs;
-  const answers: Answers = { user: { kind: 'unavailable', cause: 'not asked yet' }, products: new Map() };
-  for (let attempt = 0; ; attempt += 1) {
-    await askWhatIsMissing(deps, order, answers, attempt > 0);
-    const verdict = priceOrder(order, answers);
-    if (verdict.kind !== 'undecided') return verdict;
-    const backoff = Math.random() * Math.min(deps.retry.maxMs, deps.retry.baseMs * 2 ** attempt);
-    if (Date.now() + backoff >= deadline) return { kind: 'cancelled', reason: 'dependency_unavailable' };
-    await sleep(backoff, undefined, { signal });
-  }
+  const backoff = Math.random() * Math.min(deps.retry.maxMs, deps.retry.baseMs * 2 ** attempt);
+  if (Date.now() + backoff >= deadline) return { kind: 'cancelled', reason: 'dependency_unavailable' };
+  return { kind: 'undecided', retryInMs: backoff };
 }
+
+/** Nothing asked yet. */
+export const noAnswers = (): Answers => ({
+  user: { kind: 'unavailable', cause: 'not asked yet' },
+  products: new Map(),
+});
 
 async function askWhatIsMissing(
   deps: EnrichmentDeps,

@@ -4,7 +4,8 @@ import { startLeaseWorker, type LeaseWorker, type Transact } from '@platform/ser
 import type { Kysely } from 'kysely';
 import type { OrderDatabase } from '../database.js';
 import type { Order } from '../orders/order.js';
-import { enrichOrder, type EnrichmentDeps, type EnrichmentOutcome } from './enrich-order.js';
+import { attemptEnrichment, noAnswers, type EnrichmentDeps, type EnrichmentOutcome } from './enrich-order.js';
+import type { Answers } from './price-order.js';
 import { leaseOrdersToEnrich, releaseLeases } from './enrichment.repository.js';
 import { recordVerdicts, type VerdictToRecord } from './record-verdicts.js';
 
@@ -35,10 +36,22 @@ export function startEnrichmentWorker(options: EnrichmentWorkerOptions): LeaseWo
     (verdicts) => options.transact((trx) => recordVerdicts(trx, verdicts)),
     { maxBatch: MAX_RECORDED_TOGETHER, maxConcurrentBatches: 1, minIntervalMs: options.batchIntervalMs },
   );
+  // What each order waiting out a backoff was told so far, and how many attempts it had: between attempts
+  // an order rests in the worker's memory, holding no slot (an order waiting on a dead product must not
+  // keep other products' orders from being priced; seen in the chaos run: 64 slots all held by family-box
+  // and veggie-box orders sleeping until their deadline delayed every classic-box order by 25 s). A
+  // worker that dies loses this: the order's lease runs out and it is asked again from the start.
+  const progress = new Map<string, { answers: Answers; attempts: number }>();
   return startLeaseWorker({
     lease: (limit) => leaseOrdersToEnrich(db, limit, options.leaseMs),
-    async process(order, signal) {
-      const verdict = await enrichOrder(options, order, signal);
+    async process(order) {
+      const known = progress.get(order.id) ?? { answers: noAnswers(), attempts: 0 };
+      const verdict = await attemptEnrichment(options, order, known.answers, known.attempts);
+      if (verdict.kind === 'undecided') {
+        progress.set(order.id, { answers: known.answers, attempts: known.attempts + 1 });
+        return { resumeInMs: verdict.retryInMs };
+      }
+      progress.delete(order.id);
       const outcome = await record.submit({ order, verdict });
       const log = logger.child({ correlation_id: order.id });
       if (verdict.kind === 'cancelled' && outcome !== 'already_settled') {

@@ -59,7 +59,7 @@ export function startPaymentWorker(deps: PaymentWorkerDeps): LeaseWorker<LeasedP
       );
       // Money to give back now (the order was cancelled meanwhile): this worker goes on with it.
       if (applied.handOff) worker.submit([applied.handOff]);
-      return result.kind === 'retry' && !applied.handOff ? result.retryInMs : undefined;
+      return result.kind === 'retry' && !applied.handOff ? { dueInMs: result.retryInMs } : undefined;
     },
     release: (payments) =>
       releaseLeases(
