@@ -63,7 +63,9 @@ export function startPlacementWorker(deps: PlacementWorkerDeps): LeaseWorker<Lea
       } else {
         log.debug({ outcome, attempts }, 'placement attempted');
       }
-      return result.kind === 'retry' && outcome === 'retry_scheduled' ? { dueInMs: result.delayMs } : undefined;
+      return result.kind === 'retry' && outcome === 'retry_scheduled'
+        ? { dueInMs: result.delayMs }
+        : undefined;
     },
     release: (placements) =>
       releaseLeases(
