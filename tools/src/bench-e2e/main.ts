@@ -12,7 +12,6 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +19,16 @@ import pg from 'pg';
 import { Connection } from 'rabbitmq-client';
 import { SUBSCRIPTIONS } from '@platform/contracts';
 import { deleteTopology } from '@platform/messaging';
+import {
+  DATABASE_NAMES,
+  SERVICE_NAMES as SERVICES,
+  freeSystemPorts,
+  isolatedSystemEnv,
+  localUrl,
+  readinessUrls,
+  waitUntilAllAnswer,
+  type ServiceName,
+} from '../isolated-system.js';
 import { loadBenchConfig } from './config.js';
 import type { LoadCommand, LoadReply, Percentiles, StepResult } from './load-protocol.js';
 import { commandLine, childrenOf, findRootProcess, readTreesCpuMs } from './process-cpu.js';
@@ -35,14 +44,6 @@ import {
 const config = loadBenchConfig();
 const say = (line = '') => process.stdout.write(`${line}\n`);
 
-const SERVICES = ['order', 'inventory', 'payment', 'fulfilment', 'notification'] as const;
-const DATABASE_OF = {
-  order: 'orders',
-  inventory: 'inventory',
-  payment: 'payments',
-  fulfilment: 'fulfilment',
-  notification: 'notifications',
-} as const;
 const USERS = ['7c11e1ce2741', 'e6f24d7d1c7e', 'customer-123'];
 const PRODUCTS = ['classic-box', 'family-box', 'veggie-box', 'product-A', 'product-B', 'product-C'];
 const HOT_PRODUCT = 'classic-box';
@@ -58,58 +59,23 @@ const SINGLE_PRODUCT_BODIES = USERS.map((user) => orderBody(user, HOT_PRODUCT));
 
 const id = randomBytes(4).toString('hex');
 const exchange = `bench.${id}`;
-const databaseUrl = (service: (typeof SERVICES)[number]) => {
+const databaseUrl = (service: ServiceName) => {
   const url = new URL(config.postgresUrl);
-  url.pathname = `/bench_${id}_${DATABASE_OF[service]}`;
+  url.pathname = `/bench_${id}_${DATABASE_NAMES[service]}`;
   return url.toString();
 };
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-const ports = {
-  order: await freePort(),
-  inventory: await freePort(),
-  payment: await freePort(),
-  fulfilment: await freePort(),
-  notification: await freePort(),
-  product: await freePort(),
-  user: await freePort(),
-  gateway: await freePort(),
-  partner: await freePort(),
-};
-const local = (port: number) => `http://127.0.0.1:${port}`;
+const ports = await freeSystemPorts();
 
 const systemEnv: Record<string, string | undefined> = {
-  ...config.env,
-  ...Object.fromEntries(
-    SERVICES.flatMap((service) => {
-      const prefix = service.toUpperCase();
-      return [
-        [`${prefix}_HOST`, '127.0.0.1'],
-        [`${prefix}_PORT`, String(ports[service])],
-        [`${prefix}_DATABASE_URL`, databaseUrl(service)],
-      ];
-    }),
-  ),
-  RABBITMQ_URL: config.rabbitmqUrl,
-  RABBITMQ_EXCHANGE: exchange,
-  SIMULATORS_PROFILE: 'fast',
-  SIMULATORS_HOST: '127.0.0.1',
-  PRODUCT_SERVICE_PORT: String(ports.product),
-  USER_SERVICE_PORT: String(ports.user),
-  PAYMENT_GATEWAY_PORT: String(ports.gateway),
-  FULFILMENT_PARTNER_PORT: String(ports.partner),
-  ORDER_PRODUCT_SERVICE_URL: local(ports.product),
-  ORDER_USER_SERVICE_URL: local(ports.user),
-  PAYMENT_GATEWAY_URL: local(ports.gateway),
-  FULFILMENT_PARTNER_URL: local(ports.partner),
-  NO_COLOR: '1',
+  ...isolatedSystemEnv({
+    base: config.env,
+    ports,
+    databaseUrl,
+    rabbitmqUrl: config.rabbitmqUrl,
+    exchange,
+    simulatorsProfile: 'fast',
+  }),
   ...(config.cpuProfileDir === undefined
     ? {}
     : { SUPERVISOR_NODE_ARGS: profileArgs(config.cpuProfileDir).join(' ') }),
@@ -146,27 +112,6 @@ function startSupervisor(): ChildProcess {
     }
   });
   return child;
-}
-
-async function waitUntilReady(): Promise<void> {
-  const urls = [
-    ...SERVICES.map((service) => `${local(ports[service])}/health/ready`),
-    ...[ports.product, ports.user, ports.gateway, ports.partner].map((port) => `${local(port)}/health`),
-  ];
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    const answers = await Promise.all(
-      urls.map((url) =>
-        fetch(url, { signal: AbortSignal.timeout(1_000) }).then(
-          (response) => response.ok,
-          () => false,
-        ),
-      ),
-    );
-    if (answers.every(Boolean)) return;
-    await sleep(250);
-  }
-  throw new Error('the system did not become ready within 120 s');
 }
 
 async function withDatabase<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -390,7 +335,7 @@ say(
 
 try {
   supervisor = startSupervisor();
-  await waitUntilReady();
+  await waitUntilAllAnswer(readinessUrls(ports), 120_000);
   await withDatabase(databaseUrl('inventory'), (client) =>
     client.query('UPDATE stock SET available = $1, reserved = 0, sold = 0', [config.stock]),
   );
@@ -399,7 +344,7 @@ try {
   });
   await command({
     kind: 'setup',
-    orderUrl: local(ports.order),
+    orderUrl: localUrl(ports.order),
     rabbitmqUrl: config.rabbitmqUrl,
     exchange,
     connections: config.connections,

@@ -4,6 +4,8 @@ import { createInterface } from 'node:readline';
 /** A child the supervisor keeps running: restarted after a crash, stopped on request. */
 export interface SupervisedChild {
   readonly name: string;
+  /** The running process's id; undefined between a crash and its restart. */
+  pid(): number | undefined;
   /** Sends SIGTERM and resolves once it exited (SIGKILL after `graceMs`). */
   stop(graceMs: number): Promise<void>;
 }
@@ -53,6 +55,7 @@ export function superviseChild(options: {
 
   return {
     name,
+    pid: () => (child && child.exitCode === null && child.signalCode === null ? child.pid : undefined),
     async stop(graceMs) {
       stopping = true;
       clearTimeout(restartTimer);
