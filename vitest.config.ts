@@ -7,6 +7,7 @@ export default defineConfig({
       'services/*/test/**/*.test.ts',
       'simulators/test/**/*.test.ts',
       'tests/**/*.test.ts',
+      'tools/test/**/*.test.ts',
     ],
     testTimeout: 30_000,
     hookTimeout: 30_000,

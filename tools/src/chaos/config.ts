@@ -1,0 +1,72 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { Type } from 'typebox';
+import { parseEnv } from '@platform/config';
+import { FAULT_KINDS, parseFaults } from './faults.js';
+
+const ChaosEnv = Type.Object({
+  CHAOS_RATE: Type.Number({ exclusiveMinimum: 0, default: 50 }),
+  CHAOS_FAULTS: Type.String({ minLength: 1, default: FAULT_KINDS.join(',') }),
+  CHAOS_ROUNDS: Type.Integer({ minimum: 1, default: 2 }),
+  CHAOS_GAP_S: Type.Number({ minimum: 0, default: 30 }),
+  CHAOS_RABBITMQ_DOWN_S: Type.Number({ minimum: 0, default: 30 }),
+  CHAOS_POSTGRES_DOWN_S: Type.Number({ minimum: 0, default: 5 }),
+  CHAOS_FREEZE_S: Type.Number({ exclusiveMinimum: 0, default: 10 }),
+  CHAOS_RECOVERY_TIMEOUT_S: Type.Number({ exclusiveMinimum: 0, default: 120 }),
+  CHAOS_SETTLE_S: Type.Number({ exclusiveMinimum: 0, default: 240 }),
+  CHAOS_STOCK: Type.Integer({ minimum: 0, default: 1_000_000 }),
+  CHAOS_SIMULATORS_PROFILE: Type.String({ minLength: 1, default: 'seed' }),
+  CHAOS_CONNECTIONS: Type.Integer({ minimum: 1, default: 64 }),
+  CHAOS_OUTPUT: Type.String({ minLength: 1, default: 'chaos-results.json' }),
+  CHAOS_KEEP: Type.Boolean({ default: false }),
+  CHAOS_POSTGRES_BIN: Type.Optional(Type.String({ minLength: 1 })),
+  CHAOS_RABBITMQ_SERVER: Type.String({ minLength: 1, default: '/usr/lib/rabbitmq/bin/rabbitmq-server' }),
+});
+
+/**
+ * The chaos run's settings (`npm run chaos`, documented in the README). The defaults are the long run;
+ * `.ci/run` shortens it with CHAOS_ROUNDS=1 and a smaller CHAOS_GAP_S. Throws ConfigError.
+ */
+export function loadChaosConfig(env: Record<string, string | undefined> = process.env) {
+  const e = parseEnv(ChaosEnv, env);
+  return {
+    /** Handed to the system under test, which takes its own variables from it. */
+    env,
+    /** Orders a second, open loop, for the whole run. */
+    rate: e.CHAOS_RATE,
+    /** The faults in the order they are injected, each round (see faults.ts). */
+    faults: parseFaults(e.CHAOS_FAULTS),
+    rounds: e.CHAOS_ROUNDS,
+    /** Load with no fault before the first fault, between faults (after recovery) and after the last, in s. */
+    gapS: e.CHAOS_GAP_S,
+    rabbitmqDownS: e.CHAOS_RABBITMQ_DOWN_S,
+    postgresDownS: e.CHAOS_POSTGRES_DOWN_S,
+    /** How long a third party stays frozen: longer than every client timeout (2–3 s by default). */
+    freezeS: e.CHAOS_FREEZE_S,
+    /** How long to wait for the system to recover from one fault before calling it a violation, in s. */
+    recoveryTimeoutS: e.CHAOS_RECOVERY_TIMEOUT_S,
+    /** How long after the load to wait for every order to be final and the system idle, in s. */
+    settleS: e.CHAOS_SETTLE_S,
+    /** Units of each product put in stock before the load (product-B and product-C keep their 5 and 0). */
+    stock: e.CHAOS_STOCK,
+    simulatorsProfile: e.CHAOS_SIMULATORS_PROFILE,
+    connections: e.CHAOS_CONNECTIONS,
+    output: e.CHAOS_OUTPUT,
+    /** Keep the temporary directory (data, logs) after a passing run; it is always kept after a failure. */
+    keep: e.CHAOS_KEEP,
+    postgresBinDir: e.CHAOS_POSTGRES_BIN ?? findPostgresBinDir(),
+    rabbitmqServer: e.CHAOS_RABBITMQ_SERVER,
+  };
+}
+
+export type ChaosConfig = ReturnType<typeof loadChaosConfig>;
+
+/** Debian's layout (/usr/lib/postgresql/<major>/bin), newest major first. */
+function findPostgresBinDir(): string {
+  const root = '/usr/lib/postgresql';
+  const majors = existsSync(root)
+    ? readdirSync(root)
+        .filter((name) => /^\d+$/.test(name))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
+  return majors.length > 0 ? `${root}/${majors[0] ?? ''}/bin` : '/usr/bin';
+}

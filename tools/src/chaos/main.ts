@@ -1,0 +1,269 @@
+/**
+ * `npm run chaos`: the whole system, each service its own process as `npm start` runs it, on a
+ * PostgreSQL cluster and a RabbitMQ node of the run's own (so that it may kill them), under open-loop load
+ * with the `seed` simulators; while the load runs it kills RabbitMQ, each service and PostgreSQL and
+ * freezes the third parties, one fault at a time, and measures how long each recovery takes. Once the load
+ * stops and the system is idle it checks SPEC §4 through the public query APIs only, prints a table of the
+ * faults and one of the checks, and exits 1 on any violation. Settings: config.ts (CHAOS_*), in the README.
+ */
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { ConfigError } from '@platform/config';
+import { ensureDatabase } from '@platform/postgres';
+import {
+  DATABASE_NAMES,
+  SERVICE_NAMES,
+  freePort,
+  freeSystemPorts,
+  isolatedSystemEnv,
+  localUrl,
+  readinessUrls,
+  waitUntilAllAnswer,
+  type ServiceName,
+} from '../isolated-system.js';
+import { superviseChild, type SupervisedChild } from '../supervisor/child-process.js';
+import { loadSystemLayout } from '../system-layout.js';
+import { describeCounts, judge } from './checks.js';
+import { loadChaosConfig, type ChaosConfig } from './config.js';
+import { injectFault, type ChaosTargets, type InjectedFault } from './faults.js';
+import {
+  noOrderPending,
+  readDeadLetters,
+  readEffects,
+  readOrders,
+  readStock,
+  type ObservedSystem,
+} from './observe-system.js';
+import { countAnswers, startOpenLoopLoad, type OpenLoopLoad, type OrderBody } from './open-loop-load.js';
+import { createPostgresCluster, type PostgresCluster } from './postgres-cluster.js';
+import { createRabbitmqNode, type RabbitmqNode } from './rabbitmq-node.js';
+import { checksTable, faultsTable } from './report.js';
+import { timeUntil } from './system-probes.js';
+
+const say = (line = '') => process.stdout.write(`${line}\n`);
+
+let config: ChaosConfig;
+try {
+  config = loadChaosConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exit(2);
+}
+
+// Every seed user with every seed product: healthy paths, slow and failing third parties, an empty stock.
+const USERS = ['7c11e1ce2741', 'e6f24d7d1c7e', 'customer-123'];
+const PRODUCTS = ['classic-box', 'family-box', 'veggie-box', 'product-A', 'product-B', 'product-C'];
+const BODIES: OrderBody[] = PRODUCTS.flatMap((productCode) =>
+  USERS.map((user) => ({
+    productCode,
+    json: JSON.stringify({ user_id: user, items: [{ product_code: productCode, quantity: 1 }] }),
+  })),
+);
+// These keep their seed stock (5 and 0), so that orders also run out of stock; the rest get CHAOS_STOCK.
+const SEED_STOCK_PRODUCTS = ['product-B', 'product-C'];
+const EXCHANGE = 'chaos';
+
+const dir = await mkdtemp(join(tmpdir(), 'chaos-'));
+// mkdtemp makes it private to this user; PostgreSQL (as `postgres` when this runs as root) must reach in.
+await chmod(dir, 0o755);
+const systemLog = createWriteStream(join(dir, 'system.log'));
+let postgres: PostgresCluster | undefined;
+let rabbitmq: RabbitmqNode | undefined;
+const processes = new Map<string, SupervisedChild>();
+let load: OpenLoopLoad | undefined;
+
+async function tearDown(): Promise<void> {
+  await load?.stop();
+  await Promise.all([...processes.values()].map((child) => child.stop(10_000)));
+  await rabbitmq?.stop();
+  await postgres?.stop();
+  await new Promise((resolve) => systemLog.end(resolve));
+}
+
+process.once('SIGINT', () => {
+  say(`interrupted: stopping everything (data and logs kept in ${dir})`);
+  void tearDown().finally(() => process.exit(130));
+});
+
+async function run(): Promise<boolean> {
+  const started = Date.now();
+  const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s`;
+  say(`chaos: ${config.rate} orders/s, faults ${config.faults.join(', ')} × ${config.rounds}, in ${dir}`);
+
+  postgres = await createPostgresCluster({
+    binDir: config.postgresBinDir,
+    dir: join(dir, 'postgresql'),
+    port: await freePort(),
+  });
+  rabbitmq = await createRabbitmqNode({
+    server: config.rabbitmqServer,
+    env: config.env,
+    dir: join(dir, 'rabbitmq'),
+    name: `chaos-${randomBytes(4).toString('hex')}`,
+    port: await freePort(),
+    distPort: await freePort(),
+  });
+  say(`[${elapsed()}] own PostgreSQL at ${postgres.url} and RabbitMQ at ${rabbitmq.url} started`);
+
+  const ports = await freeSystemPorts();
+  const cluster = postgres;
+  const databaseUrl = (service: ServiceName) => `${cluster.url}/${DATABASE_NAMES[service]}`;
+  const env = isolatedSystemEnv({
+    base: config.env,
+    ports,
+    databaseUrl,
+    rabbitmqUrl: rabbitmq.url,
+    exchange: EXCHANGE,
+    simulatorsProfile: config.simulatorsProfile,
+  });
+  const layout = loadSystemLayout(env);
+  for (const url of layout.databaseUrls) await ensureDatabase(url);
+  for (const spec of layout.children) {
+    processes.set(
+      spec.name,
+      superviseChild({
+        name: spec.name,
+        entry: spec.entry,
+        env,
+        output: (name, line) => systemLog.write(`${name} │ ${line}\n`),
+        report: (message) => {
+          systemLog.write(`supervisor │ ${message}\n`);
+          say(`[${elapsed()}]   supervisor: ${message}`);
+        },
+      }),
+    );
+  }
+  await waitUntilAllAnswer(readinessUrls(ports), 120_000);
+  const inventory = new pg.Client({ connectionString: databaseUrl('inventory') });
+  await inventory.connect();
+  await inventory.query('UPDATE stock SET available = $1 WHERE NOT (product_code = ANY($2))', [
+    config.stock,
+    SEED_STOCK_PRODUCTS,
+  ]);
+  await inventory.end();
+  say(`[${elapsed()}] system up (logs: ${join(dir, 'system.log')})`);
+
+  const serviceUrls = Object.fromEntries(
+    SERVICE_NAMES.map((service) => [service, localUrl(ports[service])]),
+  ) as Record<ServiceName, string>;
+  const observed: ObservedSystem = {
+    serviceUrls,
+    gatewayUrl: localUrl(ports.gateway),
+    rabbitmqUrl: rabbitmq.url,
+    exchange: EXCHANGE,
+  };
+  const stockBefore = await readStock(observed);
+
+  const loadStartedAt = Date.now();
+  load = startOpenLoopLoad({
+    orderUrl: serviceUrls.order,
+    rate: config.rate,
+    bodies: BODIES,
+    connections: config.connections,
+  });
+  const targets: ChaosTargets = {
+    rabbitmq,
+    postgres,
+    processes: Object.fromEntries(processes) as ChaosTargets['processes'],
+    serviceUrls,
+    load,
+  };
+  const faults: InjectedFault[] = [];
+  await sleep(config.gapS * 1000);
+  for (let round = 1; round <= config.rounds; round += 1) {
+    for (const kind of config.faults) {
+      say(`[${elapsed()}] round ${round}: ${kind}`);
+      const fault = await injectFault(kind, targets, config);
+      faults.push(fault);
+      say(
+        `[${elapsed()}]   ${fault.description}: ` +
+          fault.recoveries
+            .map((r) => `${r.what} ${r.ms === null ? 'NEVER' : `after ${(r.ms / 1000).toFixed(1)} s`}`)
+            .join(', '),
+      );
+      await sleep(config.gapS * 1000);
+    }
+  }
+  await load.stop();
+  const sent = load.answers.length;
+  say(`[${elapsed()}] load stopped: ${sent} orders sent (${describeCounts(countStatuses(load))})`);
+
+  const settledMs = await timeUntil(
+    async () =>
+      (await noOrderPending(observed)) &&
+      (await readStock(observed).then(
+        (levels) => levels.every((level) => level.reserved === 0),
+        () => false,
+      )),
+    Date.now(),
+    config.settleS * 1000,
+    1_000,
+  );
+  say(
+    `[${elapsed()}] ${settledMs === null ? `still not idle after ${config.settleS} s` : `idle after ${(settledMs / 1000).toFixed(1)} s`}; checking`,
+  );
+  const orders = await readOrders(observed);
+  const stockAfter = await readStock(observed);
+  const effects = await readEffects(
+    observed,
+    orders.map((order) => order.id),
+  );
+  const checks = judge({
+    acceptedIds: load.accepted.map((order) => order.id),
+    orders,
+    charges: effects.charges,
+    notificationKinds: effects.notificationKinds,
+    stockBefore,
+    stockAfter,
+    deadLetters: await readDeadLetters(observed),
+    faults,
+  });
+
+  say();
+  say(`## chaos run: ${config.rate} orders/s, ${faults.length} faults`);
+  say();
+  say(faultsTable(faults, load.answers, loadStartedAt));
+  say();
+  say(checksTable(checks));
+  say();
+  const ok = checks.every((check) => check.ok);
+  await writeFile(
+    config.output,
+    `${JSON.stringify(
+      {
+        measuredAt: new Date().toISOString(),
+        settings: { ...config, env: undefined },
+        answers: countStatuses(load),
+        accepted: load.accepted.length,
+        settledMs,
+        faults: faults.map((fault) => ({ ...fault, atS: (fault.startedAt - loadStartedAt) / 1000 })),
+        checks,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  say(`results written to ${config.output}`);
+  say(ok ? 'chaos: every check held' : 'chaos: VIOLATIONS (see above)');
+  return ok;
+}
+
+const countStatuses = (running: OpenLoopLoad) => countAnswers(running.answers, 0, Infinity);
+
+let ok = false;
+try {
+  ok = await run();
+} catch (error) {
+  say(`chaos run failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+} finally {
+  await tearDown();
+}
+if (ok && !config.keep) await rm(dir, { recursive: true, force: true });
+else say(`data and logs kept in ${dir}`);
+process.exit(ok ? 0 : 1);
