@@ -31,7 +31,7 @@ import {
 } from '../isolated-system.js';
 import { loadBenchConfig } from './config.js';
 import type { LoadCommand, LoadReply, Percentiles, StepResult } from './load-protocol.js';
-import { commandLine, childrenOf, findRootProcess, readTreesCpuMs } from './process-cpu.js';
+import { commandLine, childrenOf, findServerProcess, readTreesCpuMs } from './process-cpu.js';
 import {
   cpuPerOrderMs,
   cpuTable,
@@ -157,8 +157,8 @@ function processTrees(): Map<string, number> {
       /services\/(\w+)\//.exec(command)?.[1] ?? (command.includes('simulators/') ? 'simulators' : undefined);
     if (name) trees.set(name, child);
   }
-  const postgres = findRootProcess('postgres');
-  const rabbitmq = findRootProcess('beam.smp');
+  const postgres = findServerProcess(Number(new URL(config.postgresUrl).port || 5432), 'postgres');
+  const rabbitmq = findServerProcess(Number(new URL(config.rabbitmqUrl).port || 5672), 'beam.smp');
   if (postgres) trees.set('postgresql', postgres);
   if (rabbitmq) trees.set('rabbitmq', rabbitmq);
   if (loadGenerator?.pid) trees.set('load-generator', loadGenerator.pid);

@@ -90,7 +90,7 @@ export function commandLine(pid: number): string {
  * The oldest process whose executable name is `name` and whose parent is not also `name`: PostgreSQL's
  * postmaster (its backends are its children), RabbitMQ's `beam.smp`.
  */
-export function findRootProcess(name: string): number | undefined {
+function findRootProcess(name: string): number | undefined {
   const parents = parentsOfAll();
   const named = new Set(
     [...parents.keys()].filter((pid) => {
@@ -102,4 +102,20 @@ export function findRootProcess(name: string): number | undefined {
     }),
   );
   return [...named].find((pid) => !named.has(parents.get(pid) ?? 0));
+}
+
+/**
+ * The process listening on 127.0.0.1:`port` (`ss -ltnp`), or else the root process named `name`: with
+ * several PostgreSQL clusters or RabbitMQ nodes on the machine (a chaos run's, say), the name alone may
+ * pick the wrong one. `ss` shows other users' processes only to root; undefined when neither finds one.
+ */
+export function findServerProcess(port: number, name: string): number | undefined {
+  try {
+    const listening = execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' });
+    const pid = /pid=(\d+)/.exec(listening)?.[1];
+    if (pid !== undefined) return Number(pid);
+  } catch {
+    // No `ss` here: fall back to the name.
+  }
+  return findRootProcess(name);
 }

@@ -78,12 +78,18 @@ let rabbitmq: RabbitmqNode | undefined;
 const processes = new Map<string, SupervisedChild>();
 let load: OpenLoopLoad | undefined;
 
+/** Stops everything the run started; each step whatever the others did (a leftover broker or database would outlive the run). */
 async function tearDown(): Promise<void> {
-  await load?.stop();
-  await Promise.all([...processes.values()].map((child) => child.stop(10_000)));
-  await rabbitmq?.stop();
-  await postgres?.stop();
-  await new Promise((resolve) => systemLog.end(resolve));
+  const steps: (() => Promise<unknown>)[] = [
+    async () => load?.stop(),
+    () => Promise.all([...processes.values()].map((child) => child.stop(10_000))),
+    async () => rabbitmq?.stop(),
+    async () => postgres?.stop(),
+    () => new Promise((resolve) => systemLog.end(resolve)),
+  ];
+  for (const step of steps) {
+    await step().catch((error: unknown) => say(`while stopping: ${String(error)}`));
+  }
 }
 
 process.once('SIGINT', () => {
