@@ -150,7 +150,7 @@ describe('200 mixed orders', () => {
     );
     const replay = await runDlq('replay', 'inventory', 'poison-mixed');
     expect(replay.stdout).toContain('replayed 1 dead letter(s)');
-    // Replayed, it fails its attempts again and is back in the dead-letter queue, having changed nothing.
+    // Replayed, it is refused again at once and is back in the dead-letter queue, having changed nothing.
     await waitFor('dead-lettered again', async () =>
       (await runDlq('list', 'inventory')).stdout.includes('poison-mixed'),
     );

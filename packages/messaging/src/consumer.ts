@@ -1,10 +1,11 @@
 import type { AsyncMessage, Channel } from 'rabbitmq-client';
-import { Counter, Histogram } from 'prom-client';
 import type { EventEnvelope } from '@platform/contracts';
 import { createGroupCommit } from '@platform/group-commit';
 import type { Logger, Registry } from '@platform/observability';
 import type { Broker } from './broker.js';
+import { createConsumerMetrics } from './consumer.metrics.js';
 import { DeliveryAcks } from './delivery-acks.js';
+import { attemptOf, InvalidEventError, nextHop, readEvent } from './failure-routing.js';
 import {
   ATTEMPT_HEADER,
   forwardableHeaders,
@@ -20,9 +21,9 @@ import {
   workQueueDeclaration,
 } from './topology.js';
 
-/** An event taken from the queue, with what handling it needs. */
-export interface ConsumedEvent {
-  envelope: EventEnvelope;
+/** An event taken from the queue (it passed the consumer's `validate`), with what handling it needs. */
+export interface ConsumedEvent<TEvent extends EventEnvelope = EventEnvelope> {
+  envelope: TEvent;
   /** 1 on the first delivery, growing with each delayed retry. */
   attempt: number;
   /** Stamps every line with the event's ids (correlation id, event id and type, attempt). */
@@ -36,15 +37,23 @@ export type EventResult = { ok: true } | { ok: false; error: unknown };
  * Handles the events that were ready together, in delivery order, and gives one result per event in the
  * same order. A failed result sends only that event back for a delayed retry; a throw fails them all.
  */
-export type BatchHandler = (events: readonly ConsumedEvent[]) => Promise<EventResult[]>;
+export type BatchHandler<TEvent extends EventEnvelope = EventEnvelope> = (
+  events: readonly ConsumedEvent<TEvent>[],
+) => Promise<EventResult[]>;
 
 /** A service's subscription to the exchange, and how it copes with failures. */
-export interface ConsumerOptions {
+export interface ConsumerOptions<TEvent extends EventEnvelope = EventEnvelope> {
   broker: Broker;
   exchange: string;
   service: string;
   bindingKeys: readonly string[];
-  handle: BatchHandler;
+  /**
+   * What is wrong with a message body (parsed JSON) as a `TEvent`, one line per problem; empty when it is
+   * one. A message with a problem is dead-lettered on its first delivery, the problems in its
+   * `x-last-error` header: no handler sees it, and no retry could change it.
+   */
+  validate: (value: unknown) => readonly string[];
+  handle: BatchHandler<TEvent>;
   /**
    * Deliveries the broker sends ahead (the channel's prefetch). More than a batch, so that the next batch
    * is already here when one ends.
@@ -100,14 +109,14 @@ const SETUP_RETRY_MS = { low: 250, high: 10_000 } as const;
  * inbox absorbs. A lost channel is opened again with backoff; what it had delivered and not acknowledged
  * comes back from the broker (handled twice at worst, which the inbox absorbs).
  */
-export function startConsumer(options: ConsumerOptions): EventConsumer {
+export function startConsumer<TEvent extends EventEnvelope>(options: ConsumerOptions<TEvent>): EventConsumer {
   const { broker, exchange, service, logger } = options;
   const { queue, deadLetterQueue } = serviceQueues(exchange, service);
   // Every delay a failure can be sent to is one of these queues, declared below: a re-publish to a queue
   // that was never declared would be silently swallowed.
   const delays = [...new Set(options.retryDelaysMs)];
   if (delays.length === 0) throw new Error('retryDelaysMs needs at least one delay');
-  const metrics = options.registry && consumerMetrics(options.registry);
+  const metrics = options.registry && createConsumerMetrics(options.registry);
 
   const republisher = broker.connection.createPublisher({
     confirm: true,
@@ -144,16 +153,21 @@ export function startConsumer(options: ConsumerOptions): EventConsumer {
   async function handleDeliveries(deliveries: readonly Delivery[]): Promise<void> {
     const started = performance.now();
     const settling: Promise<void>[] = [];
-    const parsed: { delivery: Delivery; event: ConsumedEvent }[] = [];
+    const parsed: { delivery: Delivery; event: ConsumedEvent<TEvent> }[] = [];
     for (const delivery of deliveries) {
       const { message } = delivery;
       const attempt = attemptOf(message);
       try {
-        const envelope = parseEnvelope(message.body);
+        // `validate` is the contract for TEvent: what passes it is one.
+        const envelope = readEvent(message.body, options.validate) as TEvent;
         parsed.push({ delivery, event: consumedEvent(envelope, attempt) });
       } catch (error) {
-        const eventLogger = logger.child({ event_id: message.messageId, attempt });
-        settling.push(fail(delivery, 'unparseable', attempt, error, eventLogger));
+        const eventLogger = logger.child({
+          event_id: message.messageId,
+          routing_key: originalRoutingKey(message),
+          attempt,
+        });
+        settling.push(fail(delivery, 'invalid', attempt, error, eventLogger));
       }
     }
     let results: EventResult[] = [];
@@ -177,7 +191,7 @@ export function startConsumer(options: ConsumerOptions): EventConsumer {
    * The event as handlers get it. Its logger is made on first use: pino serialises a child's bindings when
    * it is created, a cost per event that was a few percent of a service's CPU while most events log nothing.
    */
-  function consumedEvent(envelope: EventEnvelope, attempt: number): ConsumedEvent {
+  function consumedEvent(envelope: TEvent, attempt: number): ConsumedEvent<TEvent> {
     let eventLogger: Logger | undefined;
     return {
       envelope,
@@ -207,7 +221,12 @@ export function startConsumer(options: ConsumerOptions): EventConsumer {
   ): Promise<void> {
     const { message } = delivery;
     const reason = error instanceof Error ? error.message : String(error);
-    const hop = nextHop({ ...options, transient: options.isTransient?.(error) ?? false, attempt });
+    const hop = nextHop({
+      ...options,
+      permanent: error instanceof InvalidEventError,
+      transient: options.isTransient?.(error) ?? false,
+      attempt,
+    });
     const to = hop.delayMs === undefined ? deadLetterQueue : retryQueueName(exchange, service, hop.delayMs);
     try {
       await forward(message, to, hop.attempt, reason);
@@ -220,7 +239,9 @@ export function startConsumer(options: ConsumerOptions): EventConsumer {
       return;
     }
     metrics?.handled.inc({ type, outcome: hop.outcome });
-    if (hop.outcome === 'dead_lettered') {
+    if (error instanceof InvalidEventError) {
+      log.error({ problems: error.problems }, `invalid event; moved to ${deadLetterQueue} without retries`);
+    } else if (hop.outcome === 'dead_lettered') {
       log.error({ err: error }, `event failed ${attempt} times; moved to ${deadLetterQueue}`);
     } else if (hop.outcome === 'deferred') {
       log.warn({ err: error }, `transient failure, not counted as an attempt; again in ${hop.delayMs} ms`);
@@ -335,71 +356,4 @@ export function startConsumer(options: ConsumerOptions): EventConsumer {
 function originalRoutingKey(message: AsyncMessage): string {
   const original: unknown = message.headers?.[ORIGINAL_ROUTING_KEY_HEADER];
   return typeof original === 'string' ? original : message.routingKey;
-}
-
-/** Where a failed delivery goes next: a delay queue (with the attempt it will be) or the dead-letter queue. */
-export function nextHop(failure: {
-  attempt: number;
-  transient: boolean;
-  maxAttempts: number;
-  retryDelaysMs: readonly number[];
-}):
-  | { outcome: 'deferred' | 'retried'; attempt: number; delayMs: number }
-  | { outcome: 'dead_lettered'; attempt: number; delayMs?: undefined } {
-  const { attempt, retryDelaysMs } = failure;
-  const delayBefore = (next: number) =>
-    retryDelaysMs[Math.min(next - 2, retryDelaysMs.length - 1)] ?? Math.max(...retryDelaysMs);
-  // The database being down says nothing about the event: wait the longest, without using an attempt.
-  if (failure.transient) return { outcome: 'deferred', attempt, delayMs: Math.max(...retryDelaysMs) };
-  if (attempt >= failure.maxAttempts) return { outcome: 'dead_lettered', attempt };
-  return { outcome: 'retried', attempt: attempt + 1, delayMs: delayBefore(attempt + 1) };
-}
-
-function attemptOf(message: AsyncMessage): number {
-  const value = Number(message.headers?.[ATTEMPT_HEADER] ?? 1);
-  return Number.isInteger(value) && value >= 1 ? value : 1;
-}
-
-/** Checks the envelope's shape (SPEC §3); a malformed one throws and ends in the dead-letter queue. */
-function parseEnvelope(body: unknown): EventEnvelope {
-  const value: unknown = Buffer.isBuffer(body) || typeof body === 'string' ? JSON.parse(String(body)) : body;
-  const envelope = value as Partial<EventEnvelope> | null;
-  if (
-    typeof envelope !== 'object' ||
-    envelope === null ||
-    typeof envelope.id !== 'string' ||
-    envelope.id.length === 0 ||
-    typeof envelope.type !== 'string' ||
-    typeof envelope.correlation_id !== 'string' ||
-    typeof envelope.payload !== 'object' ||
-    envelope.payload === null
-  ) {
-    throw new Error(
-      'not an event envelope: needs a string id, type and correlation_id, and a payload object',
-    );
-  }
-  return envelope as EventEnvelope;
-}
-
-function consumerMetrics(registry: Registry) {
-  return {
-    handled: new Counter({
-      name: 'events_consumed_total',
-      help: 'Events consumed, by type and outcome (handled, retried, deferred, dead_lettered)',
-      labelNames: ['type', 'outcome'],
-      registers: [registry],
-    }),
-    duration: new Histogram({
-      name: 'event_batch_duration_seconds',
-      help: 'Time to handle one batch of events (one transaction in the services)',
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-      registers: [registry],
-    }),
-    batchSize: new Histogram({
-      name: 'event_batch_size',
-      help: 'Events handled together in one batch',
-      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
-      registers: [registry],
-    }),
-  };
 }

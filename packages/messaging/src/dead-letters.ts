@@ -57,27 +57,30 @@ export async function replayDeadLetters(
   const { queue, deadLetterQueue } = serviceQueues(exchange, service);
   const channel = await connection.acquire();
   try {
-    await channel.queueDeclare(deadLetterQueueDeclaration(exchange, service));
+    // Only the letters there when the replay began: a replayed event that fails again at once (an invalid
+    // one is dead-lettered on its first delivery) is back before the loop ends, and must not be replayed
+    // round and round.
+    const { messageCount } = await channel.queueDeclare(deadLetterQueueDeclaration(exchange, service));
     await channel.confirmSelect();
     const replayed: DeadLetter[] = [];
-    for (let message = await channel.basicGet(deadLetterQueue); message;) {
-      if (messageId === undefined || message.messageId === messageId) {
-        const { [ATTEMPT_HEADER]: _attempt, [LAST_ERROR_HEADER]: _error, ...headers } = message.headers ?? {};
-        await channel.basicPublish(
-          {
-            routingKey: queue,
-            messageId: message.messageId,
-            correlationId: message.correlationId,
-            durable: true,
-            contentType: 'application/json',
-            headers,
-          },
-          rawBody(message.body),
-        );
-        channel.basicAck({ deliveryTag: message.deliveryTag });
-        replayed.push(toDeadLetter(message));
-      }
-      message = await channel.basicGet(deadLetterQueue);
+    for (let seen = 0; seen < messageCount; seen += 1) {
+      const message = await channel.basicGet(deadLetterQueue);
+      if (!message) break;
+      if (messageId !== undefined && message.messageId !== messageId) continue;
+      const { [ATTEMPT_HEADER]: _attempt, [LAST_ERROR_HEADER]: _error, ...headers } = message.headers ?? {};
+      await channel.basicPublish(
+        {
+          routingKey: queue,
+          messageId: message.messageId,
+          correlationId: message.correlationId,
+          durable: true,
+          contentType: 'application/json',
+          headers,
+        },
+        rawBody(message.body),
+      );
+      channel.basicAck({ deliveryTag: message.deliveryTag });
+      replayed.push(toDeadLetter(message));
     }
     return replayed;
   } finally {

@@ -7,5 +7,6 @@ export {
   type EventConsumer,
   type EventResult,
 } from './consumer.js';
+export { InvalidEventError, nextHop, type NextHop } from './failure-routing.js';
 export { deleteTopology, type Subscriptions } from './topology.js';
 export { listDeadLetters, replayDeadLetters, type DeadLetter } from './dead-letters.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextHop } from '../src/consumer.js';
+import { InvalidEventError, nextHop, readEvent } from '../src/failure-routing.js';
 
 const policy = { maxAttempts: 4, retryDelaysMs: [1000, 5000, 1000] };
 
@@ -28,5 +28,36 @@ describe('where a failed delivery goes next', () => {
       attempt: 4,
       delayMs: 5000,
     });
+  });
+
+  it('dead-letters a permanent failure on its first attempt, even when the database is also down', () => {
+    expect(nextHop({ ...policy, attempt: 1, transient: true, permanent: true })).toEqual({
+      outcome: 'dead_lettered',
+      attempt: 1,
+    });
+  });
+});
+
+describe('reading an event at the consumer edge', () => {
+  const needsId = (value: unknown) =>
+    typeof value === 'object' && value !== null && 'id' in value ? [] : ['/id: required'];
+
+  it('parses a JSON body that passes the check', () => {
+    expect(readEvent(Buffer.from('{"id":"e1"}'), needsId)).toEqual({ id: 'e1' });
+    expect(readEvent({ id: 'e2' }, needsId)).toEqual({ id: 'e2' });
+  });
+
+  it('refuses a body that is not JSON, or fails the check, with every problem', () => {
+    expect(() => readEvent(Buffer.from('{"id":'), needsId)).toThrow(/invalid event: \/: not JSON/);
+    const error = (() => {
+      try {
+        readEvent(Buffer.from('{"other":1}'), needsId);
+      } catch (caught) {
+        return caught;
+      }
+    })();
+    expect(error).toBeInstanceOf(InvalidEventError);
+    expect((error as InvalidEventError).problems).toEqual(['/id: required']);
+    expect((error as InvalidEventError).message).toBe('invalid event: /id: required');
   });
 });

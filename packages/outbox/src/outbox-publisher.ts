@@ -1,5 +1,4 @@
 import type { Kysely, Transaction } from 'kysely';
-import { CC_ROUTING_KEYS } from '@platform/contracts';
 import type { Broker } from '@platform/messaging';
 import type { Logger } from '@platform/observability';
 import type { Pool } from '@platform/postgres';
@@ -12,6 +11,11 @@ export interface OutboxPublisherOptions {
   broker: Pick<Broker, 'publishAll' | 'isConnected'>;
   logger: Logger;
   metrics?: OutboxMetrics;
+  /**
+   * Extra routing keys a message is also delivered under, by its routing key (sent as the CC header, so
+   * one publish reaches them); a domain rule, e.g. `@platform/contracts`' `ccRoutingKeysOf`.
+   */
+  ccRoutingKeys?: (routingKey: string) => readonly string[] | undefined;
 }
 
 /** A service's publisher of committed outbox rows. */
@@ -59,7 +63,7 @@ export function createOutboxPublisher(options: OutboxPublisherOptions): OutboxPu
           messageId: message.id,
           routingKey: message.routing_key,
           correlationId: message.correlation_id,
-          cc: CC_ROUTING_KEYS[message.routing_key],
+          cc: options.ccRoutingKeys?.(message.routing_key),
           body: message.message,
         })),
       )

@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CC_ROUTING_KEYS } from '@platform/contracts';
 import type { Broker } from '@platform/messaging';
 import type { Logger } from '@platform/observability';
 import type { Pool } from '@platform/postgres';
@@ -23,6 +22,8 @@ export interface OutboxRelayOptions {
   broker: Pick<Broker, 'publishAll' | 'isConnected'>;
   logger: Logger;
   metrics?: OutboxMetrics;
+  /** Extra routing keys by routing key: see `OutboxPublisherOptions.ccRoutingKeys`. */
+  ccRoutingKeys?: (routingKey: string) => readonly string[] | undefined;
   /** Rows claimed and published per transaction. */
   batchSize?: number;
   /**
@@ -75,7 +76,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
           messageId: row.id,
           routingKey: row.routing_key,
           correlationId: row.correlation_id,
-          cc: CC_ROUTING_KEYS[row.routing_key],
+          cc: options.ccRoutingKeys?.(row.routing_key),
           body: row.message,
         })),
       );

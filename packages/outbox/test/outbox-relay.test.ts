@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Kysely } from 'kysely';
 import { Registry } from 'prom-client';
-import { createEnvelope, type EventEnvelope } from '@platform/contracts';
+import { ccRoutingKeysOf, createEnvelope, type EventEnvelope } from '@platform/contracts';
 import { connectBroker, type Broker } from '@platform/messaging';
 import { createLogger } from '@platform/observability';
 import { createKysely, createPool, migrate, type Pool } from '@platform/postgres';
@@ -162,12 +162,12 @@ describe('outbox relay', () => {
     await waitFor('the rows, once old enough', () => received.length === sent.length, 5_000);
     expectEachExactlyOnce(received, sent);
   });
-  it('delivers order.created to a queue bound with seed 000 routing key created_order', async () => {
+  it('sends the extra routing keys it is given as CC: order.created also reaches created_order (seed 000)', async () => {
     const legacy = await exchange.capture(['created_order']);
     const modern = await exchange.capture(['order.created']);
     const sent = [...events(1, 'order.created'), ...events(1, 'order.placed')];
     await write(sent);
-    relay({ broker: broker() });
+    relay({ broker: broker(), ccRoutingKeys: ccRoutingKeysOf });
     await waitFor('both queues served', () => legacy.length === 1 && modern.length === 1);
     await settle(200);
     expect(legacy.map((m) => m.messageId)).toEqual([sent[0]?.id]);

@@ -1,4 +1,4 @@
-export { openServiceHost, type ServiceHost, type Transact } from './service-host.js';
+export { assertHandlersMatch, openServiceHost, type ServiceHost, type Transact } from './service-host.js';
 export { buildServiceApp, type ServiceAppDeps } from './service-app.js';
 export { healthRoutes } from './health.routes.js';
 export { addHttpEdges, correlationIdOptions } from './http-edges.js';
@@ -21,6 +21,7 @@ export {
   handleSagaEvents,
   rounds,
   type Applied,
+  type EventHandlers,
   type ApplyRound,
   type SagaEvent,
   type SagaEventsOptions,

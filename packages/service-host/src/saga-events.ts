@@ -1,15 +1,27 @@
 import type { Transaction } from 'kysely';
-import { readOrderSnapshot, type EventEnvelope, type OrderSnapshot } from '@platform/contracts';
+import type { EventEnvelope } from '@platform/contracts';
 import { claimEvents } from '@platform/inbox';
 import type { BatchHandler, EventResult } from '@platform/messaging';
 import type { Logger } from '@platform/observability';
 import type { Transact } from './service-host.js';
 
-/** A saga event as a service applies it: the envelope, the order it is about, and its logger. */
-export interface SagaEvent {
-  envelope: EventEnvelope;
-  order: OrderSnapshot;
+/**
+ * A saga event as a service applies it: the envelope, already checked against its type's schema at the
+ * consumer's edge (so `TEvent` is typically a union of `EventOf<…>`, discriminated by `type`), and its
+ * logger.
+ */
+export interface SagaEvent<TEvent extends EventEnvelope = EventEnvelope> {
+  envelope: TEvent;
   logger: Logger;
+}
+
+/**
+ * The event types a service handles and the handler for a batch of them: what `ServiceHost.consume`
+ * takes, and checks against the service's subscriptions before it starts.
+ */
+export interface EventHandlers<TEvent extends EventEnvelope = EventEnvelope> {
+  types: readonly TEvent['type'][];
+  handle: BatchHandler<TEvent>;
 }
 
 /** What applying one event came to; `outcome` is what its log line says (`reserved`, `duplicate`, …). */
@@ -22,22 +34,25 @@ export interface Applied {
  * order. Loading the state of all their orders at once, deciding each event in memory and writing all
  * changes back in a few statements is what makes a batch cheap.
  */
-export type ApplyRound<Database, Result extends Applied> = (
+export type ApplyRound<Database, TEvent extends EventEnvelope, Result extends Applied> = (
   trx: Transaction<Database>,
-  events: readonly SagaEvent[],
+  events: readonly SagaEvent<TEvent>[],
 ) => Promise<Result[]>;
 
 /** How a service applies the events of its queue. */
-export interface SagaEventsOptions<Database, Result extends Applied> {
+export interface SagaEventsOptions<Database, TEvent extends EventEnvelope, Result extends Applied> {
   /** The service's transaction runner (its outbox rows are published right after commit). */
   transact: Transact<Database>;
   /** The inbox's consumer name. */
   consumer: string;
-  /** The event types the service applies; another one (a wildcard binding brought it) is acked unread. */
-  types: readonly string[];
-  apply: ApplyRound<Database, Result>;
+  /**
+   * The event types `apply` handles (typically the keys of the service's table of decisions, one per
+   * type); the service refuses to start unless they are exactly its subscriptions.
+   */
+  types: readonly TEvent['type'][];
+  apply: ApplyRound<Database, TEvent, Result>;
   /** Runs once the batch committed, with every event it applied (not the duplicates): nudges, log lines. */
-  afterCommit?: (applied: readonly { event: SagaEvent; result: Result }[]) => void;
+  afterCommit?: (applied: readonly { event: SagaEvent<TEvent>; result: Result }[]) => void;
   /** The service's logger: one debug line per event handled, when debug is on. */
   logger: Logger;
 }
@@ -51,12 +66,12 @@ const OK: EventResult = { ok: true };
  * fails, its events are applied again one by one, each in its own transaction: the event that failed is
  * retried alone, the others are not held back by it.
  */
-export function handleSagaEvents<Database, Result extends Applied>(
-  options: SagaEventsOptions<Database, Result>,
-): BatchHandler {
-  const types = new Set(options.types);
+export function handleSagaEvents<Database, TEvent extends EventEnvelope, Result extends Applied>(
+  options: SagaEventsOptions<Database, TEvent, Result>,
+): EventHandlers<TEvent> {
+  type Event = SagaEvent<TEvent>;
 
-  async function applyTogether(events: readonly SagaEvent[]): Promise<void> {
+  async function applyTogether(events: readonly Event[]): Promise<void> {
     const applied = await options.transact(async (trx) => {
       const fresh = await claimEvents(
         trx,
@@ -65,8 +80,8 @@ export function handleSagaEvents<Database, Result extends Applied>(
       );
       // `delete` makes a second copy of an event within the batch a duplicate of the first.
       const todo = events.filter((event) => fresh.delete(event.envelope.id));
-      const done: { event: SagaEvent; result: Result }[] = [];
-      for (const round of rounds(todo, (event) => event.order.order_id)) {
+      const done: { event: Event; result: Result }[] = [];
+      for (const round of rounds(todo, (event) => event.envelope.correlation_id)) {
         const results = await options.apply(trx, round);
         round.forEach((event, i) => {
           const result = results[i];
@@ -90,31 +105,9 @@ export function handleSagaEvents<Database, Result extends Applied>(
     options.afterCommit?.(applied);
   }
 
-  return async (consumed) => {
+  const handle: BatchHandler<TEvent> = async (consumed) => {
     const results = consumed.map(() => OK);
-    const candidates: { index: number; event: SagaEvent }[] = [];
-    consumed.forEach((event, index) => {
-      const { envelope } = event;
-      if (!types.has(envelope.type)) {
-        event.logger.debug('no handler for this event type; acknowledged');
-        return;
-      }
-      try {
-        const order = readOrderSnapshot(envelope);
-        candidates.push({
-          index,
-          event: {
-            envelope,
-            order,
-            get logger() {
-              return event.logger;
-            },
-          },
-        });
-      } catch (error) {
-        results[index] = { ok: false, error };
-      }
-    });
+    const candidates = consumed.map((event: Event, index) => ({ index, event }));
     if (candidates.length === 0) return results;
     try {
       await applyTogether(candidates.map(({ event }) => event));
@@ -134,6 +127,7 @@ export function handleSagaEvents<Database, Result extends Applied>(
     }
     return results;
   };
+  return { types: options.types, handle };
 }
 
 /**

@@ -1,13 +1,13 @@
 import type { Kysely, Transaction } from 'kysely';
-import { SUBSCRIPTIONS, type ConsumingService } from '@platform/contracts';
-import { inboxMigrations, pruneInbox } from '@platform/inbox';
 import {
-  connectBroker,
-  startConsumer,
-  type BatchHandler,
-  type Broker,
-  type EventConsumer,
-} from '@platform/messaging';
+  ccRoutingKeysOf,
+  eventProblems,
+  SUBSCRIPTIONS,
+  type ConsumingService,
+  type SubscribedEvent,
+} from '@platform/contracts';
+import { inboxMigrations, pruneInbox } from '@platform/inbox';
+import { connectBroker, startConsumer, type Broker, type EventConsumer } from '@platform/messaging';
 import { createMetricsRegistry, type Logger, type Registry } from '@platform/observability';
 import {
   createOutboxMetrics,
@@ -26,6 +26,7 @@ import {
   readMigrations,
   type Pool,
 } from '@platform/postgres';
+import type { EventHandlers } from './saga-events.js';
 import type { ServiceHostConfig } from './service-env.js';
 
 /** Runs `work` in a transaction of the service's database; its outbox rows are published once it commits. */
@@ -35,7 +36,7 @@ export type Transact<Database> = <T>(work: (trx: Transaction<Database>) => Promi
  * What every service runs on: its database (created and migrated), the broker, metrics, the outbox
  * publisher and relay.
  */
-export interface ServiceHost<Database> {
+export interface ServiceHost<Database, Service extends ConsumingService = ConsumingService> {
   pool: Pool;
   db: Kysely<Database>;
   broker: Broker;
@@ -45,20 +46,29 @@ export interface ServiceHost<Database> {
    * committed (the relay takes whatever that misses).
    */
   transact: Transact<Database>;
-  /** Starts consuming the service's queue (SPEC §2's subscriptions) with the configured retry policy. */
-  consume(handle: BatchHandler): EventConsumer;
+  /**
+   * Starts consuming the service's queue (SPEC §2's subscriptions, `SUBSCRIPTIONS`) with the configured
+   * retry policy. Every delivery is checked against its type's schema first (`eventProblems`): an invalid
+   * one, or one of a type the service does not subscribe to, is dead-lettered at once.
+   * @throws Error when `handlers.types` is not exactly the service's subscriptions (a subscribed type
+   *   with no handler, or a handler for a type not subscribed to): the service must not start.
+   */
+  consume(handlers: EventHandlers<SubscribedEvent<Service>>): EventConsumer;
   /** Stops the consumer (in-flight events finish), the relay, then closes the broker and the pool. */
   stop(): Promise<void>;
 }
 
 /** Opens a service's resources; the database is created if missing and migrated (outbox, inbox, own). */
-export async function openServiceHost<Database>(options: {
-  service: ConsumingService;
+export async function openServiceHost<
+  Database,
+  Service extends ConsumingService = ConsumingService,
+>(options: {
+  service: Service;
   config: ServiceHostConfig;
   /** The service's `import.meta.url`: its `migrations/` folder is found from there. */
   moduleUrl: string;
   logger: Logger;
-}): Promise<ServiceHost<Database>> {
+}): Promise<ServiceHost<Database, Service>> {
   const { service, config, logger } = options;
   await ensureDatabase(config.databaseUrl);
   const pool = createPool({
@@ -86,12 +96,19 @@ export async function openServiceHost<Database>(options: {
   });
   const registry = createMetricsRegistry(service);
   const outboxMetrics = createOutboxMetrics(registry, pool);
-  const publisher = createOutboxPublisher({ pool, broker, logger, metrics: outboxMetrics });
+  const publisher = createOutboxPublisher({
+    pool,
+    broker,
+    logger,
+    metrics: outboxMetrics,
+    ccRoutingKeys: ccRoutingKeysOf,
+  });
   const relay: OutboxRelay = startOutboxRelay({
     pool,
     broker,
     logger,
     metrics: outboxMetrics,
+    ccRoutingKeys: ccRoutingKeysOf,
     ...config.outbox,
   });
   let consumer: EventConsumer | undefined;
@@ -104,14 +121,22 @@ export async function openServiceHost<Database>(options: {
     broker,
     registry,
     transact: (work) => publisher.transact(db, work),
-    consume(handle) {
+    consume(handlers) {
       if (consumer) throw new Error(`${service} already consumes its queue`);
+      const subscribed: readonly string[] = SUBSCRIPTIONS[service];
+      assertHandlersMatch(service, subscribed, handlers.types);
       consumer = startConsumer({
         broker,
         exchange: config.rabbitmq.exchange,
         service,
-        bindingKeys: SUBSCRIPTIONS[service],
-        handle,
+        bindingKeys: subscribed,
+        validate: (value) => {
+          const problems = eventProblems(value);
+          if (problems.length > 0) return problems;
+          const { type } = value as { type: string };
+          return subscribed.includes(type) ? [] : [`/type: ${service} does not subscribe to ${type}`];
+        },
+        handle: handlers.handle,
         ...config.consumer,
         isTransient: isTransientDatabaseError,
         logger,
@@ -128,6 +153,27 @@ export async function openServiceHost<Database>(options: {
       await pool.end();
     },
   };
+}
+
+/**
+ * Refuses a service whose handlers and subscriptions differ (as pg-transactional-outbox's handler registry
+ * does): a subscribed type without a handler would be consumed and lost, a handler without a subscription
+ * is dead code that looks alive.
+ * @throws Error naming every type that is subscribed without a handler or handled without a subscription.
+ */
+export function assertHandlersMatch(
+  service: string,
+  subscribed: readonly string[],
+  handled: readonly string[],
+): void {
+  const missing = subscribed.filter((type) => !handled.includes(type));
+  const unsubscribed = handled.filter((type) => !subscribed.includes(type));
+  if (missing.length === 0 && unsubscribed.length === 0) return;
+  const problems = [
+    missing.length > 0 && `subscribes to ${missing.join(', ')} with no handler`,
+    unsubscribed.length > 0 && `has handlers for ${unsubscribed.join(', ')} it does not subscribe to`,
+  ].filter(Boolean);
+  throw new Error(`${service} ${problems.join(' and ')} (SUBSCRIPTIONS in @platform/contracts)`);
 }
 
 const PRUNE_INTERVAL_MS = 3_600_000;

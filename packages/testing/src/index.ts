@@ -9,3 +9,4 @@ export {
   type CapturedMessage,
 } from './test-exchange.js';
 export { waitFor } from './wait-for.js';
+export { sagaEvent } from './saga-events.js';

@@ -12,7 +12,7 @@ import { placementsRoutes } from './placements/placements.routes.js';
 /** A wired fulfilment service: its HTTP app (not listening yet) and what runs beside it. */
 export interface FulfilmentService {
   app: FastifyInstance;
-  host: ServiceHost<FulfilmentDatabase>;
+  host: ServiceHost<FulfilmentDatabase, 'fulfilment'>;
   consumer: EventConsumer;
   stop(): Promise<void>;
 }
@@ -25,7 +25,7 @@ export async function createFulfilmentService(
   config: FulfilmentConfig,
   logger: Logger,
 ): Promise<FulfilmentService> {
-  const host = await openServiceHost<FulfilmentDatabase>({
+  const host = await openServiceHost<FulfilmentDatabase, 'fulfilment'>({
     service: 'fulfilment',
     config,
     moduleUrl: import.meta.url,

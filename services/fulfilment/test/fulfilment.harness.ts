@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { createSagaEvent, OrderEvents, PaymentEvents, type OrderSnapshot } from '@platform/contracts';
+import { OrderEvents, PaymentEvents, type OrderSnapshot } from '@platform/contracts';
 import { createLogger } from '@platform/observability';
 import { startFulfilmentPartner, type Placement } from '@platform/simulators';
 import {
   createTestDatabase,
+  sagaEvent,
   createTestExchange,
   startTcpProxy,
   type TcpProxy,
@@ -171,14 +172,11 @@ export function paidOrder(
 }
 
 /** The payment service's event for a charged order. */
-export const paymentProcessed = (order: OrderSnapshot) =>
-  createSagaEvent(PaymentEvents.processed, 'payment', order, {
-    charge: { charge_id: `ch_${order.order_id}`, amount: order.total_amount ?? 0 },
-  });
+export const paymentProcessed = (order: OrderSnapshot) => sagaEvent(PaymentEvents.processed, order);
 
 /** The order service's cancellation of an order. */
 export const orderCancelled = (order: OrderSnapshot, reason = 'customer_request') =>
-  createSagaEvent(OrderEvents.cancelled, 'order', order, { reason });
+  sagaEvent(OrderEvents.cancelled, order, { reason });
 
 /** `GET /placements/{order_id}` on the service under test. */
 export interface PlacementBody {

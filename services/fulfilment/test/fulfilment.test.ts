@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FulfilmentEvents, type EventEnvelope, type SagaEventPayload } from '@platform/contracts';
+import { FulfilmentEvents, type EventEnvelope, type PayloadOf } from '@platform/contracts';
 import { PLACEMENT_FAILURE_MESSAGE } from '@platform/simulators';
 import { waitFor, type CapturedMessage } from '@platform/testing';
 import {
@@ -29,7 +29,8 @@ afterEach(() => {
 const eventsFor = (messages: CapturedMessage[], orderId: string) =>
   messages.filter((message) => (message.body as EventEnvelope).correlation_id === orderId);
 const payloadOf = (message: CapturedMessage | undefined) =>
-  (message?.body as EventEnvelope<SagaEventPayload>).payload;
+  (message?.body as EventEnvelope<Partial<PayloadOf<'fulfilment.placed'> & PayloadOf<'fulfilment.failed'>>>)
+    .payload;
 
 describe('fulfilment service', () => {
   it('places a paid order at the partner once and announces it', async () => {

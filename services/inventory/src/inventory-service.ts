@@ -10,7 +10,7 @@ import { stockRoutes } from './stock/stock.routes.js';
 /** A wired inventory service: its HTTP app (not listening yet) and what runs beside it. */
 export interface InventoryService {
   app: FastifyInstance;
-  host: ServiceHost<InventoryDatabase>;
+  host: ServiceHost<InventoryDatabase, 'inventory'>;
   consumer: EventConsumer;
   stop(): Promise<void>;
 }
@@ -20,7 +20,7 @@ export async function createInventoryService(
   config: InventoryConfig,
   logger: Logger,
 ): Promise<InventoryService> {
-  const host = await openServiceHost<InventoryDatabase>({
+  const host = await openServiceHost<InventoryDatabase, 'inventory'>({
     service: 'inventory',
     config,
     moduleUrl: import.meta.url,

@@ -166,7 +166,7 @@ describe('inventory losing its broker connection between a batch commit and its 
   let database: TestDatabase;
   let exchange: TestExchange;
   let proxy: TcpProxy;
-  let host: ServiceHost<InventoryDatabase>;
+  let host: ServiceHost<InventoryDatabase, 'inventory'>;
   let cutAfterCommit: ((ids: string[]) => Promise<void>) | undefined;
 
   beforeAll(async () => {
@@ -179,7 +179,7 @@ describe('inventory losing its broker connection between a batch commit and its 
       RABBITMQ_URL: proxy.url(TEST_RABBITMQ_URL),
     });
     const logger = createLogger({ service: 'inventory', level: config.logLevel });
-    host = await openServiceHost<InventoryDatabase>({
+    host = await openServiceHost<InventoryDatabase, 'inventory'>({
       service: 'inventory',
       config,
       moduleUrl: new URL('../src/inventory-service.ts', import.meta.url).href,
@@ -194,10 +194,13 @@ describe('inventory losing its broker connection between a batch commit and its 
     });
     // The batch commits, then the broker connection dies before the acks go out, as if the process had
     // crashed right after its commit.
-    const consumer = host.consume(async (events) => {
-      const results = await apply(events);
-      await cutAfterCommit?.(events.map((event) => event.envelope.id));
-      return results;
+    const consumer = host.consume({
+      types: apply.types,
+      async handle(events) {
+        const results = await apply.handle(events);
+        await cutAfterCommit?.(events.map((event) => event.envelope.id));
+        return results;
+      },
     });
     await consumer.ready;
   });

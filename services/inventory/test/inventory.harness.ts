@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { createSagaEvent, type OrderSnapshot } from '@platform/contracts';
+import type { OrderSnapshot, SubscribedType } from '@platform/contracts';
 import { createLogger } from '@platform/observability';
 import {
   createTestDatabase,
+  sagaEvent,
   createTestExchange,
   type TestDatabase,
   type TestExchange,
@@ -65,8 +66,8 @@ export function pricedOrder(items: { product_code: string; quantity: number }[])
   };
 }
 
-export const orderEvent = (type: string, order: OrderSnapshot, reason?: string) =>
-  createSagaEvent(type, 'order', order, reason === undefined ? {} : { reason });
+export const orderEvent = (type: SubscribedType<'inventory'>, order: OrderSnapshot, reason?: string) =>
+  sagaEvent(type, order, reason === undefined ? {} : { reason });
 
 export async function stockOf(baseUrl: string, productCode: string) {
   const response = await fetch(`${baseUrl}/stock/${productCode}`);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InventoryEvents, OrderEvents, type SagaEventPayload } from '@platform/contracts';
+import { InventoryEvents, OrderEvents, type PayloadOf } from '@platform/contracts';
 import { listDeadLetters, replayDeadLetters } from '@platform/messaging';
 import { waitFor, type CapturedMessage } from '@platform/testing';
 import {
@@ -33,7 +33,9 @@ describe('inventory service', () => {
     await waitFor('events', () => eventsFor(order.order_id).length === 1);
     const [event] = eventsFor(order.order_id);
     expect(event?.routingKey).toBe(InventoryEvents.reserved);
-    expect((event?.body as { payload: SagaEventPayload }).payload.order.order_id).toBe(order.order_id);
+    expect((event?.body as { payload: PayloadOf<'inventory.reserved'> }).payload.order.order_id).toBe(
+      order.order_id,
+    );
     expect(await stockOf(inventory.baseUrl, 'product-A')).toEqual({
       product_code: 'product-A',
       available: 8,
@@ -52,7 +54,7 @@ describe('inventory service', () => {
     await waitFor('events', () => eventsFor(order.order_id).length === 1);
     const [event] = eventsFor(order.order_id);
     expect(event?.routingKey).toBe(InventoryEvents.unavailable);
-    const payload = (event?.body as { payload: SagaEventPayload }).payload;
+    const payload = (event?.body as { payload: PayloadOf<'inventory.unavailable'> }).payload;
     expect(payload.reason).toBe('out_of_stock');
     expect(payload.missing).toEqual([{ product_code: 'product-C', requested: 1, available: 0 }]);
     expect(await stockOf(inventory.baseUrl, 'product-A')).toEqual(before);
@@ -160,7 +162,7 @@ describe('inventory service', () => {
     });
   });
 
-  it('dead-letters a poison message after the delivery limit while other orders keep flowing; replay works', async () => {
+  it('dead-letters an invalid event on its first delivery while other orders keep flowing; replay works', async () => {
     const poisonId = 'poison-1';
     await inventory.exchange.publish(OrderEvents.created, {
       id: poisonId,
@@ -179,19 +181,23 @@ describe('inventory service', () => {
       async () => (await listDeadLetters(connection, exchange, 'inventory')).length === 1,
     );
     const [letter] = await listDeadLetters(connection, exchange, 'inventory');
-    expect(letter).toMatchObject({ messageId: poisonId, routingKey: OrderEvents.created, attempts: 3 });
-    expect(letter?.lastError).toContain('payload.order');
+    // No retries: a payload that fails its schema fails it every time.
+    expect(letter).toMatchObject({ messageId: poisonId, routingKey: OrderEvents.created, attempts: 1 });
+    expect(letter?.lastError).toMatch(/^invalid event: /);
+    expect(letter?.lastError).toContain('producer');
     // Listing leaves it in place.
     expect(await listDeadLetters(connection, exchange, 'inventory')).toHaveLength(1);
 
-    // Replayed, it fails its three attempts again and comes back: replay sends it through the service.
+    // Replayed, it is refused again and comes back: replay sends it through the service.
     const replayed = await replayDeadLetters(connection, exchange, 'inventory', poisonId);
     expect(replayed.map((l) => l.messageId)).toEqual([poisonId]);
-    expect(await listDeadLetters(connection, exchange, 'inventory')).toHaveLength(0);
-    await waitFor(
-      'a dead letter',
-      async () => (await listDeadLetters(connection, exchange, 'inventory')).length === 1,
+    // The consumer saw it a second time (and refused it again at once).
+    await waitFor('the replay refused', async () =>
+      /events_consumed_total\{[^}]*type="invalid"[^}]*outcome="dead_lettered"[^}]*\} 2/.test(
+        await (await fetch(`${inventory.baseUrl}/metrics`)).text(),
+      ),
     );
+    expect(await listDeadLetters(connection, exchange, 'inventory')).toHaveLength(1);
   });
 
   it('replays a dead letter that can now be handled, and it takes effect once', async () => {

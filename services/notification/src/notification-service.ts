@@ -5,12 +5,13 @@ import { buildServiceApp, handleSagaEvents, openServiceHost, type ServiceHost } 
 import type { NotificationConfig } from './config.js';
 import type { NotificationDatabase } from './database.js';
 import { notificationsRoutes } from './notifications/notifications.routes.js';
-import { NOTIFICATION_KINDS, notifyCustomers } from './notifications/notify-customer.js';
+import { NOTIFICATION_KINDS } from './notifications/compose-notice.js';
+import { notifyCustomers } from './notifications/notify-customer.js';
 
 /** A wired notification service: its HTTP app (not listening yet) and what runs beside it. */
 export interface NotificationService {
   app: FastifyInstance;
-  host: ServiceHost<NotificationDatabase>;
+  host: ServiceHost<NotificationDatabase, 'notification'>;
   consumer: EventConsumer;
   stop(): Promise<void>;
 }
@@ -20,7 +21,7 @@ export async function createNotificationService(
   config: NotificationConfig,
   logger: Logger,
 ): Promise<NotificationService> {
-  const host = await openServiceHost<NotificationDatabase>({
+  const host = await openServiceHost<NotificationDatabase, 'notification'>({
     service: 'notification',
     config,
     moduleUrl: import.meta.url,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
-import { createSagaEvent, type OrderSnapshot, type SagaEventPayload } from '@platform/contracts';
+import type { OrderSnapshot } from '@platform/contracts';
 import {
   createTestDatabase,
   createTestExchange,
@@ -77,12 +77,7 @@ export function pricedOrder(): OrderSnapshot {
   };
 }
 
-export const sagaEvent = (
-  type: string,
-  order: OrderSnapshot,
-  details: Omit<SagaEventPayload, 'order'> = {},
-  producer = type.split('.')[0] ?? 'test',
-) => createSagaEvent(type, producer, order, details);
+export { sagaEvent } from '@platform/testing';
 
 /** A notification as `GET /notifications` answers it. */
 export interface NotificationBody {

@@ -38,7 +38,7 @@ export interface OrderService {
 
 /** Prepares the database (created if missing, migrated) and wires every part of the service. */
 export async function createOrderService(config: OrderConfig, logger: Logger): Promise<OrderService> {
-  const host = await openServiceHost<OrderDatabase>({
+  const host = await openServiceHost<OrderDatabase, 'order'>({
     service: 'order',
     config,
     moduleUrl: import.meta.url,

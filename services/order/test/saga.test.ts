@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  createSagaEvent,
   FulfilmentEvents,
   InventoryEvents,
   OrderEvents,
   PaymentEvents,
   type OrderSnapshot,
+  type SubscribedType,
 } from '@platform/contracts';
-import { waitFor } from '@platform/testing';
+import { sagaEvent, waitFor } from '@platform/testing';
 import {
   createTestInfrastructure,
   get,
@@ -57,8 +57,8 @@ async function placeOrder(baseUrl = order.baseUrl): Promise<OrderSnapshot> {
   };
 }
 
-const publish = (type: string, snapshot: OrderSnapshot, producer = type.split('.')[0] ?? 'test') => {
-  const event = createSagaEvent(type, producer, snapshot);
+const publish = (type: SubscribedType<'order'>, snapshot: OrderSnapshot) => {
+  const event = sagaEvent(type, snapshot);
   return infra.exchange.publish(type, event).then(() => event);
 };
 

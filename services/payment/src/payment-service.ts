@@ -12,7 +12,7 @@ import { paymentRoutes } from './payments/payments.routes.js';
 /** A wired payment service: its HTTP app (not listening yet) and what runs beside it. */
 export interface PaymentService {
   app: FastifyInstance;
-  host: ServiceHost<PaymentDatabase>;
+  host: ServiceHost<PaymentDatabase, 'payment'>;
   consumer: EventConsumer;
   stop(): Promise<void>;
 }
@@ -22,7 +22,7 @@ export interface PaymentService {
  * listen.
  */
 export async function createPaymentService(config: PaymentConfig, logger: Logger): Promise<PaymentService> {
-  const host = await openServiceHost<PaymentDatabase>({
+  const host = await openServiceHost<PaymentDatabase, 'payment'>({
     service: 'payment',
     config,
     moduleUrl: import.meta.url,

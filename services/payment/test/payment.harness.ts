@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { createSagaEvent, type OrderSnapshot } from '@platform/contracts';
+import type { OrderSnapshot, SubscribedType } from '@platform/contracts';
 import { createLogger } from '@platform/observability';
 import { startPaymentGateway, type OrderPayments, type PaymentBehaviour } from '@platform/simulators';
 import {
   createTestDatabase,
   createTestExchange,
+  sagaEvent as buildSagaEvent,
   startTcpProxy,
   type TcpProxy,
   type TestDatabase,
@@ -98,8 +99,12 @@ export function pricedOrder(totalAmount: number | null = 59.97): OrderSnapshot {
 }
 
 /** An event about `order` as its producer would publish it. */
-export const sagaEvent = (type: string, producer: string, order: OrderSnapshot, reason?: string) =>
-  createSagaEvent(type, producer, order, reason === undefined ? {} : { reason });
+export const sagaEvent = (
+  type: SubscribedType<'payment'>,
+  producer: string,
+  order: OrderSnapshot,
+  reason?: string,
+) => buildSagaEvent(type, order, reason === undefined ? {} : { reason }, producer);
 
 /** The gateway's record of an order, or undefined when it never saw a charge attempt for it. */
 export async function gatewayRecord(gatewayUrl: string, orderId: string): Promise<OrderPayments | undefined> {

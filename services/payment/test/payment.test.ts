@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InventoryEvents, OrderEvents, PaymentEvents, type SagaEventPayload } from '@platform/contracts';
+import { InventoryEvents, OrderEvents, PaymentEvents, type PayloadOf } from '@platform/contracts';
 import { listDeadLetters } from '@platform/messaging';
 import { waitFor, type CapturedMessage } from '@platform/testing';
 import {
@@ -14,6 +14,10 @@ import {
   type TestPayment,
 } from './payment.harness.js';
 
+/** Any of payment's event payloads, every field but the order optional. */
+type AnyPaymentPayload = PayloadOf<'payment.failed'> &
+  Partial<PayloadOf<'payment.processed'> & PayloadOf<'payment.refunded'>>;
+
 const reserved = (order: ReturnType<typeof pricedOrder>) =>
   sagaEvent(InventoryEvents.reserved, 'inventory', order);
 const cancelled = (order: ReturnType<typeof pricedOrder>, reason = 'customer_request') =>
@@ -27,7 +31,7 @@ async function capturePaymentEvents(payment: TestPayment) {
       .filter((message) => (message.body as { correlation_id: string }).correlation_id === orderId)
       .map((message) => ({
         type: message.routingKey,
-        payload: (message.body as { payload: SagaEventPayload }).payload,
+        payload: (message.body as { payload: AnyPaymentPayload }).payload,
       }));
 }
 

@@ -1,5 +1,11 @@
 import type { Transaction } from 'kysely';
-import { OrderEvents, PaymentEvents, type EventEnvelope } from '@platform/contracts';
+import {
+  OrderEvents,
+  PaymentEvents,
+  type EventEnvelope,
+  type OrderSnapshot,
+  type SubscribedEvent,
+} from '@platform/contracts';
 import { appendToOutbox } from '@platform/outbox';
 import { lockKeys } from '@platform/postgres';
 import { rounds, type SagaEvent } from '@platform/service-host';
@@ -25,8 +31,23 @@ export interface PlacementApplied {
   handOff?: LeasedPlacement;
 }
 
-/** The event types fulfilment consumes (SPEC §2). */
-export const PLACEMENT_EVENT_TYPES = [PaymentEvents.processed, OrderEvents.cancelled];
+/** An event fulfilment consumes (SPEC §2), checked against its schema. */
+export type PlacementEvent = SagaEvent<SubscribedEvent<'fulfilment'>>;
+
+/**
+ * The events fulfilment applies, each with its decision: its handlers, one per subscribed type.
+ * payment.processed starts a placement (given up at `deadlineAt`), order.cancelled stops one.
+ */
+const DECISIONS: Record<
+  PlacementEvent['envelope']['type'],
+  (order: OrderSnapshot, placement: Placement | undefined, deadlineAt: Date) => PlacementDecision
+> = {
+  [PaymentEvents.processed]: startPlacement,
+  [OrderEvents.cancelled]: (order, placement) => cancelPlacement(order, placement),
+};
+
+/** The event types fulfilment handles: the service starts only if they are its subscriptions. */
+export const PLACEMENT_EVENT_TYPES = Object.keys(DECISIONS) as (keyof typeof DECISIONS)[];
 
 /**
  * Applies a round of events (one per order) in one transaction: payment.processed starts a placement
@@ -35,19 +56,17 @@ export const PLACEMENT_EVENT_TYPES = [PaymentEvents.processed, OrderEvents.cance
  */
 export async function applyPlacementEvents(
   trx: Trx,
-  events: readonly SagaEvent[],
+  events: readonly PlacementEvent[],
   settings: { deadlineMs: number; leaseMs: number },
 ): Promise<PlacementApplied[]> {
   const deadlineAt = new Date(Date.now() + settings.deadlineMs);
   return applyPlacementDecisions(
     trx,
-    events.map((event) => event.order),
+    events.map((event) => event.envelope.payload.order),
     settings.leaseMs,
     (placement, i) => {
-      const event = events[i] as SagaEvent;
-      return event.envelope.type === PaymentEvents.processed
-        ? startPlacement(event.order, placement, deadlineAt)
-        : cancelPlacement(event.order, placement);
+      const { envelope } = events[i] as PlacementEvent;
+      return DECISIONS[envelope.type](envelope.payload.order, placement, deadlineAt);
     },
   );
 }
@@ -89,7 +108,7 @@ export async function recordAttempts(
  */
 async function applyPlacementDecisions(
   trx: Trx,
-  orders: readonly SagaEvent['order'][],
+  orders: readonly OrderSnapshot[],
   leaseMs: number,
   decide: (placement: Placement | undefined, index: number) => PlacementDecision,
 ): Promise<PlacementApplied[]> {

@@ -1,9 +1,4 @@
-import {
-  createSagaEvent,
-  FulfilmentEvents,
-  type EventEnvelope,
-  type OrderSnapshot,
-} from '@platform/contracts';
+import { createEvent, FulfilmentEvents, type EventEnvelope, type OrderSnapshot } from '@platform/contracts';
 import type { PlacementStatus } from '../database.js';
 
 /** A placement as the use cases decide on it. */
@@ -154,7 +149,8 @@ export function recordAttempt(
           last_error: null,
           release: true,
         },
-        event: createSagaEvent(FulfilmentEvents.placed, PRODUCER, order, {
+        event: createEvent(FulfilmentEvents.placed, PRODUCER, {
+          order,
           placement: { placement_id: result.placementId },
         }),
       };
@@ -180,7 +176,7 @@ export function recordAttempt(
           last_error: result.error,
           release: true,
         },
-        event: createSagaEvent(FulfilmentEvents.failed, PRODUCER, order, { reason: 'placement_failed' }),
+        event: createEvent(FulfilmentEvents.failed, PRODUCER, { order, reason: 'placement_failed' }),
       };
   }
 }

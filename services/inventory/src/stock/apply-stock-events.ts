@@ -1,5 +1,11 @@
 import type { Transaction } from 'kysely';
-import { createSagaEvent, InventoryEvents, OrderEvents, type EventEnvelope } from '@platform/contracts';
+import {
+  createEvent,
+  InventoryEvents,
+  OrderEvents,
+  type EventEnvelope,
+  type SubscribedEvent,
+} from '@platform/contracts';
 import { appendToOutbox } from '@platform/outbox';
 import { lockKeys } from '@platform/postgres';
 import type { SagaEvent } from '@platform/service-host';
@@ -17,27 +23,45 @@ import {
   type StockDecision,
 } from './stock.js';
 
-/** The events inventory applies (SPEC §2), each with its decision. */
-const DECISIONS = {
+/** An event inventory consumes (SPEC §2), checked against its schema. */
+export type StockEvent = SagaEvent<SubscribedEvent<'inventory'>>;
+
+/** The events inventory applies, each with its decision: its handlers, one per subscribed type. */
+const DECISIONS: {
+  [T in StockEvent['envelope']['type']]: (
+    event: Extract<StockEvent['envelope'], { type: T }>,
+    reservation: Reservation | undefined,
+    levels: ReadonlyMap<string, StockCounters>,
+  ) => StockDecision;
+} = {
   [OrderEvents.created]: (event, reservation, levels) =>
     reserveStock(
-      event.order,
+      event.payload.order,
       reservation,
       new Map([...levels].map(([code, level]) => [code, level.available])),
     ),
-  [OrderEvents.cancelled]: (event, reservation) => releaseStock(event.order, reservation),
-  [OrderEvents.completed]: (event, reservation) => sellStock(event.order, reservation),
-} satisfies Record<
-  string,
-  (
-    event: SagaEvent,
-    reservation: Reservation | undefined,
-    levels: ReadonlyMap<string, StockCounters>,
-  ) => StockDecision
->;
+  [OrderEvents.cancelled]: (event, reservation) => releaseStock(event.payload.order, reservation),
+  [OrderEvents.completed]: (event, reservation) => sellStock(event.payload.order, reservation),
+};
 
-/** The event types inventory consumes. */
-export const STOCK_EVENT_TYPES = Object.keys(DECISIONS);
+/** The event types inventory handles: the service starts only if they are its subscriptions. */
+export const STOCK_EVENT_TYPES = Object.keys(DECISIONS) as (keyof typeof DECISIONS)[];
+
+/** The decision of the event's own handler. */
+function decide(
+  event: StockEvent['envelope'],
+  reservation: Reservation | undefined,
+  levels: ReadonlyMap<string, StockCounters>,
+): StockDecision {
+  // TypeScript cannot correlate a handler's parameter with the event's type (microsoft/TypeScript#30581).
+  const handler = DECISIONS[event.type] as (
+    event: StockEvent['envelope'],
+    ...rest: DecisionArgs
+  ) => StockDecision;
+  return handler(event, reservation, levels);
+}
+
+type DecisionArgs = [reservation: Reservation | undefined, levels: ReadonlyMap<string, StockCounters>];
 
 /**
  * Applies a round of order events (one per order) in one transaction: the orders' locks, reservations and
@@ -47,32 +71,34 @@ export const STOCK_EVENT_TYPES = Object.keys(DECISIONS);
  */
 export async function applyStockEvents(
   trx: Transaction<InventoryDatabase>,
-  events: readonly SagaEvent[],
+  events: readonly StockEvent[],
 ): Promise<{ outcome: ReservationOutcome }[]> {
-  const orderIds = events.map((event) => event.order.order_id);
+  const orderIds = events.map((event) => event.envelope.correlation_id);
   await lockKeys(trx, orderIds);
   const reservations = await findReservations(trx, orderIds);
   const products = new Set<string>();
-  for (const event of events) {
-    for (const item of event.order.items) products.add(item.product_code);
-    for (const item of reservations.get(event.order.order_id)?.items ?? []) products.add(item.product_code);
+  for (const { envelope } of events) {
+    for (const item of envelope.payload.order.items) products.add(item.product_code);
+    for (const item of reservations.get(envelope.correlation_id)?.items ?? [])
+      products.add(item.product_code);
   }
   const levels = await lockStock(trx, [...products]);
   const changes = new Map<string, StockCounters>();
   const written = new Map<string, Reservation>();
   const outgoing: EventEnvelope[] = [];
-  const results = events.map((event) => {
-    const decide = DECISIONS[event.envelope.type as keyof typeof DECISIONS];
-    const decision = decide(event, reservations.get(event.order.order_id), levels);
+  const results = events.map(({ envelope }) => {
+    const { order } = envelope.payload;
+    const decision = decide(envelope, reservations.get(order.order_id), levels);
     if (decision.movement) applyMovement(levels, changes, decision.movement);
-    if (decision.reservation) written.set(event.order.order_id, decision.reservation);
+    if (decision.reservation) written.set(order.order_id, decision.reservation);
     if (decision.outcome === 'reserved') {
-      outgoing.push(createSagaEvent(InventoryEvents.reserved, 'inventory', event.order));
+      outgoing.push(createEvent(InventoryEvents.reserved, 'inventory', { order }));
     } else if (decision.outcome === 'out_of_stock') {
       outgoing.push(
-        createSagaEvent(InventoryEvents.unavailable, 'inventory', event.order, {
+        createEvent(InventoryEvents.unavailable, 'inventory', {
+          order,
           reason: 'out_of_stock',
-          missing: decision.missing,
+          missing: decision.missing ?? [],
         }),
       );
     }

@@ -1,5 +1,5 @@
 import type { Transaction } from 'kysely';
-import type { EventEnvelope } from '@platform/contracts';
+import type { EventEnvelope, SubscribedEvent } from '@platform/contracts';
 import { appendToOutbox } from '@platform/outbox';
 import type { SagaEvent } from '@platform/service-host';
 import type { OrderDatabase } from '../database.js';
@@ -13,7 +13,7 @@ import {
 import { lockOrders, saveTransitions } from './saga.repository.js';
 
 /** The event types the order service consumes (SPEC §2). */
-export const SAGA_EVENT_TYPES = Object.keys(SAGA_STEPS);
+export const SAGA_EVENT_TYPES = Object.keys(SAGA_STEPS) as SagaEventType[];
 
 /** What a saga event did, and the order's reason when it ended it. */
 export interface SagaApplied {
@@ -29,18 +29,18 @@ export interface SagaApplied {
  */
 export async function applySagaEvents(
   trx: Transaction<OrderDatabase>,
-  events: readonly SagaEvent[],
+  events: readonly SagaEvent<SubscribedEvent<'order'>>[],
 ): Promise<SagaApplied[]> {
   const orders = await lockOrders(
     trx,
-    events.map((event) => event.order.order_id),
+    events.map((event) => event.envelope.correlation_id),
   );
   const transitions = new Map<string, SagaTransition>();
   const outgoing: EventEnvelope[] = [];
   const applied = events.map((event): SagaApplied => {
-    const transition = sagaTransition(event.envelope.type as SagaEventType, orders.get(event.order.order_id));
+    const transition = sagaTransition(event.envelope.type, orders.get(event.envelope.correlation_id));
     if (!transition) return { outcome: 'unknown_order' };
-    transitions.set(event.order.order_id, transition);
+    transitions.set(event.envelope.correlation_id, transition);
     if (transition.event) outgoing.push(transition.event);
     return { outcome: transition.outcome, reason: transition.reason };
   });

@@ -1,5 +1,11 @@
 import type { Transaction } from 'kysely';
-import { InventoryEvents, OrderEvents, type EventEnvelope } from '@platform/contracts';
+import {
+  InventoryEvents,
+  OrderEvents,
+  type EventEnvelope,
+  type OrderSnapshot,
+  type SubscribedEvent,
+} from '@platform/contracts';
 import { appendToOutbox } from '@platform/outbox';
 import { lockKeys } from '@platform/postgres';
 import type { SagaEvent } from '@platform/service-host';
@@ -16,14 +22,20 @@ import {
 } from './payment.js';
 import { lockPayments, savePayments } from './payments.repository.js';
 
-/** The events payment applies (SPEC §2), each with its decision. */
-const DECISIONS = {
+/** An event payment consumes (SPEC §2), checked against its schema. */
+export type PaymentEvent = SagaEvent<SubscribedEvent<'payment'>>;
+
+/** The events payment applies, each with its decision: its handlers, one per subscribed type. */
+const DECISIONS: Record<
+  PaymentEvent['envelope']['type'],
+  (order: OrderSnapshot, state: PaymentState | undefined) => PaymentDecision
+> = {
   [InventoryEvents.reserved]: requestCharge,
   [OrderEvents.cancelled]: cancelPayment,
-} satisfies Record<string, (order: SagaEvent['order'], state: PaymentState | undefined) => PaymentDecision>;
+};
 
-/** The event types payment consumes. */
-export const PAYMENT_EVENT_TYPES = Object.keys(DECISIONS);
+/** The event types payment handles: the service starts only if they are its subscriptions. */
+export const PAYMENT_EVENT_TYPES = Object.keys(DECISIONS) as (keyof typeof DECISIONS)[];
 
 /** What applying an event came to, and the payment to hand to this instance's worker, if any. */
 export interface PaymentApplied {
@@ -39,16 +51,16 @@ export interface PaymentApplied {
  */
 export async function applyPaymentEvents(
   trx: Transaction<PaymentDatabase>,
-  events: readonly SagaEvent[],
+  events: readonly PaymentEvent[],
   leaseMs: number,
 ): Promise<PaymentApplied[]> {
   return applyPaymentDecisions(
     trx,
-    events.map((event) => event.order.order_id),
+    events.map((event) => event.envelope.correlation_id),
     leaseMs,
     (state, i) => {
-      const event = events[i] as SagaEvent;
-      return DECISIONS[event.envelope.type as keyof typeof DECISIONS](event.order, state);
+      const { envelope } = events[i] as PaymentEvent;
+      return DECISIONS[envelope.type](envelope.payload.order, state);
     },
   );
 }

@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import { createSagaEvent, PaymentEvents, type EventEnvelope, type OrderSnapshot } from '@platform/contracts';
+import { createEvent, PaymentEvents, type EventEnvelope, type OrderSnapshot } from '@platform/contracts';
 import type { PaymentStatus, PaymentsTable } from '../database.js';
 import type { GatewayCharge, GatewayRefund } from './payment-gateway.client.js';
 
@@ -202,7 +202,8 @@ export function recordGatewayResult(
       return {
         outcome: 'charged',
         change: { kind: 'update', write: { ...charged, status: 'charged', lease: 'release' } },
-        event: createSagaEvent(PaymentEvents.processed, PRODUCER, snapshot, {
+        event: createEvent(PaymentEvents.processed, PRODUCER, {
+          order: snapshot,
           charge: { charge_id: result.charge.charge_id, amount: result.charge.amount },
         }),
       };
@@ -218,7 +219,10 @@ export function recordGatewayResult(
         ...(payment.cancel_requested
           ? {}
           : {
-              event: createSagaEvent(PaymentEvents.failed, PRODUCER, snapshot, { reason: 'payment_failed' }),
+              event: createEvent(PaymentEvents.failed, PRODUCER, {
+                order: snapshot,
+                reason: 'payment_failed',
+              }),
             }),
       };
     case 'not_charged':
@@ -241,7 +245,8 @@ export function recordGatewayResult(
             lease: 'release',
           },
         },
-        event: createSagaEvent(PaymentEvents.refunded, PRODUCER, snapshot, {
+        event: createEvent(PaymentEvents.refunded, PRODUCER, {
+          order: snapshot,
           refund: { refund_id: result.refund.refund_id, amount: result.refund.amount },
         }),
       };
