@@ -29,3 +29,4 @@ export {
   type SubscribedType,
 } from './subscriptions.js';
 export { Identifier, IDENTIFIER_PATTERN } from './identifiers.js';
+export { asyncApiDocument, type AsyncApiOptions } from './asyncapi.js';
