@@ -13,7 +13,8 @@ import { createProductClient, createUserClient } from './enrichment/third-partie
 import { createThirdPartyMetrics, type ThirdPartyMetrics } from './enrichment/third-parties.metrics.js';
 import { createAdmissionControl } from './orders/admission-control.js';
 import { createOrderIntake } from './orders/order-intake.js';
-import { applySagaEvents, SAGA_EVENT_TYPES } from './saga/apply-saga-events.js';
+import { SAGA_EVENT_TYPES } from './orders/order-state-machine.js';
+import { applySagaEvents } from './saga/apply-saga-events.js';
 import { startSagaDeadline } from './saga/saga-deadline.js';
 import { createSagaMetrics } from './saga/saga.metrics.js';
 import { inFlightStats } from './saga/saga.repository.js';

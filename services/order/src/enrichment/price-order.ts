@@ -1,4 +1,4 @@
-import type { CancellationReason, Order, OrderItem } from '../orders/order.js';
+import type { Order, OrderItem, PricingRejection } from '../orders/order.js';
 import type { Lookup } from './guarded-calls.js';
 import type { Product, User } from './third-parties.client.js';
 
@@ -11,7 +11,7 @@ export interface Answers {
 /** The verdict on an order once its lookups are in: priced, cancelled, or not decidable yet. */
 export type PricingVerdict =
   | { kind: 'priced'; customerFullname: string; items: OrderItem[]; totalAmount: number }
-  | { kind: 'cancelled'; reason: CancellationReason }
+  | { kind: 'cancelled'; reason: PricingRejection }
   | { kind: 'undecided'; unavailable: string[] };
 
 /**

@@ -2,9 +2,9 @@ import type { Transaction } from 'kysely';
 import { appendToOutbox } from '@platform/outbox';
 import type { OrderDatabase } from '../database.js';
 import type { Order } from '../orders/order.js';
-import { orderCancelled, orderCreated } from '../orders/order.events.js';
+import { transition, type OrderInput } from '../orders/order-state-machine.js';
+import { lockOrders, saveTransitions } from '../orders/orders.repository.js';
 import type { EnrichmentOutcome, FinalVerdict } from './enrich-order.js';
-import { cancelUnpricedOrders, markPriced } from './enrichment.repository.js';
 
 /** An order's verdict to record. */
 export interface VerdictToRecord {
@@ -12,34 +12,43 @@ export interface VerdictToRecord {
   verdict: FinalVerdict;
 }
 
+const toInput = (verdict: FinalVerdict): OrderInput =>
+  verdict.kind === 'priced'
+    ? {
+        kind: 'price',
+        customerFullname: verdict.customerFullname,
+        items: verdict.items,
+        totalAmount: verdict.totalAmount,
+      }
+    : { kind: 'reject', reason: verdict.reason };
+
 /**
  * Records the verdicts of several orders in one transaction (a group commit): priced orders with their
- * `order.created`, cancelled ones with their `order.cancelled`, each only if the order is still PENDING and
- * unpriced (an order leased twice, or cancelled meanwhile, is settled once). Two statements and the outbox.
+ * `order.created`, refused ones with their `order.cancelled`. The orders are locked and read again, and the
+ * state machine decides: an order priced by another lease, or cancelled meanwhile, is settled once.
  */
 export async function recordVerdicts(
   trx: Transaction<OrderDatabase>,
   verdicts: readonly VerdictToRecord[],
 ): Promise<EnrichmentOutcome[]> {
-  const priced = await markPriced(
+  const orders = await lockOrders(
     trx,
-    verdicts.flatMap(({ order, verdict }) =>
-      verdict.kind === 'priced' ? [{ id: order.id, ...verdict }] : [],
-    ),
+    verdicts.map(({ order }) => order.id),
   );
-  const cancelled = await cancelUnpricedOrders(
+  const transitions = verdicts.map(({ order, verdict }) => {
+    const current = orders.get(order.id);
+    return current && transition(current, toInput(verdict));
+  });
+  await saveTransitions(
     trx,
-    verdicts.flatMap(({ order, verdict }) =>
-      verdict.kind === 'cancelled' ? [{ id: order.id, reason: verdict.reason }] : [],
-    ),
+    transitions.filter((t) => t !== undefined),
   );
-  const settled = new Map<string, Order>([...priced, ...cancelled].map((order) => [order.id, order]));
-  await appendToOutbox(trx, [
-    ...priced.map((order) => orderCreated(order)),
-    ...cancelled.map((order) => orderCancelled(order, order.reason ?? 'dependency_unavailable')),
-  ]);
-  return verdicts.map(({ order, verdict }) => {
-    if (!settled.has(order.id)) return 'already_settled';
+  await appendToOutbox(
+    trx,
+    transitions.flatMap((t) => t?.events ?? []),
+  );
+  return verdicts.map(({ verdict }, i) => {
+    if (transitions[i]?.decision.outcome === 'unchanged' || !transitions[i]) return 'already_settled';
     return verdict.kind === 'priced' ? 'priced' : verdict.reason;
   });
 }

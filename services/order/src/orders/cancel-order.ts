@@ -1,26 +1,25 @@
 import { appendToOutbox } from '@platform/outbox';
 import type { Transact } from '@platform/service-host';
 import type { OrderDatabase } from '../database.js';
-import type { CancellationReason, Order } from './order.js';
-import { orderCancelled } from './order.events.js';
-import { cancelPendingOrder, findOrderById } from './orders.repository.js';
+import type { Order } from './order.js';
+import { transition } from './order-state-machine.js';
+import { lockOrders, saveTransitions } from './orders.repository.js';
 
 export type CancelOrderOutcome =
   { kind: 'cancelled'; order: Order } | { kind: 'already_final'; order: Order } | { kind: 'not_found' };
 
-/** Cancels a PENDING order and announces it with `order.cancelled`, in one transaction. */
+/** The customer cancels a PENDING order: `order.cancelled` (reason `customer_request`), one transaction. */
 export async function cancelOrder(
   transact: Transact<OrderDatabase>,
   orderId: string,
-  reason: CancellationReason,
 ): Promise<CancelOrderOutcome> {
   return transact(async (trx) => {
-    const cancelled = await cancelPendingOrder(trx, orderId, reason);
-    if (cancelled) {
-      await appendToOutbox(trx, [orderCancelled(cancelled, reason)]);
-      return { kind: 'cancelled', order: cancelled };
-    }
-    const order = await findOrderById(trx, orderId);
-    return order ? { kind: 'already_final', order } : { kind: 'not_found' };
+    const order = (await lockOrders(trx, [orderId])).get(orderId);
+    if (!order) return { kind: 'not_found' };
+    const cancellation = transition(order, { kind: 'cancel_by_customer' });
+    if (cancellation.decision.outcome !== 'cancelled') return { kind: 'already_final', order };
+    await saveTransitions(trx, [cancellation]);
+    await appendToOutbox(trx, cancellation.events);
+    return { kind: 'cancelled', order: cancellation.after };
   });
 }

@@ -20,6 +20,12 @@ export type CancellationReason =
   | 'timeout'
   | 'customer_request';
 
+/** A reason pricing refuses an order for (SPEC §2). */
+export type PricingRejection = Extract<
+  CancellationReason,
+  'user_not_found' | 'product_not_found' | 'dependency_unavailable' | 'total_mismatch'
+>;
+
 export interface OrderItem {
   product_code: string;
   quantity: number;
@@ -28,7 +34,7 @@ export interface OrderItem {
   unit_price: number | null;
 }
 
-/** One step of an order's history, as `GET /orders/{id}` shows it. */
+/** One step of an order's history, as the timeline of `GET /orders/{id}` shows it. */
 export interface TimelineEntry {
   step: string;
   at: string;
@@ -37,6 +43,10 @@ export interface TimelineEntry {
   after_final?: true;
 }
 
+/**
+ * An order as its row holds it: the projection of its history (`order-state-machine.ts`'s `evolve` folds
+ * the one into the other). Amounts in the currency unit.
+ */
 export interface Order {
   id: string;
   user_id: string;
@@ -46,9 +56,18 @@ export interface Order {
   customer_fullname: string | null;
   total_amount: number | null;
   requested_total_amount: number | null;
-  timeline: TimelineEntry[];
+  /** How many changes its history holds: the position of the last one. */
+  version: number;
+  /** When it was priced; null until then. */
+  priced_at: Date | null;
   created_at: Date;
   updated_at: Date;
+}
+
+/** An order with its timeline, as the API shows it. */
+export interface OrderWithTimeline {
+  order: Order;
+  timeline: TimelineEntry[];
 }
 
 /** What a customer asks for, whichever of the three body shapes it came in. */

@@ -1,6 +1,13 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { OrderDatabase, OrdersTable } from '../database.js';
-import type { Order, OrderItem, OrderStatus } from './order.js';
+import {
+  appendHistory,
+  findHistories,
+  toTimelineEntry,
+  type HistoryAppend,
+} from './order-history.repository.js';
+import type { OrderTransition } from './order-state-machine.js';
+import { isOrderId, type Order, type OrderItem, type OrderStatus, type OrderWithTimeline } from './order.js';
 
 /** A row to insert: a new order as placed, before any pricing. */
 export interface NewOrderRow {
@@ -32,7 +39,8 @@ export const toOrder = (row: Selectable<OrdersTable>): Order => ({
   customer_fullname: row.customer_fullname,
   total_amount: row.total_amount,
   requested_total_amount: row.requested_total_amount,
-  timeline: row.timeline,
+  version: row.version,
+  priced_at: row.priced_at,
   created_at: row.created_at,
   updated_at: row.updated_at,
 });
@@ -44,15 +52,17 @@ const toStored = (row: Selectable<OrdersTable>): StoredOrder => ({
 });
 
 /**
- * Inserts new orders in one statement. A row whose idempotency key is already taken (by an earlier
- * request, or by another row of the same statement) is skipped, not an error: the caller finds the owner.
- * With `enrichmentLeaseMs`, the new orders are leased to the caller's pricing worker for that long.
+ * Inserts new orders in one statement, each with its `placed` change as the first of its history. A row
+ * whose idempotency key is already taken (by an earlier request, or by another row of the same statement)
+ * is skipped, not an error: the caller finds the owner. With `enrichmentLeaseMs`, the new orders are
+ * leased to the caller's pricing worker for that long.
  */
 export async function insertOrders(
   trx: Trx,
   rows: readonly NewOrderRow[],
   enrichmentLeaseMs?: number,
 ): Promise<StoredOrder[]> {
+  if (rows.length === 0) return [];
   const inserted = await trx
     .insertInto('orders')
     .values(
@@ -64,7 +74,7 @@ export async function insertOrders(
         requested_total_amount: row.requestedTotal,
         idempotency_key: row.idempotencyKey,
         request_hash: row.requestHash,
-        timeline: sql<string>`jsonb_build_array(jsonb_build_object('step', 'placed', 'at', now()))`,
+        version: 1,
         ...(enrichmentLeaseMs === undefined
           ? {}
           : { enrichment_lease_until: sql<Date>`now() + ${enrichmentLeaseMs} * interval '1 millisecond'` }),
@@ -75,7 +85,126 @@ export async function insertOrders(
     )
     .returningAll()
     .execute();
-  return inserted.map(toStored);
+  const stored = inserted.map(toStored);
+  await appendHistory(
+    trx,
+    stored.map(({ order }) => ({
+      orderId: order.id,
+      position: 1,
+      change: {
+        step: 'placed',
+        data: {
+          user_id: order.user_id,
+          items: order.items,
+          requested_total_amount: order.requested_total_amount,
+        },
+      },
+    })),
+  );
+  return stored;
+}
+
+/**
+ * Locks the orders' rows for the rest of the transaction (in a fixed order, so two transactions never
+ * deadlock on them) and returns them by id; an unknown id is absent. A transition is decided on what this
+ * returns and saved with `saveTransitions`.
+ */
+export async function lockOrders(trx: Trx, ids: readonly string[]): Promise<Map<string, Order>> {
+  // An id that is not a UUID names no order (and would fail the statement for every other one).
+  const uuids = ids.filter(isOrderId);
+  if (uuids.length === 0) return new Map();
+  const rows = await trx
+    .selectFrom('orders')
+    .selectAll()
+    // ANY of one array parameter: one statement text whatever the batch (its prepared form is reused).
+    .where(sql<boolean>`id = ANY(${uuids}::uuid[])`)
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+  return new Map(rows.map((row) => [row.id, toOrder(row)]));
+}
+
+/** Thrown when an order changed between the read a transition was decided on and its write. */
+export class StaleOrderError extends Error {
+  readonly code = 'stale_order';
+  constructor(readonly orderIds: readonly string[]) {
+    super(`orders changed since their transition was decided: ${orderIds.join(', ')}`);
+    this.name = 'StaleOrderError';
+  }
+}
+
+/**
+ * The one way an order changes: writes each transition's order (its new status and reason; items,
+ * customer and total when it was priced) and appends its changes to the history, only where the row still
+ * has the version the transition was decided on. Transitions that change nothing are skipped. Two
+ * statements for any number of orders.
+ * @throws StaleOrderError when a row's version moved (its lock was not held): nothing of it is written,
+ *   and the caller's transaction must roll back.
+ */
+export async function saveTransitions(
+  trx: Trx,
+  transitions: readonly (OrderTransition & { eventId?: string })[],
+): Promise<void> {
+  const changed = transitions.filter((t) => t.decision.changes.length > 0);
+  if (changed.length === 0) return;
+  const priced = changed.map((t) => t.before.priced_at === null && t.after.priced_at !== null);
+  const result = await sql<{ id: string }>`
+    UPDATE orders o SET
+      status = c.status,
+      reason = c.reason,
+      items = coalesce(c.items, o.items),
+      customer_fullname = coalesce(c.customer_fullname, o.customer_fullname),
+      total_amount = coalesce(c.total_amount, o.total_amount),
+      priced_at = CASE WHEN c.priced THEN now() ELSE o.priced_at END,
+      enrichment_lease_until = CASE WHEN c.priced OR c.status <> 'PENDING' THEN NULL ELSE o.enrichment_lease_until END,
+      version = c.version,
+      updated_at = now()
+    FROM unnest(
+      ${changed.map((t) => t.before.id)}::uuid[],
+      ${changed.map((t) => t.before.version)}::int[],
+      ${changed.map((t) => t.after.version)}::int[],
+      ${changed.map((t) => t.after.status)}::text[],
+      ${changed.map((t) => t.after.reason)}::text[],
+      ${changed.map((t, i) => (priced[i] ? JSON.stringify(t.after.items) : null))}::jsonb[],
+      ${changed.map((t, i) => (priced[i] ? t.after.customer_fullname : null))}::text[],
+      ${changed.map((t, i) => (priced[i] ? t.after.total_amount : null))}::numeric[],
+      ${priced}::boolean[])
+      AS c(id, expected_version, version, status, reason, items, customer_fullname, total_amount, priced)
+    WHERE o.id = c.id AND o.version = c.expected_version
+    RETURNING o.id`.execute(trx);
+  if (result.rows.length !== changed.length) {
+    const written = new Set(result.rows.map((row) => row.id));
+    throw new StaleOrderError(changed.map((t) => t.before.id).filter((id) => !written.has(id)));
+  }
+  await appendHistory(
+    trx,
+    changed.flatMap((t) =>
+      t.decision.changes.map((change, i): HistoryAppend => ({
+        orderId: t.before.id,
+        position: t.before.version + i + 1,
+        change,
+        ...(t.eventId === undefined ? {} : { eventId: t.eventId }),
+      })),
+    ),
+  );
+}
+
+/** The orders with their timelines (one more statement for all of them), in the same order. */
+export async function withTimelines(db: Db, orders: readonly Order[]): Promise<OrderWithTimeline[]> {
+  const histories = await findHistories(
+    db,
+    orders.map((order) => order.id),
+  );
+  return orders.map((order) => ({
+    order,
+    timeline: (histories.get(order.id) ?? []).map(toTimelineEntry),
+  }));
+}
+
+/** The order with its timeline. */
+export async function withTimeline(db: Db, order: Order): Promise<OrderWithTimeline> {
+  const histories = await findHistories(db, [order.id]);
+  return { order, timeline: (histories.get(order.id) ?? []).map(toTimelineEntry) };
 }
 
 export async function findOrdersByIdempotencyKeys(db: Db, keys: readonly string[]): Promise<StoredOrder[]> {
@@ -100,30 +229,4 @@ export async function selectOrderPage(
   if (filter.afterSeq !== undefined) query = query.where('seq', '<', filter.afterSeq);
   const rows = await query.execute();
   return rows.map((row) => ({ order: toOrder(row), seq: row.seq }));
-}
-
-/**
- * Moves a PENDING order to CANCELLED; undefined when the order is missing or no longer pending (or, with
- * `unpricedOnly`, already priced: a late enrichment verdict must not undo a price another worker recorded).
- */
-export async function cancelPendingOrder(
-  trx: Trx,
-  id: string,
-  reason: string,
-  options: { unpricedOnly?: boolean } = {},
-): Promise<Order | undefined> {
-  const row = await trx
-    .updateTable('orders')
-    .set({
-      status: 'CANCELLED',
-      reason,
-      updated_at: sql<Date>`now()`,
-      timeline: sql<string>`timeline || jsonb_build_array(jsonb_build_object('step', 'cancelled', 'at', now(), 'reason', ${reason}::text))`,
-    })
-    .where('id', '=', id)
-    .where('status', '=', 'PENDING')
-    .$if(options.unpricedOnly === true, (query) => query.where('priced_at', 'is', null))
-    .returningAll()
-    .executeTakeFirst();
-  return row && toOrder(row);
 }

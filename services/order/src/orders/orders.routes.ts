@@ -5,15 +5,18 @@ import type { OrderDatabase } from '../database.js';
 import { cancelOrder } from './cancel-order.js';
 import { listOrders } from './list-orders.js';
 import type { OrderIntake } from './order-intake.js';
-import { findOrderById } from './orders.repository.js';
+import { findHistories, placedTimeline } from './order-history.repository.js';
+import { findOrderById, withTimeline, withTimelines } from './orders.repository.js';
 import {
   ErrorBody,
   IdempotencyHeaders,
   ListOrdersQuery,
   OrderIdParams,
   OrderPage,
+  OrderHistoryView,
   OrderView,
   ValidationErrorBody,
+  toHistoryEntryView,
   toOrderView,
 } from './orders.schemas.js';
 import { PlaceOrderBody, placeOrderValidatorCompiler, toPlaceOrderCommand } from './place-order.body.js';
@@ -97,13 +100,17 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
         'order placed',
       );
       if (outcome.kind === 'replayed') reply.header('idempotent-replayed', 'true');
+      const view =
+        outcome.kind === 'placed'
+          ? { order: outcome.order, timeline: placedTimeline(outcome.order) }
+          : await withTimeline(db, outcome.order);
       return reply
         .code(201)
         .header(
           'location',
           `${request.routeOptions.url?.replace(/\/$/, '') ?? '/orders'}/${outcome.order.id}`,
         )
-        .send(toOrderView(outcome.order));
+        .send(toOrderView(view));
     },
   );
 
@@ -121,7 +128,29 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
     async (request, reply) => {
       const order = isOrderId(request.params.id) ? await findOrderById(db, request.params.id) : undefined;
       if (!order) return reply.code(404).send(notFound);
-      return toOrderView(order);
+      return toOrderView(await withTimeline(db, order));
+    },
+  );
+
+  app.get(
+    '/:id/events',
+    {
+      schema: {
+        hide,
+        tags,
+        summary: "An order's history",
+        description:
+          'Every change of the order, oldest first: appended in the transaction that made it, never changed. ' +
+          'The order is what folding these gives.',
+        params: OrderIdParams,
+        response: { 200: OrderHistoryView, 404: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const history = isOrderId(id) ? (await findHistories(db, [id])).get(id) : undefined;
+      if (!history) return reply.code(404).send(notFound);
+      return { order_id: id, events: history.map(toHistoryEntryView) };
     },
   );
 
@@ -145,7 +174,8 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
           errors: [{ path: 'querystring/cursor', message: 'not a cursor this API returned' }],
         });
       }
-      return { items: outcome.orders.map(toOrderView), next_cursor: outcome.nextCursor };
+      const views = await withTimelines(db, outcome.orders);
+      return { items: views.map(toOrderView), next_cursor: outcome.nextCursor };
     },
   );
 
@@ -162,7 +192,7 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
     },
     async (request, reply) => {
       if (!isOrderId(request.params.id)) return reply.code(404).send(notFound);
-      const outcome = await cancelOrder(transact, request.params.id, 'customer_request');
+      const outcome = await cancelOrder(transact, request.params.id);
       switch (outcome.kind) {
         case 'not_found':
           return reply.code(404).send(notFound);
@@ -170,7 +200,10 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
           return reply.code(409).send({ message: `Order is already ${outcome.order.status}` });
         case 'cancelled':
           request.log.info({ order_id: outcome.order.id, reason: 'customer_request' }, 'order cancelled');
-          return toOrderView(outcome.order);
+          // Read back: the view shows the times the database stamped.
+          return toOrderView(
+            await withTimeline(db, (await findOrderById(db, outcome.order.id)) ?? outcome.order),
+          );
       }
     },
   );

@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { Identifier } from '@platform/contracts';
-import { productNameOf, type Order } from './order.js';
+import type { HistoryEntry } from './order-history.js';
+import { productNameOf, type OrderWithTimeline } from './order.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
   Type.Union([schema, Type.Null()]);
@@ -76,8 +77,48 @@ export const ValidationErrorBody = Type.Object({
   errors: Type.Array(Type.Object({ path: Type.String(), message: Type.String() })),
 });
 
+/** One change of an order's history, as `GET /orders/{id}/events` shows it. */
+export const HistoryEntryView = Type.Object(
+  {
+    position: Type.Integer({ minimum: 1, description: '1 for the first change, then one more for each' }),
+    step: Type.String({ description: 'placed, priced, stock_reserved, paid, …, completed or cancelled' }),
+    at: Type.String({ format: 'date-time' }),
+    reason: Type.Optional(Type.String()),
+    after_final: Type.Optional(
+      Type.Boolean({ description: 'Reported after the order was final: compensated, not acted on' }),
+    ),
+    data: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), {
+        description:
+          'What the change carried: items, prices and total when priced, the charge, the refund, …',
+      }),
+    ),
+    event_id: Nullable(Type.String({ description: 'The id of the integration event that reported it' })),
+  },
+  { title: 'OrderHistoryEntry' },
+);
+export type HistoryEntryView = Static<typeof HistoryEntryView>;
+
+export const OrderHistoryView = Type.Object(
+  { order_id: Type.String({ format: 'uuid' }), events: Type.Array(HistoryEntryView) },
+  { title: 'OrderHistory' },
+);
+
+/** The HTTP representation of a change of an order. */
+export function toHistoryEntryView(entry: HistoryEntry): HistoryEntryView {
+  return {
+    position: entry.position,
+    step: entry.step,
+    at: entry.at.toISOString(),
+    ...('reason' in entry ? { reason: entry.reason } : {}),
+    ...('after_final' in entry && entry.after_final === true ? { after_final: true } : {}),
+    ...('data' in entry && entry.data !== undefined ? { data: { ...entry.data } } : {}),
+    event_id: entry.event_id,
+  };
+}
+
 /** The HTTP representation of an order. */
-export function toOrderView(order: Order): OrderView {
+export function toOrderView({ order, timeline }: OrderWithTimeline): OrderView {
   return {
     id: order.id,
     user_id: order.user_id,
@@ -89,6 +130,6 @@ export function toOrderView(order: Order): OrderView {
     items: order.items,
     created_at: order.created_at.toISOString(),
     updated_at: order.updated_at.toISOString(),
-    timeline: order.timeline,
+    timeline,
   };
 }

@@ -1,50 +1,44 @@
 import type { Transaction } from 'kysely';
-import type { EventEnvelope, SubscribedEvent } from '@platform/contracts';
 import { appendToOutbox } from '@platform/outbox';
-import type { SagaEvent } from '@platform/service-host';
+import type { SagaEvent as ConsumedSagaEvent } from '@platform/service-host';
 import type { OrderDatabase } from '../database.js';
-import {
-  SAGA_STEPS,
-  sagaTransition,
-  type SagaEventType,
-  type SagaOutcome,
-  type SagaTransition,
-} from './order-saga.js';
-import { lockOrders, saveTransitions } from './saga.repository.js';
+import { transition, type OrderOutcome, type SagaEvent } from '../orders/order-state-machine.js';
+import { lockOrders, saveTransitions } from '../orders/orders.repository.js';
 
-/** The event types the order service consumes (SPEC §2). */
-export const SAGA_EVENT_TYPES = Object.keys(SAGA_STEPS) as SagaEventType[];
-
-/** What a saga event did, and the order's reason when it ended it. */
+/** What a saga event did to its order (`unknown_order`: no such order here), and the order's reason. */
 export interface SagaApplied {
-  outcome: SagaOutcome;
+  outcome: OrderOutcome | 'unknown_order';
   reason?: string | null;
 }
 
 /**
  * Applies a round of the other services' events (one per order) in one transaction: the orders are locked
  * and read in one statement (an event's decision and its write see the same state, whatever the deadline
- * sweep or the API do meanwhile), each event's transition is decided in memory by the order's state
- * machine (`order-saga.ts`), and every change and every event it announces are written in two more.
+ * sweep or the API do meanwhile), each event is decided in memory by the order's state machine
+ * (`order-state-machine.ts`), and every change, history entry and event it announces is written in three
+ * more.
  */
 export async function applySagaEvents(
   trx: Transaction<OrderDatabase>,
-  events: readonly SagaEvent<SubscribedEvent<'order'>>[],
+  events: readonly ConsumedSagaEvent<SagaEvent>[],
 ): Promise<SagaApplied[]> {
   const orders = await lockOrders(
     trx,
     events.map((event) => event.envelope.correlation_id),
   );
-  const transitions = new Map<string, SagaTransition>();
-  const outgoing: EventEnvelope[] = [];
-  const applied = events.map((event): SagaApplied => {
-    const transition = sagaTransition(event.envelope.type, orders.get(event.envelope.correlation_id));
-    if (!transition) return { outcome: 'unknown_order' };
-    transitions.set(event.envelope.correlation_id, transition);
-    if (transition.event) outgoing.push(transition.event);
-    return { outcome: transition.outcome, reason: transition.reason };
+  const transitions = events.map(({ envelope }) => {
+    const order = orders.get(envelope.correlation_id);
+    return order && { ...transition(order, { kind: 'saga_event', event: envelope }), eventId: envelope.id };
   });
-  await saveTransitions(trx, transitions);
-  await appendToOutbox(trx, outgoing);
-  return applied;
+  await saveTransitions(
+    trx,
+    transitions.filter((t) => t !== undefined),
+  );
+  await appendToOutbox(
+    trx,
+    transitions.flatMap((t) => t?.events ?? []),
+  );
+  return transitions.map((t): SagaApplied =>
+    t ? { outcome: t.decision.outcome, reason: t.after.reason } : { outcome: 'unknown_order' },
+  );
 }

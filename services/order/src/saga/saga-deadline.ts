@@ -3,8 +3,9 @@ import type { Logger } from '@platform/observability';
 import { appendToOutbox } from '@platform/outbox';
 import type { Transact } from '@platform/service-host';
 import type { OrderDatabase } from '../database.js';
-import { orderCancelled } from '../orders/order.events.js';
-import { cancelOverdueOrders, msUntilNextDeadline } from './saga.repository.js';
+import { transition } from '../orders/order-state-machine.js';
+import { saveTransitions } from '../orders/orders.repository.js';
+import { lockOverdueOrders, msUntilNextDeadline } from './saga.repository.js';
 
 /** A running deadline sweeper. */
 export interface SagaDeadline {
@@ -36,12 +37,14 @@ export function startSagaDeadline(options: {
   async function sweep(): Promise<number> {
     for (;;) {
       const cancelled = await options.transact(async (trx) => {
-        const orders = await cancelOverdueOrders(trx, options.deadlineMs, BATCH);
+        const overdue = await lockOverdueOrders(trx, options.deadlineMs, BATCH);
+        const expired = overdue.map((order) => transition(order, { kind: 'expire' }));
+        await saveTransitions(trx, expired);
         await appendToOutbox(
           trx,
-          orders.map((order) => orderCancelled(order, 'timeout')),
+          expired.flatMap((t) => t.events),
         );
-        return orders;
+        return overdue;
       });
       for (const order of cancelled) {
         logger.warn({ correlation_id: order.id }, 'saga deadline passed; order cancelled (timeout)');

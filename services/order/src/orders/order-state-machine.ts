@@ -1,0 +1,218 @@
+import {
+  FulfilmentEvents,
+  InventoryEvents,
+  OrderEvents,
+  PaymentEvents,
+  type EventEnvelope,
+  type SubscribedEvent,
+} from '@platform/contracts';
+import type { HistoryChange, SagaStep } from './order-history.js';
+import type { CancellationReason, Order, OrderItem, PricingRejection } from './order.js';
+import { orderCancelled, orderCompleted, orderCreated } from './order.events.js';
+
+/** An event another service reports about an order (SPEC §2): what the order service consumes. */
+export type SagaEvent = SubscribedEvent<'order'>;
+
+/** Everything that can happen to an order once it is placed. */
+export type OrderInput =
+  | { kind: 'price'; customerFullname: string; items: OrderItem[]; totalAmount: number }
+  | { kind: 'reject'; reason: PricingRejection }
+  | { kind: 'cancel_by_customer' }
+  | { kind: 'expire' }
+  | { kind: 'saga_event'; event: SagaEvent };
+
+/** What an input did: the log's and metrics' word for it. */
+export type OrderOutcome =
+  | 'priced'
+  | 'recorded'
+  | 'completed'
+  | 'cancelled'
+  | 'after_final'
+  /** Nothing to do: already priced, already final, or no longer PENDING. */
+  | 'unchanged';
+
+/** The integration event an order announces after a change. */
+type Announcement = typeof OrderEvents.created | typeof OrderEvents.completed | typeof OrderEvents.cancelled;
+
+/** The changes an input makes to an order, and what the order announces afterwards. */
+export interface OrderDecision {
+  outcome: OrderOutcome;
+  changes: HistoryChange[];
+  announce?: Announcement;
+}
+
+/** What each saga event means for a PENDING order. */
+type SagaRule =
+  | { step: SagaStep; then: 'record' }
+  | { step: SagaStep; then: 'complete' }
+  | { step: SagaStep; then: 'cancel'; reason: CancellationReason };
+
+/**
+ * What each event of the other services means for the order (SPEC §2), in one place:
+ * - a step that moves nothing is recorded (stock reserved, paid, refunded);
+ * - the partner's acceptance completes the order (`order.completed` sells the stock, tells the customer);
+ * - a step that failed for good cancels the order with its reason (`order.cancelled` starts compensation).
+ */
+const SAGA_RULES: { [T in SagaEvent['type']]: SagaRule } = {
+  [InventoryEvents.reserved]: { step: 'stock_reserved', then: 'record' },
+  [InventoryEvents.unavailable]: { step: 'out_of_stock', then: 'cancel', reason: 'out_of_stock' },
+  [PaymentEvents.processed]: { step: 'paid', then: 'record' },
+  [PaymentEvents.failed]: { step: 'payment_failed', then: 'cancel', reason: 'payment_failed' },
+  [PaymentEvents.refunded]: { step: 'refunded', then: 'record' },
+  [FulfilmentEvents.placed]: { step: 'fulfilment_placed', then: 'complete' },
+  [FulfilmentEvents.failed]: { step: 'placement_failed', then: 'cancel', reason: 'placement_failed' },
+};
+
+/** The event types the order service handles: it starts only if they are its subscriptions. */
+export const SAGA_EVENT_TYPES = Object.keys(SAGA_RULES) as SagaEvent['type'][];
+
+/** What a saga event reported, kept in the history with its step. */
+function reported(event: SagaEvent): Record<string, unknown> | undefined {
+  switch (event.type) {
+    case PaymentEvents.processed:
+      return { ...event.payload.charge };
+    case PaymentEvents.refunded:
+      return { ...event.payload.refund };
+    case FulfilmentEvents.placed:
+      return { ...event.payload.placement };
+    case InventoryEvents.unavailable:
+      return { missing: event.payload.missing };
+    case PaymentEvents.failed:
+    case FulfilmentEvents.failed:
+      return { reason: event.payload.reason };
+    case InventoryEvents.reserved:
+      return undefined;
+  }
+}
+
+const UNCHANGED: OrderDecision = { outcome: 'unchanged', changes: [] };
+const cancel = (reason: CancellationReason): OrderDecision => ({
+  outcome: 'cancelled',
+  changes: [{ step: 'cancelled', reason }],
+  announce: OrderEvents.cancelled,
+});
+
+/**
+ * The order's state machine: what `input` does to `order`. Only a PENDING order changes state:
+ * - pricing (`price` → `order.created`, or `reject` with its reason → `order.cancelled`) applies to an
+ *   order not yet priced, once: a second verdict (an order leased twice) changes nothing;
+ * - the customer (`cancel_by_customer`) and the saga deadline (`expire`, reason `timeout`) cancel it;
+ * - the other services' events follow `SAGA_RULES`.
+ * An event about an order already final is recorded as `after_final` and acted on no further: the
+ * service that reported it compensates by itself, on the `order.cancelled` it received. A refund follows
+ * a cancellation by design: it is recorded as a step, never as late. Pure: no clock, no I/O.
+ */
+export function decide(order: Order, input: OrderInput): OrderDecision {
+  const pending = order.status === 'PENDING';
+  switch (input.kind) {
+    case 'price':
+      if (!pending || order.priced_at !== null) return UNCHANGED;
+      return {
+        outcome: 'priced',
+        changes: [
+          {
+            step: 'priced',
+            data: {
+              customer_fullname: input.customerFullname,
+              items: input.items,
+              total_amount: input.totalAmount,
+            },
+          },
+        ],
+        announce: OrderEvents.created,
+      };
+    case 'reject':
+      return pending && order.priced_at === null ? cancel(input.reason) : UNCHANGED;
+    case 'cancel_by_customer':
+      return pending ? cancel('customer_request') : UNCHANGED;
+    case 'expire':
+      return pending ? cancel('timeout') : UNCHANGED;
+    case 'saga_event': {
+      const rule = SAGA_RULES[input.event.type];
+      const data = reported(input.event);
+      const step: HistoryChange = data === undefined ? { step: rule.step } : { step: rule.step, data };
+      if (!pending && input.event.type !== PaymentEvents.refunded) {
+        return { outcome: 'after_final', changes: [{ ...step, after_final: true }] };
+      }
+      switch (rule.then) {
+        case 'record':
+          return { outcome: 'recorded', changes: [step] };
+        case 'complete':
+          return {
+            outcome: 'completed',
+            changes: [step, { step: 'completed' }],
+            announce: OrderEvents.completed,
+          };
+        case 'cancel':
+          return cancel(rule.reason);
+      }
+    }
+  }
+}
+
+/**
+ * How a change makes the order what it is (the order row is the fold of its history): `placed` makes it,
+ * `priced` gives it a customer name, priced items and a total, `completed` and `cancelled` make it final;
+ * every change counts in `version` and moves `updated_at` to its time. Pure.
+ * @throws Error when the history does not start with `placed`, or `placed` comes again.
+ */
+export function evolve(order: Order | undefined, change: HistoryChange, at: Date, id?: string): Order {
+  if (change.step === 'placed') {
+    if (order) throw new Error(`order ${order.id} was placed twice`);
+    if (id === undefined) throw new Error('evolve needs the order id to start an order');
+    return {
+      id,
+      user_id: change.data.user_id,
+      status: 'PENDING',
+      reason: null,
+      items: change.data.items,
+      customer_fullname: null,
+      total_amount: null,
+      requested_total_amount: change.data.requested_total_amount,
+      version: 1,
+      priced_at: null,
+      created_at: at,
+      updated_at: at,
+    };
+  }
+  if (!order) throw new Error(`an order's history must start with placed, not ${change.step}`);
+  const next: Order = { ...order, version: order.version + 1, updated_at: at };
+  switch (change.step) {
+    case 'priced':
+      return {
+        ...next,
+        items: change.data.items,
+        customer_fullname: change.data.customer_fullname,
+        total_amount: change.data.total_amount,
+        priced_at: at,
+      };
+    case 'completed':
+      return { ...next, status: 'COMPLETED', reason: null };
+    case 'cancelled':
+      return { ...next, status: 'CANCELLED', reason: change.reason };
+    default:
+      return next;
+  }
+}
+
+/** An order's transition: the decision, the order after it, and the integration events to publish. */
+export interface OrderTransition {
+  decision: OrderDecision;
+  before: Order;
+  after: Order;
+  events: EventEnvelope[];
+}
+
+/**
+ * Decides `input` for `order` and applies the changes in memory (`at` stands for the commit's time; the
+ * database stamps the stored ones), with the event it announces, built from the order after the change.
+ */
+export function transition(order: Order, input: OrderInput, at = new Date()): OrderTransition {
+  const decision = decide(order, input);
+  const after = decision.changes.reduce<Order>((current, change) => evolve(current, change, at), order);
+  const events: EventEnvelope[] = [];
+  if (decision.announce === OrderEvents.created) events.push(orderCreated(after));
+  if (decision.announce === OrderEvents.completed) events.push(orderCompleted(after));
+  if (decision.announce === OrderEvents.cancelled) events.push(orderCancelled(after, after.reason ?? ''));
+  return { decision, before: order, after, events };
+}

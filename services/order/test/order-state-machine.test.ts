@@ -1,0 +1,209 @@
+import { describe, expect, it } from 'vitest';
+import { sagaEvent } from '@platform/testing';
+import type { HistoryChange } from '../src/orders/order-history.js';
+import {
+  decide,
+  evolve,
+  transition,
+  SAGA_EVENT_TYPES,
+  type OrderInput,
+  type SagaEvent,
+} from '../src/orders/order-state-machine.js';
+import { toSnapshot, type Order } from '../src/orders/order.js';
+
+const AT = new Date('2026-11-30T10:00:00Z');
+const ITEMS = [{ product_code: 'product-A', quantity: 2, product_name: null, unit_price: null }];
+const PRICED_ITEMS = [{ product_code: 'product-A', quantity: 2, product_name: 'Product A', unit_price: 25 }];
+
+const placed = evolve(
+  undefined,
+  { step: 'placed', data: { user_id: 'customer-123', items: ITEMS, requested_total_amount: null } },
+  AT,
+  '6f7c1f0e-93b8-4a55-9a57-1b1f2c3d4e5f',
+);
+const priced = evolve(
+  placed,
+  { step: 'priced', data: { customer_fullname: 'Grace Hopper', items: PRICED_ITEMS, total_amount: 50 } },
+  AT,
+);
+const completed = evolve(evolve(priced, { step: 'fulfilment_placed' }, AT), { step: 'completed' }, AT);
+const cancelled = evolve(priced, { step: 'cancelled', reason: 'payment_failed' }, AT);
+
+const STATES: Record<string, Order> = { placed, priced, completed, cancelled };
+
+const sagaInput = (type: (typeof SAGA_EVENT_TYPES)[number]): OrderInput => ({
+  kind: 'saga_event',
+  // One event of the union (sagaEvent's result type is not distributed over it).
+  event: sagaEvent(type, toSnapshot(priced)) as SagaEvent,
+});
+
+const INPUTS: Record<string, OrderInput> = {
+  price: { kind: 'price', customerFullname: 'Grace Hopper', items: PRICED_ITEMS, totalAmount: 50 },
+  'reject user_not_found': { kind: 'reject', reason: 'user_not_found' },
+  'reject product_not_found': { kind: 'reject', reason: 'product_not_found' },
+  'reject dependency_unavailable': { kind: 'reject', reason: 'dependency_unavailable' },
+  'reject total_mismatch': { kind: 'reject', reason: 'total_mismatch' },
+  cancel_by_customer: { kind: 'cancel_by_customer' },
+  expire: { kind: 'expire' },
+  ...Object.fromEntries(SAGA_EVENT_TYPES.map((type) => [type, sagaInput(type)])),
+};
+
+/** What is expected: outcome, the steps appended (`!` marks after_final), the announcement, the state after. */
+type Expected = [outcome: string, steps: string, announce: string, status: string];
+
+const LATE = (step: string): Expected => ['after_final', `!${step}`, '-', 'same'];
+const NOTHING: Expected = ['unchanged', '', '-', 'same'];
+const cancels = (reason: string): Expected => [
+  'cancelled',
+  `cancelled:${reason}`,
+  'order.cancelled',
+  'CANCELLED',
+];
+const PENDING_SAGA: Record<string, Expected> = {
+  'inventory.reserved': ['recorded', 'stock_reserved', '-', 'PENDING'],
+  'inventory.unavailable': cancels('out_of_stock'),
+  'payment.processed': ['recorded', 'paid', '-', 'PENDING'],
+  'payment.failed': cancels('payment_failed'),
+  'payment.refunded': ['recorded', 'refunded', '-', 'PENDING'],
+  'fulfilment.placed': ['completed', 'fulfilment_placed completed', 'order.completed', 'COMPLETED'],
+  'fulfilment.failed': cancels('placement_failed'),
+};
+const FINAL_SAGA: Record<string, Expected> = {
+  'inventory.reserved': LATE('stock_reserved'),
+  'inventory.unavailable': LATE('out_of_stock'),
+  'payment.processed': LATE('paid'),
+  'payment.failed': LATE('payment_failed'),
+  // A refund follows a cancellation by design: a step, never late.
+  'payment.refunded': ['recorded', 'refunded', '-', 'same'],
+  'fulfilment.placed': LATE('fulfilment_placed'),
+  'fulfilment.failed': LATE('placement_failed'),
+};
+const FINAL: Record<string, Expected> = {
+  price: NOTHING,
+  'reject user_not_found': NOTHING,
+  'reject product_not_found': NOTHING,
+  'reject dependency_unavailable': NOTHING,
+  'reject total_mismatch': NOTHING,
+  cancel_by_customer: NOTHING,
+  expire: NOTHING,
+  ...FINAL_SAGA,
+};
+
+/** Every state × every input: the whole machine, one row each. */
+const TABLE: Record<string, Record<string, Expected>> = {
+  placed: {
+    price: ['priced', 'priced', 'order.created', 'PENDING'],
+    'reject user_not_found': cancels('user_not_found'),
+    'reject product_not_found': cancels('product_not_found'),
+    'reject dependency_unavailable': cancels('dependency_unavailable'),
+    'reject total_mismatch': cancels('total_mismatch'),
+    cancel_by_customer: cancels('customer_request'),
+    expire: cancels('timeout'),
+    ...PENDING_SAGA,
+  },
+  priced: {
+    // A second verdict (an order leased twice) changes nothing.
+    price: NOTHING,
+    'reject user_not_found': NOTHING,
+    'reject product_not_found': NOTHING,
+    'reject dependency_unavailable': NOTHING,
+    'reject total_mismatch': NOTHING,
+    cancel_by_customer: cancels('customer_request'),
+    expire: cancels('timeout'),
+    ...PENDING_SAGA,
+  },
+  completed: FINAL,
+  cancelled: FINAL,
+};
+
+const describeStep = (change: HistoryChange): string =>
+  ('after_final' in change && change.after_final ? '!' : '') +
+  change.step +
+  ('reason' in change ? `:${change.reason}` : '');
+
+describe('the order state machine: every state × every input', () => {
+  for (const [stateName, state] of Object.entries(STATES)) {
+    for (const [inputName, input] of Object.entries(INPUTS)) {
+      const expected = TABLE[stateName]?.[inputName];
+      it(`${stateName} × ${inputName} → ${expected?.slice(0, 2).join(' ')}`, () => {
+        if (!expected) throw new Error(`no expectation for ${stateName} × ${inputName}`);
+        const [outcome, steps, announce, status] = expected;
+        const { decision, after, events } = transition(state, input, AT);
+        expect(decision.outcome).toBe(outcome);
+        expect(decision.changes.map(describeStep).join(' ')).toBe(steps);
+        expect(events.map((event) => event.type).join(' ') || '-').toBe(announce);
+        expect(after.status).toBe(status === 'same' ? state.status : status);
+        expect(after.version).toBe(state.version + decision.changes.length);
+        for (const event of events) expect(event.correlation_id).toBe(state.id);
+      });
+    }
+  }
+
+  it('covers the whole table: four states, fourteen inputs', () => {
+    expect(Object.keys(STATES)).toHaveLength(4);
+    expect(Object.keys(INPUTS)).toHaveLength(14);
+    for (const state of Object.keys(STATES))
+      expect(Object.keys(TABLE[state] ?? {}).sort()).toEqual(Object.keys(INPUTS).sort());
+  });
+});
+
+describe('duplicates and late inputs', () => {
+  it('applies a cancelling input once: the same input again changes nothing', () => {
+    const once = transition(priced, { kind: 'cancel_by_customer' }, AT).after;
+    expect(decide(once, { kind: 'cancel_by_customer' })).toEqual({ outcome: 'unchanged', changes: [] });
+    expect(decide(once, { kind: 'expire' }).outcome).toBe('unchanged');
+  });
+
+  it('records a step delivered twice after the order completed as late, without acting on it', () => {
+    const done = transition(priced, sagaInput('fulfilment.placed'), AT).after;
+    const again = transition(done, sagaInput('fulfilment.placed'), AT);
+    expect(again.decision.outcome).toBe('after_final');
+    expect(again.events).toEqual([]);
+    expect(again.after.status).toBe('COMPLETED');
+  });
+
+  it('keeps what a saga event reported in the history: the charge, the refund, the placement, the shortage', () => {
+    const data = (type: (typeof SAGA_EVENT_TYPES)[number]) =>
+      (decide(priced, sagaInput(type)).changes[0] as { data?: unknown }).data;
+    expect(data('payment.processed')).toEqual({ charge_id: `ch_${priced.id}`, amount: 50 });
+    expect(data('payment.refunded')).toEqual({ refund_id: `re_${priced.id}`, amount: 50 });
+    expect(data('fulfilment.placed')).toEqual({ placement_id: `pl_${priced.id}` });
+    expect(decide(completed, sagaInput('inventory.unavailable')).changes[0]).toMatchObject({
+      step: 'out_of_stock',
+      after_final: true,
+      data: { missing: [{ product_code: 'product-A', requested: 2, available: 0 }] },
+    });
+  });
+});
+
+describe('evolve: the order as the fold of its history', () => {
+  it('builds the order from placed, gives it prices, and makes it final', () => {
+    expect(placed).toMatchObject({ status: 'PENDING', version: 1, priced_at: null, items: ITEMS });
+    expect(priced).toMatchObject({
+      customer_fullname: 'Grace Hopper',
+      total_amount: 50,
+      version: 2,
+      priced_at: AT,
+    });
+    expect(completed).toMatchObject({ status: 'COMPLETED', reason: null, version: 4 });
+    expect(cancelled).toMatchObject({ status: 'CANCELLED', reason: 'payment_failed', version: 3 });
+  });
+
+  it('moves updated_at to each change, and never created_at', () => {
+    const later = new Date('2026-11-30T10:00:05Z');
+    const next = evolve(priced, { step: 'paid' }, later);
+    expect(next.updated_at).toEqual(later);
+    expect(next.created_at).toEqual(AT);
+  });
+
+  it('refuses a history that does not start with placed, or places twice', () => {
+    expect(() => evolve(undefined, { step: 'completed' }, AT)).toThrow(/must start with placed/);
+    expect(() =>
+      evolve(
+        placed,
+        { step: 'placed', data: { user_id: 'u', items: ITEMS, requested_total_amount: null } },
+        AT,
+      ),
+    ).toThrow(/placed twice/);
+  });
+});
