@@ -50,17 +50,39 @@ export default tseslint.config(
     ],
     rules: { 'no-restricted-properties': 'off' },
   },
-  {
-    files: ['packages/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            { group: ['**/services/**', '@services/*'], message: 'Packages never import services.' },
-          ],
-        },
-      ],
-    },
-  },
+  ...workspaceBoundaries(),
 );
+
+/**
+ * No relative import crosses a workspace root (packages/*, services/*, simulators, tests, tools): code
+ * reaches another workspace through its package name and `exports`, so each one's public surface is what
+ * it exports. A file `d` folders below its workspace's root leaves it with `d + 1` steps up; one block per
+ * depth says so. Packages also never import services.
+ */
+function workspaceBoundaries() {
+  const crossing =
+    'Import another workspace by its package name (@platform/…, @services/…), not by a relative path.';
+  const packagesNeverImportServices = {
+    group: ['**/services/**', '@services/*'],
+    message: 'Packages never import services.',
+  };
+  return Array.from({ length: 6 }, (_, depth) => {
+    const below = '*/'.repeat(depth);
+    const escapes = { regex: `^(\\.\\./){${depth + 1}}`, message: crossing };
+    return [
+      {
+        files: [
+          `services/*/${below}*.ts`,
+          `simulators/${below}*.ts`,
+          `tests/${below}*.ts`,
+          `tools/${below}*.ts`,
+        ],
+        rules: { 'no-restricted-imports': ['error', { patterns: [escapes] }] },
+      },
+      {
+        files: [`packages/*/${below}*.ts`],
+        rules: { 'no-restricted-imports': ['error', { patterns: [escapes, packagesNeverImportServices] }] },
+      },
+    ];
+  }).flat();
+}

@@ -1,12 +1,12 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { loadFulfilmentConfig } from '../../services/fulfilment/src/config.js';
-import { loadInventoryConfig } from '../../services/inventory/src/config.js';
-import { loadNotificationConfig } from '../../services/notification/src/config.js';
-import { loadOrderConfig } from '../../services/order/src/config.js';
-import { loadPaymentConfig } from '../../services/payment/src/config.js';
-import { loadSimulatorsConfig } from '../../simulators/src/config.js';
+import { loadSimulatorsConfig } from '@platform/simulators';
+import { loadFulfilmentConfig } from '@services/fulfilment';
+import { loadInventoryConfig } from '@services/inventory';
+import { loadNotificationConfig } from '@services/notification';
+import { loadOrderConfig } from '@services/order';
+import { loadPaymentConfig } from '@services/payment';
 
 // There is no Docker engine on the build machine: these checks hold docker-compose.yml and the Dockerfile
 // to the repository instead (every service there, its environment valid for its own configuration

@@ -16,16 +16,11 @@ import {
   type TestDatabase,
   type TestExchange,
 } from '@platform/testing';
-import { loadFulfilmentConfig } from '../../services/fulfilment/src/config.js';
-import { createFulfilmentService } from '../../services/fulfilment/src/fulfilment-service.js';
-import { loadInventoryConfig } from '../../services/inventory/src/config.js';
-import { createInventoryService } from '../../services/inventory/src/inventory-service.js';
-import { loadNotificationConfig } from '../../services/notification/src/config.js';
-import { createNotificationService } from '../../services/notification/src/notification-service.js';
-import { loadOrderConfig } from '../../services/order/src/config.js';
-import { createOrderService } from '../../services/order/src/order-service.js';
-import { loadPaymentConfig } from '../../services/payment/src/config.js';
-import { createPaymentService } from '../../services/payment/src/payment-service.js';
+import { createFulfilmentService, loadFulfilmentConfig } from '@services/fulfilment';
+import { createInventoryService, loadInventoryConfig } from '@services/inventory';
+import { createNotificationService, loadNotificationConfig } from '@services/notification';
+import { createOrderService, loadOrderConfig } from '@services/order';
+import { createPaymentService, loadPaymentConfig } from '@services/payment';
 
 export type ServiceName = 'order' | 'inventory' | 'payment' | 'fulfilment' | 'notification';
 const SERVICES: readonly ServiceName[] = ['order', 'inventory', 'payment', 'fulfilment', 'notification'];

@@ -1,9 +1,9 @@
-import { loadFulfilmentConfig } from '../../services/fulfilment/dist/src/config.js';
-import { loadInventoryConfig } from '../../services/inventory/dist/src/config.js';
-import { loadNotificationConfig } from '../../services/notification/dist/src/config.js';
-import { loadOrderConfig } from '../../services/order/dist/src/config.js';
-import { loadPaymentConfig } from '../../services/payment/dist/src/config.js';
-import { loadSimulatorsConfig } from '../../simulators/dist/src/config.js';
+import { loadSimulatorsConfig } from '@platform/simulators';
+import { loadFulfilmentConfig } from '@services/fulfilment';
+import { loadInventoryConfig } from '@services/inventory';
+import { loadNotificationConfig } from '@services/notification';
+import { loadOrderConfig } from '@services/order';
+import { loadPaymentConfig } from '@services/payment';
 
 /** A process the supervisor runs: its entry point, and the URLs that say it is ready. */
 export interface ChildSpec {
