@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '@platform/testing';
 import { ask, startTestSystem, type OrderView, type StockLevel, type TestSystem } from './system.harness.js';
@@ -122,4 +124,88 @@ describe('every cancellation reason leaves stock and money as they were', () => 
       await system.start('fulfilment');
     }
   }, 60_000);
+});
+
+const run = promisify(execFile);
+/** `npm run orders -- …` against the order service's database; resolves with its exit code and output. */
+const ordersCommand = async (...args: string[]) =>
+  run(process.execPath, ['services/order/dist/src/orders-command.js', ...args], {
+    env: { ...process.env, ORDER_DATABASE_URL: system.databases.order.url },
+  }).then(
+    ({ stdout }) => ({ code: 0, stdout }),
+    (error: unknown) => {
+      const { code, stdout } = error as { code: number; stdout: string };
+      return { code, stdout };
+    },
+  );
+
+// Runs after the tests above: the orders of every cancellation reason are in the database by now.
+describe("the order's history (seed 001's audit trail)", () => {
+  it('gives every change of an order in order, with what each carried', async () => {
+    const id = await q.placeOrder(orderOf('classic-box', 1));
+    expect(await finalState(id)).toMatchObject({ status: 'COMPLETED' });
+    const { events } = (await (await fetch(`${system.urls.order}/orders/${id}/events`)).json()) as {
+      events: { position: number; step: string; data?: Record<string, unknown>; event_id: string | null }[];
+    };
+    expect(events.map((event) => event.step)).toEqual([
+      'placed',
+      'priced',
+      'stock_reserved',
+      'paid',
+      'fulfilment_placed',
+      'completed',
+    ]);
+    expect(events.map((event) => event.position)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(events[1]?.data).toMatchObject({ customer_fullname: 'Grace Hopper', total_amount: 9.99 });
+    expect(events[3]?.data).toMatchObject({ amount: 9.99 });
+    expect(events[3]?.event_id).toEqual(expect.any(String));
+    expect((await fetch(`${system.urls.order}/orders/${crypto.randomUUID()}/events`)).status).toBe(404);
+  });
+
+  it('refuses to change or delete a change once written', async () => {
+    await expect(system.databases.order.query("UPDATE order_history SET step = 'completed'")).rejects.toThrow(
+      /append-only/,
+    );
+    await expect(system.databases.order.query('DELETE FROM order_history')).rejects.toThrow(/append-only/);
+  });
+
+  it('rebuilds every order of every outcome from its history, identical to its row; finds and repairs a drifted row', async () => {
+    const orders = await system.databases.order.query<{ id: string; reason: string | null }>(
+      'SELECT id, reason FROM orders',
+    );
+    const reasons = new Set(orders.map((order) => order.reason ?? 'completed'));
+    for (const outcome of [
+      'completed',
+      'user_not_found',
+      'product_not_found',
+      'total_mismatch',
+      'out_of_stock',
+      'dependency_unavailable',
+      'payment_failed',
+      'placement_failed',
+      'customer_request',
+      'timeout',
+    ]) {
+      expect(reasons, outcome).toContain(outcome);
+    }
+    const check = await ordersCommand('rebuild');
+    expect(check.stdout).toContain(
+      `${orders.length} order(s) rebuilt from their histories: every row is identical`,
+    );
+    expect(check.code).toBe(0);
+
+    // A row changed behind the state machine's back is found, and rewritten from its history.
+    const [drifted] = orders.filter((order) => order.reason === 'timeout');
+    if (!drifted) throw new Error('no timed-out order');
+    await system.databases.order.query(
+      "UPDATE orders SET status = 'COMPLETED', reason = NULL WHERE id = $1",
+      [drifted.id],
+    );
+    const found = await ordersCommand('rebuild', drifted.id);
+    expect(found.code).toBe(1);
+    expect(found.stdout).toContain(`- ${drifted.id}: status, reason differ from its history`);
+    expect((await ordersCommand('rebuild', drifted.id, '--repair')).code).toBe(0);
+    expect(await q.order(drifted.id)).toMatchObject({ status: 'CANCELLED', reason: 'timeout' });
+    expect((await ordersCommand('rebuild')).code).toBe(0);
+  });
 });

@@ -45,9 +45,9 @@ const BODIES = [
   },
 ];
 
-const dlq = promisify(execFile);
+const command = promisify(execFile);
 const runDlq = (...args: string[]) =>
-  dlq(process.execPath, ['tools/dist/dlq/main.js', ...args], {
+  command(process.execPath, ['tools/dist/dlq/main.js', ...args], {
     env: { ...process.env, RABBITMQ_URL: TEST_RABBITMQ_URL, RABBITMQ_EXCHANGE: system.exchange.name },
   });
 
@@ -154,5 +154,15 @@ describe('200 mixed orders', () => {
     await waitFor('dead-lettered again', async () =>
       (await runDlq('list', 'inventory')).stdout.includes('poison-mixed'),
     );
+
+    // Every order row is the fold of its history, through a restart and concurrent cancellations.
+    const rebuild = await command(
+      process.execPath,
+      ['services/order/dist/src/orders-command.js', 'rebuild'],
+      {
+        env: { ...process.env, ORDER_DATABASE_URL: system.databases.order.url },
+      },
+    );
+    expect(rebuild.stdout).toContain('200 order(s) rebuilt from their histories: every row is identical');
   }, 180_000);
 });
