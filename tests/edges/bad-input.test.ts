@@ -27,12 +27,16 @@ const FOUND: [ServiceName, string, string][] = [
 ];
 
 describe('input a database would refuse never reaches it', () => {
-  it.each(FOUND)('%s %s answers a 4xx naming %s', async (service, path, field) => {
+  it.each(FOUND)('%s %s answers 422 {message, errors} naming %s', async (service, path, field) => {
     const response = await request(`${system.urls[service]}${path}`);
-    const text = await response.body.text();
-    expect(response.statusCode, text).toBeGreaterThanOrEqual(400);
-    expect(response.statusCode, text).toBeLessThan(500);
-    expect(text).toContain(field);
+    const body = (await response.body.json()) as {
+      message: unknown;
+      errors: { path: string; message: string }[];
+    };
+    // One error contract in every service (one HTTP shell): 422, a message, and each problem's path.
+    expect(response.statusCode, JSON.stringify(body)).toBe(422);
+    expect(body.message).toMatch(/^Invalid (querystring|params)$/);
+    expect(body.errors.map((error) => error.path).join(' ')).toContain(field);
   });
 
   it('still answers a plain limit above the bound with 422, and a good request with 200', async () => {

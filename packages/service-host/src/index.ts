@@ -1,5 +1,5 @@
 export { assertHandlersMatch, openServiceHost, type ServiceHost, type Transact } from './service-host.js';
-export { buildServiceApp, type ServiceAppDeps } from './service-app.js';
+export { buildServiceApp, BODY_LIMIT_BYTES, type ServiceApp, type ServiceAppDeps } from './service-app.js';
 export { healthRoutes } from './health.routes.js';
 export { addHttpEdges, correlationIdOptions } from './http-edges.js';
 export { runService, type RunningService } from './run-service.js';

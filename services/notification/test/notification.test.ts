@@ -189,12 +189,13 @@ describe('notification service', () => {
     expect(inbox).toHaveLength(2);
   });
 
-  it('answers 400 without an order id and an empty list for an unknown order', async () => {
+  it('answers 422 without an order id and an empty list for an unknown order', async () => {
     for (const query of ['', '?order_id=', '?user_id=customer-123']) {
       const response = await fetch(`${notification.baseUrl}/notifications${query}`);
-      expect(response.status).toBe(400);
-      const body = (await response.json()) as { message?: unknown };
-      expect(typeof body.message).toBe('string');
+      expect(response.status).toBe(422);
+      const body = (await response.json()) as { message?: unknown; errors?: { path: string }[] };
+      expect(body.message).toBe('Invalid querystring');
+      expect(body.errors?.[0]?.path).toMatch(/^querystring/);
     }
     expect(await notificationsOf(notification.baseUrl, 'no-such-order')).toEqual([]);
   });

@@ -3,8 +3,13 @@ import type { Kysely } from 'kysely';
 import type { Broker, EventConsumer } from '@platform/messaging';
 import type { Logger } from '@platform/observability';
 import type { Pool } from '@platform/postgres';
-import { handleSagaEvents, openServiceHost, type LeaseWorker, type Transact } from '@platform/service-host';
-import { buildApp } from './app.js';
+import {
+  buildServiceApp,
+  handleSagaEvents,
+  openServiceHost,
+  type LeaseWorker,
+  type Transact,
+} from '@platform/service-host';
 import type { OrderConfig } from './config.js';
 import type { OrderDatabase } from './database.js';
 import { startEnrichmentWorker } from './enrichment/enrichment-worker.js';
@@ -13,6 +18,7 @@ import { createProductClient, createUserClient } from './enrichment/third-partie
 import { createThirdPartyMetrics, type ThirdPartyMetrics } from './enrichment/third-parties.metrics.js';
 import { createAdmissionControl } from './orders/admission-control.js';
 import { createOrderIntake } from './orders/order-intake.js';
+import { ordersRoutes } from './orders/orders.routes.js';
 import { SAGA_EVENT_TYPES } from './orders/order-state-machine.js';
 import { applySagaEvents } from './saga/apply-saga-events.js';
 import { startSagaDeadline } from './saga/saga-deadline.js';
@@ -89,7 +95,20 @@ export async function createOrderService(config: OrderConfig, logger: Logger): P
     enrichment && { leaseMs: enrichment.leaseMs, submit: (orders) => enrichment.worker.submit(orders) },
     admission,
   );
-  const app = await buildApp({ db, transact, pool, broker, intake, admission, logger, registry });
+  const app = await buildServiceApp({
+    logger,
+    registry,
+    pool,
+    broker,
+    docs: {
+      title: 'Order API',
+      description: 'Places orders and shows how each one is carried to COMPLETED or CANCELLED.',
+    },
+  });
+  const routes = { db, transact, intake, admission };
+  await app.register(ordersRoutes, { prefix: '/orders', ...routes });
+  // Seed 002's clients call the same routes under /api/orders; their copies stay out of the docs.
+  await app.register(ordersRoutes, { prefix: '/api/orders', ...routes, hideFromDocs: true });
 
   return {
     app,

@@ -30,7 +30,7 @@ export interface OrdersRoutesOptions {
   transact: Transact<OrderDatabase>;
   intake: OrderIntake;
   admission: AdmissionControl;
-  /** Seed 002's clients call the same routes under /api/orders; their copies stay out of the docs. */
+  /** Leaves the routes out of the OpenAPI document (for a second copy under another prefix). */
   hideFromDocs?: boolean;
 }
 
