@@ -4,6 +4,7 @@ import {
   releaseStock,
   reserveStock,
   sellStock,
+  shortages,
   type StockCounters,
 } from '../src/stock/stock.js';
 import { pricedOrder } from './inventory.harness.js';
@@ -79,5 +80,20 @@ describe('stock decisions', () => {
     expect(changes.get('p')).toEqual({ available: -3, reserved: 0, sold: 3 });
     const total = (c: StockCounters | undefined) => (c ? c.available + c.reserved + c.sold : Number.NaN);
     expect(total(levels.get('p'))).toBe(10);
+  });
+});
+
+describe('shortages', () => {
+  it('names each product an order wants more of than is available, with both quantities', () => {
+    const items = [
+      { product_code: 'a', quantity: 3 },
+      { product_code: 'b', quantity: 1 },
+      { product_code: 'c', quantity: 2 },
+    ];
+    expect(shortages(items, available({ a: 3, b: 0 }))).toEqual([
+      { product_code: 'b', requested: 1, available: 0 },
+      { product_code: 'c', requested: 2, available: 0 },
+    ]);
+    expect(shortages(items, available({ a: 3, b: 1, c: 5 }))).toEqual([]);
   });
 });
