@@ -75,6 +75,8 @@ export function isolatedSystemEnv(options: {
     PAYMENT_GATEWAY_URL: localUrl(ports.gateway),
     FULFILMENT_PARTNER_URL: localUrl(ports.partner),
     NO_COLOR: '1',
+    // As npm start: SPEC §6's stock to begin with (the bench and the chaos run then raise it).
+    INVENTORY_SEED_STOCK: 'true',
   };
 }
 

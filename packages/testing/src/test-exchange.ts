@@ -105,5 +105,7 @@ export function testServiceEnv(
     CONSUMER_RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS.join(','),
     CONSUMER_MAX_ATTEMPTS: '3',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    // Tests start from SPEC §6's stock, as npm start does (only inventory reads it).
+    INVENTORY_SEED_STOCK: 'true',
   };
 }

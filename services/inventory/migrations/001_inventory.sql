@@ -8,10 +8,9 @@ CREATE TABLE stock (
   updated_at timestamptz NOT NULL DEFAULT now()
 );
 
--- The initial stock of SPEC §6.
-INSERT INTO stock (product_code, available) VALUES
-  ('product-A', 10), ('product-B', 5), ('product-C', 0),
-  ('classic-box', 1000), ('family-box', 1000), ('veggie-box', 1000);
+-- No stock here: a production database starts empty. SPEC §6's initial stock is a seed step
+-- (INVENTORY_SEED_STOCK, which npm start turns on; src/stock/seed-stock.ts). Databases created before
+-- that change kept the rows this migration used to insert.
 
 -- What inventory decided for each order, one row per order. A row written by a cancellation that arrived
 -- first ('cancelled') makes a later order.created a no-op: the cancellation wins.

@@ -1,10 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { EventConsumer } from '@platform/messaging';
 import type { Logger } from '@platform/observability';
-import { buildServiceApp, handleSagaEvents, openServiceHost, type ServiceHost } from '@platform/service-host';
+import { buildServiceApp } from '@platform/http-shell';
+import { handleSagaEvents, openServiceHost, type ServiceHost } from '@platform/service-host';
 import type { InventoryConfig } from './config.js';
 import type { InventoryDatabase } from './database.js';
 import { applyStockEvents, STOCK_EVENT_TYPES } from './stock/apply-stock-events.js';
+import { seedStock, SPEC_INITIAL_STOCK } from './stock/seed-stock.js';
 import { stockRoutes } from './stock/stock.routes.js';
 
 /** A wired inventory service: its HTTP app (not listening yet) and what runs beside it. */
@@ -27,6 +29,10 @@ export async function createInventoryService(
     logger,
   });
   const { db } = host;
+  if (config.seedStock) {
+    const added = await seedStock(db, SPEC_INITIAL_STOCK);
+    if (added > 0) logger.info({ products: added }, "SPEC §6's initial stock added");
+  }
   const consumer = host.consume(
     handleSagaEvents({
       logger,

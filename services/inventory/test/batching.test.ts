@@ -18,6 +18,7 @@ import {
 import { loadInventoryConfig } from '../src/config.js';
 import type { InventoryDatabase } from '../src/database.js';
 import { applyStockEvents, STOCK_EVENT_TYPES } from '../src/stock/apply-stock-events.js';
+import { seedStock, SPEC_INITIAL_STOCK } from '../src/stock/seed-stock.js';
 import {
   orderEvent,
   pricedOrder,
@@ -185,6 +186,8 @@ describe('inventory losing its broker connection between a batch commit and its 
       moduleUrl: new URL('../src/inventory-service.ts', import.meta.url).href,
       logger,
     });
+    // The host alone, without the service's composition root: its start-up seeding is done here.
+    await seedStock(host.db, SPEC_INITIAL_STOCK);
     const apply = handleSagaEvents({
       logger,
       transact: host.transact,
