@@ -197,17 +197,3 @@ export function startLeaseWorker<Item>(options: LeaseWorkerOptions<Item>): Lease
     },
   };
 }
-
-/**
- * The wait after failed attempt number `attempt` (the first is 1) of leased work: base·2^(attempt-1),
- * capped, jittered between half and all of it, so work failing together (a third party's outage) does not
- * retry together, yet never hammers.
- */
-export function retryDelayMs(
-  attempt: number,
-  retry: { baseMs: number; maxMs: number },
-  random: () => number,
-): number {
-  const ceiling = Math.min(retry.maxMs, retry.baseMs * 2 ** (attempt - 1));
-  return Math.round(ceiling * (0.5 + random() / 2));
-}

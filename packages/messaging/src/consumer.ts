@@ -5,21 +5,9 @@ import type { Logger, Registry } from '@platform/observability';
 import type { Broker } from './broker.js';
 import { createConsumerMetrics } from './consumer.metrics.js';
 import { DeliveryAcks } from './delivery-acks.js';
-import { attemptOf, InvalidEventError, nextHop, readEvent } from './failure-routing.js';
-import {
-  ATTEMPT_HEADER,
-  forwardableHeaders,
-  LAST_ERROR_HEADER,
-  ORIGINAL_ROUTING_KEY_HEADER,
-  rawBody,
-} from './message-headers.js';
-import {
-  deadLetterQueueDeclaration,
-  retryQueueDeclaration,
-  retryQueueName,
-  serviceQueues,
-  workQueueDeclaration,
-} from './topology.js';
+import { createFailedEventForwarder, originalRoutingKey } from './failed-events.js';
+import { attemptOf, readEvent } from './failure-routing.js';
+import { serviceQueues, workQueueDeclaration } from './topology.js';
 
 /** An event taken from the queue (it passed the consumer's `validate`), with what handling it needs. */
 export interface ConsumedEvent<TEvent extends EventEnvelope = EventEnvelope> {
@@ -111,20 +99,21 @@ const SETUP_RETRY_MS = { low: 250, high: 10_000 } as const;
  */
 export function startConsumer<TEvent extends EventEnvelope>(options: ConsumerOptions<TEvent>): EventConsumer {
   const { broker, exchange, service, logger } = options;
-  const { queue, deadLetterQueue } = serviceQueues(exchange, service);
+  const { queue } = serviceQueues(exchange, service);
   // Every delay a failure can be sent to is one of these queues, declared below: a re-publish to a queue
   // that was never declared would be silently swallowed.
   const delays = [...new Set(options.retryDelaysMs)];
   if (delays.length === 0) throw new Error('retryDelaysMs needs at least one delay');
   const metrics = options.registry && createConsumerMetrics(options.registry);
 
-  const republisher = broker.connection.createPublisher({
-    confirm: true,
-    maxAttempts: 1,
-    queues: [
-      deadLetterQueueDeclaration(exchange, service),
-      ...delays.map((ms) => retryQueueDeclaration(exchange, service, ms)),
-    ],
+  const failures = createFailedEventForwarder({
+    broker,
+    exchange,
+    service,
+    delaysMs: delays,
+    maxAttempts: options.maxAttempts,
+    isTransient: options.isTransient,
+    metrics,
   });
 
   const batches = createGroupCommit<Delivery, undefined>(
@@ -219,35 +208,10 @@ export function startConsumer<TEvent extends EventEnvelope>(options: ConsumerOpt
     error: unknown,
     log: Logger,
   ): Promise<void> {
-    const { message } = delivery;
-    const reason = error instanceof Error ? error.message : String(error);
-    const hop = nextHop({
-      ...options,
-      permanent: error instanceof InvalidEventError,
-      transient: options.isTransient?.(error) ?? false,
-      attempt,
-    });
-    const to = hop.delayMs === undefined ? deadLetterQueue : retryQueueName(exchange, service, hop.delayMs);
-    try {
-      await forward(message, to, hop.attempt, reason);
-    } catch (forwardError) {
-      log.warn({ err: forwardError }, 'could not forward a failed event; handing it back to the queue');
-      if (delivery.channel === channel && delivery.channel.active) {
-        delivery.channel.basicNack({ deliveryTag: message.deliveryTag, requeue: true });
-        delivery.requeued = true;
-      }
-      return;
-    }
-    metrics?.handled.inc({ type, outcome: hop.outcome });
-    if (error instanceof InvalidEventError) {
-      log.error({ problems: error.problems }, `invalid event; moved to ${deadLetterQueue} without retries`);
-    } else if (hop.outcome === 'dead_lettered') {
-      log.error({ err: error }, `event failed ${attempt} times; moved to ${deadLetterQueue}`);
-    } else if (hop.outcome === 'deferred') {
-      log.warn({ err: error }, `transient failure, not counted as an attempt; again in ${hop.delayMs} ms`);
-    } else {
-      log.warn({ err: error }, `event failed; attempt ${hop.attempt} in ${hop.delayMs} ms`);
-    }
+    const forwarded = await failures.forward(delivery.message, { type, attempt, error, log });
+    if (forwarded || delivery.channel !== channel || !delivery.channel.active) return;
+    delivery.channel.basicNack({ deliveryTag: delivery.message.deliveryTag, requeue: true });
+    delivery.requeued = true;
   }
 
   /** Acknowledges every finished delivery up to the first unfinished one, on the channel they came on. */
@@ -256,25 +220,6 @@ export function startConsumer<TEvent extends EventEnvelope>(options: ConsumerOpt
     // A delivery of a channel that closed meanwhile is delivered again by the broker: nothing to ack.
     if (upTo === undefined || delivery.channel !== channel || !delivery.channel.active) return;
     delivery.channel.basicAck({ deliveryTag: upTo, multiple: true });
-  }
-
-  async function forward(message: AsyncMessage, to: string, attempt: number, reason: string): Promise<void> {
-    await republisher.send(
-      {
-        routingKey: to,
-        messageId: message.messageId,
-        correlationId: message.correlationId,
-        durable: true,
-        contentType: 'application/json',
-        headers: {
-          ...forwardableHeaders(message.headers),
-          [ATTEMPT_HEADER]: attempt,
-          [LAST_ERROR_HEADER]: reason.slice(0, 1_000),
-          [ORIGINAL_ROUTING_KEY_HEADER]: originalRoutingKey(message),
-        },
-      },
-      rawBody(message.body),
-    );
   }
 
   /** Opens a channel, declares the queue and its bindings, and starts consuming. */
@@ -348,12 +293,7 @@ export function startConsumer<TEvent extends EventEnvelope>(options: ConsumerOpt
       await batches.idle();
       channel = undefined;
       if (open?.active) await open.close().catch(() => undefined);
-      await republisher.close();
+      await failures.close();
     },
   };
-}
-
-function originalRoutingKey(message: AsyncMessage): string {
-  const original: unknown = message.headers?.[ORIGINAL_ROUTING_KEY_HEADER];
-  return typeof original === 'string' ? original : message.routingKey;
 }

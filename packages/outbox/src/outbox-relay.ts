@@ -1,3 +1,4 @@
+import { backoffMs } from '@platform/backoff';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Broker } from '@platform/messaging';
 import type { Logger } from '@platform/observability';
@@ -5,8 +6,8 @@ import type { Pool } from '@platform/postgres';
 import type { OutboxMetrics } from './outbox.metrics.js';
 import { claimUnpublished, deletePublished, hasRowsOlderThan } from './outbox.repository.js';
 
-/** Ceiling of the exponential backoff after failures. */
-const MAX_BACKOFF_MS = 10_000;
+/** Backoff after failures: 200 ms, doubling, up to 10 s. */
+const RETRY_BACKOFF = { baseMs: 100, maxMs: 10_000 };
 /** How many poll intervals the relay waits at most between looks while it keeps finding nothing. */
 const IDLE_BACKOFF_LIMIT = 10;
 
@@ -122,7 +123,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       } catch (error) {
         failures += 1;
         // Full jitter keeps several relays from retrying in lockstep against a recovering broker.
-        wait = Math.random() * Math.min(MAX_BACKOFF_MS, 100 * 2 ** failures);
+        wait = backoffMs(failures + 1, RETRY_BACKOFF, 'full');
         // The broker connection logs its own outage; repeating it on every retry would only add noise.
         const level = error instanceof BrokerUnavailable ? 'debug' : 'warn';
         logger[level]({ err: error, failures, backoffMs: Math.round(wait) }, 'outbox relay failed, retrying');

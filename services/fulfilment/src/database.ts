@@ -1,8 +1,7 @@
 import type { ColumnType } from 'kysely';
 import type { JsonColumn } from '@platform/postgres';
 import type { OrderSnapshot } from '@platform/contracts';
-
-export type PlacementStatus = 'placing' | 'placed' | 'failed' | 'cancelled';
+import type { PlacementStatus } from './placements/placement.js';
 
 export interface PlacementsTable {
   order_id: string;

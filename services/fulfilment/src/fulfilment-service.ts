@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { EventConsumer } from '@platform/messaging';
 import type { Logger } from '@platform/observability';
-import { buildServiceApp, handleSagaEvents, openServiceHost, type ServiceHost } from '@platform/service-host';
+import { buildServiceApp } from '@platform/http-shell';
+import { handleSagaEvents, openServiceHost, type ServiceHost } from '@platform/service-host';
 import type { FulfilmentConfig } from './config.js';
 import type { FulfilmentDatabase } from './database.js';
 import { applyPlacementEvents, PLACEMENT_EVENT_TYPES } from './placements/apply-placement-decisions.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@platform/config';
 import { loadFulfilmentConfig } from '../src/config.js';
-import { retryDelayMs } from '@platform/service-host';
+import { backoffMs } from '@platform/backoff';
 import {
   cancelPlacement,
   recordAttempt,
@@ -13,10 +13,12 @@ describe('retry delays', () => {
   const retry = { baseMs: 250, maxMs: 5_000 };
 
   it('grow exponentially from the first attempt up to the cap, jittered between half and all of it', () => {
-    expect([1, 2, 3, 4, 5, 6, 11].map((attempt) => retryDelayMs(attempt, retry, () => 0.999_999))).toEqual([
-      250, 500, 1_000, 2_000, 4_000, 5_000, 5_000,
+    expect(
+      [1, 2, 3, 4, 5, 6, 11].map((attempt) => backoffMs(attempt, retry, 'equal', () => 0.999_999)),
+    ).toEqual([250, 500, 1_000, 2_000, 4_000, 5_000, 5_000]);
+    expect([1, 2, 6].map((attempt) => backoffMs(attempt, retry, 'equal', () => 0))).toEqual([
+      125, 250, 2_500,
     ]);
-    expect([1, 2, 6].map((attempt) => retryDelayMs(attempt, retry, () => 0))).toEqual([125, 250, 2_500]);
   });
 });
 

@@ -1,5 +1,6 @@
 import type { ColumnType } from 'kysely';
 import type { JsonColumn } from '@platform/postgres';
+import type { ReservationStatus, ReservedItem } from './stock/stock.js';
 
 export interface StockTable {
   product_code: string;
@@ -7,14 +8,6 @@ export interface StockTable {
   reserved: number;
   sold: number;
   updated_at: ColumnType<Date, never, Date>;
-}
-
-export type ReservationStatus = 'reserved' | 'rejected' | 'released' | 'sold' | 'cancelled';
-
-/** A product and how many of it an order wants. */
-export interface ReservedItem {
-  product_code: string;
-  quantity: number;
 }
 
 export interface ReservationsTable {

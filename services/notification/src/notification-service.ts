@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { EventConsumer } from '@platform/messaging';
 import type { Logger } from '@platform/observability';
-import { buildServiceApp, handleSagaEvents, openServiceHost, type ServiceHost } from '@platform/service-host';
+import { buildServiceApp } from '@platform/http-shell';
+import { handleSagaEvents, openServiceHost, type ServiceHost } from '@platform/service-host';
 import type { NotificationConfig } from './config.js';
 import type { NotificationDatabase } from './database.js';
 import { notificationsRoutes } from './notifications/notifications.routes.js';

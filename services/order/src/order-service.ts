@@ -3,13 +3,9 @@ import type { Kysely } from 'kysely';
 import type { Broker, EventConsumer } from '@platform/messaging';
 import type { Logger } from '@platform/observability';
 import type { Pool } from '@platform/postgres';
-import {
-  buildServiceApp,
-  handleSagaEvents,
-  openServiceHost,
-  type LeaseWorker,
-  type Transact,
-} from '@platform/service-host';
+import { buildServiceApp } from '@platform/http-shell';
+import type { LeaseWorker } from '@platform/lease-worker';
+import { handleSagaEvents, openServiceHost, type Transact } from '@platform/service-host';
 import type { OrderConfig } from './config.js';
 import type { OrderDatabase } from './database.js';
 import { startEnrichmentWorker } from './enrichment/enrichment-worker.js';
@@ -28,7 +24,7 @@ import type { Order } from './orders/order.js';
 
 /**
  * How often, at most, the orders in flight are counted while orders arrive, in ms: a tenth of a second of
- * placements (50 at 500 orders/s) is what the bound can be overshot by, against one cheap count of the
+ * new orders (50 at 500 orders/s) is what the bound can be overshot by, against one cheap count of the
  * PENDING index ten times a second.
  */
 const ADMISSION_REFRESH_MS = 100;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKysely } from '@platform/postgres';
 import { waitFor } from '@platform/testing';
 import type { OrderDatabase } from '../src/database.js';
-import { storePlacements, type IntakeRequest } from '../src/orders/order-intake.js';
+import { storeNewOrders, type IntakeRequest } from '../src/orders/order-intake.js';
 import {
   createTestInfrastructure,
   post,
@@ -134,8 +134,8 @@ describe('Idempotency-Key', () => {
       const keys = Array.from({ length: 400 }, () => randomUUID());
       const request = (key: string): IntakeRequest => ({ command, idempotencyKey: key, requestHash: 'h' });
       const results = await Promise.all([
-        db.transaction().execute((trx) => storePlacements(trx, keys.map(request))),
-        db.transaction().execute((trx) => storePlacements(trx, [...keys].reverse().map(request))),
+        db.transaction().execute((trx) => storeNewOrders(trx, keys.map(request))),
+        db.transaction().execute((trx) => storeNewOrders(trx, [...keys].reverse().map(request))),
       ]);
       const ids = results.flat().map((r) => (r.kind === 'created' ? r.order.id : r.owner.order.id));
       expect(new Set(ids).size).toBe(keys.length);

@@ -1,12 +1,7 @@
 import type { ColumnType, Generated } from 'kysely';
 import type { JsonColumn } from '@platform/postgres';
 import type { OrderSnapshot } from '@platform/contracts';
-
-/**
- * Where an order's payment stands. `charging` and `refunding` are the worker's to-do list; `cancelled`
- * means nothing was (or will be) charged: a cancellation came first, or before the charge went through.
- */
-export type PaymentStatus = 'charging' | 'charged' | 'failed' | 'refunding' | 'refunded' | 'cancelled';
+import type { PaymentStatus } from './payments/payment.js';
 
 /** One row per order: at most one charge per order, whatever arrives twice. */
 export interface PaymentsTable {

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { EventConsumer } from '@platform/messaging';
 import type { Logger } from '@platform/observability';
-import { buildServiceApp, handleSagaEvents, openServiceHost, type ServiceHost } from '@platform/service-host';
+import { buildServiceApp } from '@platform/http-shell';
+import { handleSagaEvents, openServiceHost, type ServiceHost } from '@platform/service-host';
 import type { PaymentConfig } from './config.js';
 import type { PaymentDatabase } from './database.js';
 import { applyPaymentEvents, PAYMENT_EVENT_TYPES } from './payments/apply-payment-events.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@platform/config';
 import { loadPaymentConfig } from '../src/config.js';
-import { retryDelayMs } from '@platform/service-host';
+import { backoffMs } from '@platform/backoff';
 import {
   cancelPayment,
   recordGatewayResult,
@@ -14,10 +14,12 @@ describe('retry delays', () => {
   const retry = { baseMs: 200, maxMs: 30_000 };
 
   it('grow exponentially from the first attempt up to the cap, jittered between half and all of it', () => {
-    expect([1, 2, 3, 4, 8, 9, 20].map((attempt) => retryDelayMs(attempt, retry, () => 0.999_999))).toEqual([
-      200, 400, 800, 1_600, 25_600, 30_000, 30_000,
+    expect(
+      [1, 2, 3, 4, 8, 9, 20].map((attempt) => backoffMs(attempt, retry, 'equal', () => 0.999_999)),
+    ).toEqual([200, 400, 800, 1_600, 25_600, 30_000, 30_000]);
+    expect([1, 2, 9].map((attempt) => backoffMs(attempt, retry, 'equal', () => 0))).toEqual([
+      100, 200, 15_000,
     ]);
-    expect([1, 2, 9].map((attempt) => retryDelayMs(attempt, retry, () => 0))).toEqual([100, 200, 15_000]);
   });
 });
 

@@ -1,9 +1,11 @@
+import { backoffMs } from '@platform/backoff';
 import type { Kysely } from 'kysely';
 import type { OrderSnapshot } from '@platform/contracts';
 import { Counter } from 'prom-client';
 import { createGroupCommit } from '@platform/group-commit';
 import type { Logger, Registry } from '@platform/observability';
-import { retryDelayMs, startLeaseWorker, type LeaseWorker, type Transact } from '@platform/service-host';
+import { startLeaseWorker, type LeaseWorker } from '@platform/lease-worker';
+import type { Transact } from '@platform/service-host';
 import type { PlacementSettings } from '../config.js';
 import type { FulfilmentDatabase } from '../database.js';
 import { recordAttempts, type AttemptToRecord, type PlacementApplied } from './apply-placement-decisions.js';
@@ -96,7 +98,7 @@ async function attemptPlacement(
   attempt: number,
 ): Promise<AttemptResult> {
   const { order } = placement;
-  const delayMs = retryDelayMs(attempt, deps.settings.retry, Math.random);
+  const delayMs = backoffMs(attempt, deps.settings.retry, 'equal');
   if (isLookUpOnly(placement)) return settleByLookUp(deps, placement, delayMs, 'not placed by its deadline');
   const result = await deps.partner.place(order.order_id, partnerItems(order));
   if (result.kind === 'placed') return { kind: 'placed', placementId: result.placementId };

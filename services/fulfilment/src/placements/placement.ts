@@ -1,5 +1,10 @@
 import { createEvent, FulfilmentEvents, type EventEnvelope, type OrderSnapshot } from '@platform/contracts';
-import type { PlacementStatus } from '../database.js';
+
+/**
+ * Where an order's placement at the partner stands; `placing` is the worker's to-do list, `cancelled` a
+ * stop (or a tombstone when the cancellation came before `payment.processed`).
+ */
+export type PlacementStatus = 'placing' | 'placed' | 'failed' | 'cancelled';
 
 /** A placement as the use cases decide on it. */
 export interface Placement {

@@ -1,5 +1,16 @@
 import type { OrderSnapshot } from '@platform/contracts';
-import type { ReservationStatus, ReservedItem } from '../database.js';
+
+/**
+ * Where an order's reservation stands; `cancelled` is a tombstone: the cancellation came before
+ * `order.created`, which then reserves nothing.
+ */
+export type ReservationStatus = 'reserved' | 'rejected' | 'released' | 'sold' | 'cancelled';
+
+/** A product and how many of it an order wants. */
+export interface ReservedItem {
+  product_code: string;
+  quantity: number;
+}
 
 /** A product's counters. */
 export interface StockCounters {

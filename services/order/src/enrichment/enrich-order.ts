@@ -1,3 +1,4 @@
+import { backoffMs } from '@platform/backoff';
 import type { CancellationReason, Order } from '../orders/order.js';
 import { priceOrder, type Answers, type PricingVerdict } from './price-order.js';
 import type { ThirdPartyMetrics } from './third-parties.metrics.js';
@@ -38,7 +39,7 @@ export async function attemptEnrichment(
   const verdict = priceOrder(order, answers);
   if (verdict.kind !== 'undecided') return verdict;
   const deadline = order.created_at.getTime() + deps.deadlineMs;
-  const backoff = Math.random() * Math.min(deps.retry.maxMs, deps.retry.baseMs * 2 ** attempt);
+  const backoff = backoffMs(attempt + 1, deps.retry, 'full');
   if (Date.now() + backoff >= deadline) return { kind: 'cancelled', reason: 'dependency_unavailable' };
   return { kind: 'undecided', retryInMs: backoff };
 }

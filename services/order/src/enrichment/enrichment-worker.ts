@@ -1,6 +1,7 @@
 import { createGroupCommit } from '@platform/group-commit';
 import type { Logger } from '@platform/observability';
-import { startLeaseWorker, type LeaseWorker, type Transact } from '@platform/service-host';
+import { startLeaseWorker, type LeaseWorker } from '@platform/lease-worker';
+import type { Transact } from '@platform/service-host';
 import type { Kysely } from 'kysely';
 import type { OrderDatabase } from '../database.js';
 import type { Order } from '../orders/order.js';

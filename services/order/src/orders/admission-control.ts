@@ -4,7 +4,7 @@ import type { Registry } from '@platform/observability';
 /** Why an order was refused before it was read. */
 export type Refusal = 'orders_in_flight' | 'intake_queue';
 
-/** The bound on work in flight, checked before a placement is even parsed (SPEC §4.9). */
+/** The bound on work in flight, checked before a new order's request is even parsed (SPEC §4.9). */
 export interface AdmissionControl {
   /** Whether one more order may be taken now. Never waits: the count it compares is kept fresh behind it. */
   admits(): boolean;

@@ -14,23 +14,23 @@ import {
   type StoredOrder,
 } from './orders.repository.js';
 
-/** A placement to store, with the identity of the request when the client gave an Idempotency-Key. */
+/** A new order to store, with the identity of the request when the client gave an Idempotency-Key. */
 export interface IntakeRequest {
   command: PlaceOrderCommand;
   idempotencyKey: string | null;
   requestHash: string | null;
 }
 
-/** The order a placement created, or the one that already holds its idempotency key. */
-export type StoredPlacement = { kind: 'created'; order: Order } | { kind: 'key_taken'; owner: StoredOrder };
+/** The order a request created, or the one that already holds its idempotency key. */
+export type IntakeOutcome = { kind: 'created'; order: Order } | { kind: 'key_taken'; owner: StoredOrder };
 
 /**
- * What became of a placement: stored (or found by its key), or nothing because too many placements
+ * What became of a request: stored (or found by its key), or nothing because too many requests
  * already wait for their transaction (nothing was stored).
  */
-export type IntakeResult = StoredPlacement | { kind: 'overloaded' };
+export type IntakeResult = IntakeOutcome | { kind: 'overloaded' };
 
-/** Stores placements; concurrent calls share one transaction, and each resolves only after its commit. */
+/** Stores new orders; concurrent calls share one transaction, and each resolves only after its commit. */
 export type OrderIntake = (request: IntakeRequest) => Promise<IntakeResult>;
 
 /** Where new orders go once stored: enrichment, leased to this instance for `leaseMs`. */
@@ -50,8 +50,8 @@ export function createOrderIntake(
   enrichment?: EnrichmentHandOff,
   admission?: Pick<AdmissionControl, 'placed'>,
 ): OrderIntake {
-  const intake = createGroupCommit<IntakeRequest, StoredPlacement>(async (requests) => {
-    const results = await transact((trx) => storePlacements(trx, requests, enrichment?.leaseMs));
+  const intake = createGroupCommit<IntakeRequest, IntakeOutcome>(async (requests) => {
+    const results = await transact((trx) => storeNewOrders(trx, requests, enrichment?.leaseMs));
     const created = results.flatMap((result) => (result.kind === 'created' ? [result.order] : []));
     admission?.placed(created.length);
     enrichment?.submit(created);
@@ -75,11 +75,11 @@ function compareKeys(a: string | null, b: string | null): number {
  * Stores new orders and their `order.placed` events in the caller's transaction; `enrichmentLeaseMs` leases
  * them to the caller's pricing worker.
  */
-export async function storePlacements(
+export async function storeNewOrders(
   trx: Transaction<OrderDatabase>,
   requests: readonly IntakeRequest[],
   enrichmentLeaseMs?: number,
-): Promise<StoredPlacement[]> {
+): Promise<IntakeOutcome[]> {
   const rows: NewOrderRow[] = requests.map((request) => ({
     id: randomUUID(),
     userId: request.command.userId,
@@ -113,7 +113,7 @@ export async function storePlacements(
       )
     ).map((owner) => [owner.idempotencyKey, owner]),
   );
-  return rows.map((row): StoredPlacement => {
+  return rows.map((row): IntakeOutcome => {
     const order = created.get(row.id);
     if (order) return { kind: 'created', order };
     const owner = owners.get(row.idempotencyKey);

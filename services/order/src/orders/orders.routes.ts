@@ -34,7 +34,7 @@ export interface OrdersRoutesOptions {
   hideFromDocs?: boolean;
 }
 
-/** The answer to a placement refused because the system is at its bound of work in flight (SPEC §4.9). */
+/** The answer to an order refused because the system is at its bound of work in flight (SPEC §4.9). */
 const OVERLOADED = {
   message: 'The system is at its limit of orders in flight: nothing was stored, try again shortly',
 };

@@ -1,8 +1,10 @@
+import { backoffMs } from '@platform/backoff';
 import type { Kysely } from 'kysely';
 import { Counter } from 'prom-client';
 import { createGroupCommit } from '@platform/group-commit';
 import type { Logger, Registry } from '@platform/observability';
-import { retryDelayMs, startLeaseWorker, type LeaseWorker, type Transact } from '@platform/service-host';
+import { startLeaseWorker, type LeaseWorker } from '@platform/lease-worker';
+import type { Transact } from '@platform/service-host';
 import type { PaymentSettings } from '../config.js';
 import type { PaymentDatabase } from '../database.js';
 import type { PaymentApplied } from './apply-payment-events.js';
@@ -142,5 +144,5 @@ function amountOf(payment: LeasedPayment): number {
 }
 
 function retryIn(deps: PaymentWorkerDeps, attempt: number): number {
-  return retryDelayMs(attempt, deps.settings.retry, Math.random);
+  return backoffMs(attempt, deps.settings.retry, 'equal');
 }

@@ -1,7 +1,13 @@
 import type { Selectable } from 'kysely';
 import { createEvent, PaymentEvents, type EventEnvelope, type OrderSnapshot } from '@platform/contracts';
-import type { PaymentStatus, PaymentsTable } from '../database.js';
+import type { PaymentsTable } from '../database.js';
 import type { GatewayCharge, GatewayRefund } from './payment-gateway.client.js';
+
+/**
+ * Where an order's payment stands. `charging` and `refunding` are the worker's to-do list; `cancelled`
+ * means nothing was (or will be) charged: a cancellation came first, or before the charge went through.
+ */
+export type PaymentStatus = 'charging' | 'charged' | 'failed' | 'refunding' | 'refunded' | 'cancelled';
 
 /** An order's payment as stored: one row per order, whatever arrives twice. */
 export type Payment = Selectable<PaymentsTable>;

@@ -1,0 +1,6 @@
+export {
+  startLeaseWorker,
+  type LeaseWorker,
+  type LeaseWorkerOptions,
+  type WorkOutcome,
+} from './lease-worker.js';
