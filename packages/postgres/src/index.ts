@@ -4,3 +4,4 @@ export { findMigrationsDir, migrate, readMigrations, type Migration } from './mi
 export { createKysely, type JsonColumn } from './kysely.js';
 export { isTransientDatabaseError } from './errors.js';
 export { lockKeys } from './advisory-lock.js';
+export { leaseRows, releaseLeasedRows, type LeasedTable } from './leases.js';

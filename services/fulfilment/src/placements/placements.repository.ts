@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { leaseRows, releaseLeasedRows, type LeasedTable } from '@platform/postgres';
 import type { FulfilmentDatabase, PlacementsTable } from '../database.js';
 import type { LeasedPlacement, Placement, PlacementChange } from './placement.js';
 
@@ -83,34 +84,32 @@ export async function savePlacements(
   }
 }
 
+/** Placements are leased to the placement worker through `lease_until`. */
+const PLACEMENT_LEASES: LeasedTable = {
+  table: 'placements',
+  key: 'order_id',
+  keyType: 'text',
+  leaseColumn: 'lease_until',
+};
+
 /**
- * Leases up to `limit` placements that are due and that no live lease holds, the longest waiting first,
- * and counts the attempt each is leased for. The lease, not a held transaction, marks them taken: no
- * connection waits on the partner.
+ * Leases up to `limit` placements that are due and that no live lease holds, the longest waiting first
+ * (see `leaseRows`), and counts the attempt each is leased for.
  */
 export async function leaseDuePlacements(db: Db, limit: number, leaseMs: number): Promise<LeasedPlacement[]> {
-  const result = await sql<LeasedPlacement>`
-    UPDATE placements SET lease_until = now() + make_interval(secs => ${leaseMs / 1000}), attempts = attempts + 1
-     WHERE order_id IN (
-       SELECT order_id FROM placements
-        WHERE status = 'placing' AND next_attempt_at <= now()
-          AND (lease_until IS NULL OR lease_until < now())
-        ORDER BY next_attempt_at
-        LIMIT ${limit}
-          FOR UPDATE SKIP LOCKED)
-    RETURNING order_id, order_snapshot AS "order", attempts, next_attempt_at, deadline_at`.execute(db);
-  return result.rows;
+  return leaseRows<LeasedPlacement, FulfilmentDatabase>(db, PLACEMENT_LEASES, {
+    due: sql`status = 'placing' AND next_attempt_at <= now()`,
+    orderBy: sql`next_attempt_at`,
+    limit,
+    leaseMs,
+    alsoSet: sql`attempts = attempts + 1`,
+    returning: sql`order_id, order_snapshot AS "order", attempts, next_attempt_at, deadline_at`,
+  });
 }
 
 /** Gives leased placements back at once (a worker stopping), so another takes them without waiting. */
 export async function releaseLeases(db: Db, orderIds: readonly string[]): Promise<void> {
-  if (orderIds.length === 0) return;
-  await db
-    .updateTable('placements')
-    .set({ lease_until: null })
-    .where('order_id', 'in', orderIds)
-    .where('status', '=', 'placing')
-    .execute();
+  await releaseLeasedRows(db, PLACEMENT_LEASES, orderIds, sql`status = 'placing'`);
 }
 
 /** An order's placement as the query API shows it. */

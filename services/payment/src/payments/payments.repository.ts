@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { leaseRows, releaseLeasedRows, type LeasedTable } from '@platform/postgres';
 import type { PaymentDatabase, PaymentsTable } from '../database.js';
 import type { LeasedPayment, Payment, PaymentChange, PaymentState } from './payment.js';
 
@@ -98,31 +99,33 @@ export async function savePayments(
   }
 }
 
+/** Payments are leased to the payment worker through `lease_until`. */
+const PAYMENT_LEASES: LeasedTable = {
+  table: 'payments',
+  key: 'order_id',
+  keyType: 'text',
+  leaseColumn: 'lease_until',
+};
+
 /**
- * Leases up to `limit` due payments that no live lease holds, most overdue first, and counts the attempt
- * each is leased for (a charge in `attempts`; a refund or the settling of a cancelled charge in
- * `refund_attempts`). The lease, not a held transaction, marks them taken: a gateway call may take seconds
- * and no connection waits on it, and a worker that dies only delays its payments until their lease expires.
+ * Leases up to `limit` due payments that no live lease holds, most overdue first (see `leaseRows`), and
+ * counts the attempt each is leased for: a charge in `attempts`; a refund or the settling of a cancelled
+ * charge in `refund_attempts`.
  */
 export async function leaseDuePayments(db: Db, limit: number, leaseMs: number): Promise<LeasedPayment[]> {
-  const result = await sql<LeasedPayment>`
-    UPDATE payments SET
-      lease_until = now() + ${leaseMs} * interval '1 millisecond',
+  return leaseRows<LeasedPayment, PaymentDatabase>(db, PAYMENT_LEASES, {
+    due: sql`status IN ('charging', 'refunding') AND next_attempt_at <= now()`,
+    orderBy: sql`next_attempt_at`,
+    limit,
+    leaseMs,
+    alsoSet: sql`
       attempts = attempts + CASE WHEN status = 'charging' AND NOT cancel_requested THEN 1 ELSE 0 END,
-      refund_attempts = refund_attempts + CASE WHEN status = 'refunding' OR cancel_requested THEN 1 ELSE 0 END
-     WHERE order_id IN (
-       SELECT order_id FROM payments
-        WHERE status IN ('charging', 'refunding') AND next_attempt_at <= now()
-          AND (lease_until IS NULL OR lease_until < now())
-        ORDER BY next_attempt_at
-        LIMIT ${limit}
-          FOR UPDATE SKIP LOCKED)
-    RETURNING order_id, status, amount, cancel_requested, attempts, refund_attempts`.execute(db);
-  return result.rows;
+      refund_attempts = refund_attempts + CASE WHEN status = 'refunding' OR cancel_requested THEN 1 ELSE 0 END`,
+    returning: sql`order_id, status, amount, cancel_requested, attempts, refund_attempts`,
+  });
 }
 
 /** Gives leased payments back at once (a worker stopping), so another takes them without waiting. */
 export async function releaseLeases(db: Db, orderIds: readonly string[]): Promise<void> {
-  if (orderIds.length === 0) return;
-  await db.updateTable('payments').set({ lease_until: null }).where('order_id', 'in', orderIds).execute();
+  await releaseLeasedRows(db, PAYMENT_LEASES, orderIds);
 }
