@@ -3,7 +3,7 @@ import type { EventEnvelope } from '@platform/contracts';
 import { createGroupCommit } from '@platform/group-commit';
 import type { Logger, Registry } from '@platform/observability';
 import type { Broker } from './broker.js';
-import { createConsumerMetrics } from './consumer.metrics.js';
+import { createConsumerMetrics, queueDepthOf } from './consumer.metrics.js';
 import { DeliveryAcks } from './delivery-acks.js';
 import { createFailedEventForwarder, originalRoutingKey } from './failed-events.js';
 import { attemptOf, readEvent } from './failure-routing.js';
@@ -99,12 +99,14 @@ const SETUP_RETRY_MS = { low: 250, high: 10_000 } as const;
  */
 export function startConsumer<TEvent extends EventEnvelope>(options: ConsumerOptions<TEvent>): EventConsumer {
   const { broker, exchange, service, logger } = options;
-  const { queue } = serviceQueues(exchange, service);
+  const { queue, deadLetterQueue } = serviceQueues(exchange, service);
   // Every delay a failure can be sent to is one of these queues, declared below: a re-publish to a queue
   // that was never declared would be silently swallowed.
   const delays = [...new Set(options.retryDelaysMs)];
   if (delays.length === 0) throw new Error('retryDelaysMs needs at least one delay');
-  const metrics = options.registry && createConsumerMetrics(options.registry);
+  const metrics =
+    options.registry &&
+    createConsumerMetrics(options.registry, { queue, deadLetterQueue, depth: queueDepthOf(broker) });
 
   const failures = createFailedEventForwarder({
     broker,
@@ -167,7 +169,7 @@ export function startConsumer<TEvent extends EventEnvelope>(options: ConsumerOpt
     }
     parsed.forEach(({ delivery, event }, i) => {
       const result: EventResult = results[i] ?? { ok: false, error: new Error('the handler gave no result') };
-      if (result.ok) metrics?.handled.inc({ type: event.envelope.type, outcome: 'handled' });
+      if (result.ok) metrics?.recordHandled(event.envelope.type, event.envelope.sent_at);
       else settling.push(fail(delivery, event.envelope.type, event.attempt, result.error, event.logger));
     });
     await Promise.all(settling);

@@ -14,6 +14,7 @@ import { createProductClient, createUserClient } from './enrichment/third-partie
 import { createThirdPartyMetrics, type ThirdPartyMetrics } from './enrichment/third-parties.metrics.js';
 import { createAdmissionControl } from './orders/admission-control.js';
 import { createOrderIntake } from './orders/order-intake.js';
+import { createOrderMetrics, type OrderMetrics } from './orders/order.metrics.js';
 import { ordersRoutes } from './orders/orders.routes.js';
 import { SAGA_EVENT_TYPES } from './orders/order-state-machine.js';
 import { applySagaEvents } from './saga/apply-saga-events.js';
@@ -48,6 +49,7 @@ export async function createOrderService(config: OrderConfig, logger: Logger): P
     logger,
   });
   const { db, pool, broker, registry, transact } = host;
+  const orderMetrics = createOrderMetrics(registry);
   const consumer = host.consume(
     handleSagaEvents({
       logger,
@@ -57,6 +59,7 @@ export async function createOrderService(config: OrderConfig, logger: Logger): P
       apply: applySagaEvents,
       // One line per order at its end: what an operator follows the saga by.
       afterCommit(applied) {
+        orderMetrics.observe(applied.flatMap(({ result }) => (result.transition ? [result.transition] : [])));
         for (const { event, result } of applied) {
           if (result.outcome === 'completed') event.logger.info('order completed');
           else if (result.outcome === 'cancelled')
@@ -65,7 +68,7 @@ export async function createOrderService(config: OrderConfig, logger: Logger): P
       },
     }),
   );
-  const deadline = startSagaDeadline({ db, transact, logger, ...config.saga });
+  const deadline = startSagaDeadline({ db, transact, logger, metrics: orderMetrics, ...config.saga });
   createSagaMetrics(registry, db);
   const enrichment = startEnrichment(
     config.enrichment,
@@ -74,6 +77,7 @@ export async function createOrderService(config: OrderConfig, logger: Logger): P
     transact,
     logger,
     createThirdPartyMetrics(registry),
+    orderMetrics,
   );
   const admission = createAdmissionControl({
     maxInFlight: config.maxInFlight,
@@ -101,7 +105,7 @@ export async function createOrderService(config: OrderConfig, logger: Logger): P
       description: 'Places orders and shows how each one is carried to COMPLETED or CANCELLED.',
     },
   });
-  const routes = { db, transact, intake, admission };
+  const routes = { db, transact, intake, admission, metrics: orderMetrics };
   await app.register(ordersRoutes, { prefix: '/orders', ...routes });
   // Seed 002's clients call the same routes under /api/orders; their copies stay out of the docs.
   await app.register(ordersRoutes, { prefix: '/api/orders', ...routes, hideFromDocs: true });
@@ -128,6 +132,7 @@ function startEnrichment(
   transact: Transact<OrderDatabase>,
   logger: Logger,
   metrics: ThirdPartyMetrics,
+  orderMetrics: OrderMetrics,
 ): { worker: LeaseWorker<Order>; leaseMs: number; stop(): Promise<void> } | undefined {
   if (config.concurrency === 0) return undefined;
   const guard = (dependency: string) =>
@@ -152,6 +157,7 @@ function startEnrichment(
     db,
     transact,
     logger,
+    orderMetrics,
     metrics,
     products,
     users,

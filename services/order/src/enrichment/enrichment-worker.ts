@@ -8,6 +8,7 @@ import type { Order } from '../orders/order.js';
 import { attemptEnrichment, noAnswers, type EnrichmentDeps, type EnrichmentOutcome } from './enrich-order.js';
 import type { Answers } from './price-order.js';
 import { leaseOrdersToEnrich, releaseLeases } from './enrichment.repository.js';
+import type { OrderMetrics } from '../orders/order.metrics.js';
 import { recordVerdicts, type VerdictToRecord } from './record-verdicts.js';
 
 /** How many orders one worker prices at once, how long it holds them, how often it looks for more. */
@@ -20,6 +21,8 @@ export interface EnrichmentWorkerOptions extends EnrichmentDeps {
   pollIntervalMs: number;
   /** Least time between two transactions recording verdicts, in ms (BATCH_INTERVAL_MS). */
   batchIntervalMs: number;
+  /** Where pricing's verdicts are counted once committed. */
+  orderMetrics?: OrderMetrics;
 }
 
 /** Most verdicts recorded in one transaction. */
@@ -34,7 +37,11 @@ const MAX_RECORDED_TOGETHER = 256;
 export function startEnrichmentWorker(options: EnrichmentWorkerOptions): LeaseWorker<Order> {
   const { db, logger } = options;
   const record = createGroupCommit<VerdictToRecord, EnrichmentOutcome>(
-    (verdicts) => options.transact((trx) => recordVerdicts(trx, verdicts)),
+    async (verdicts) => {
+      const { outcomes, transitions } = await options.transact((trx) => recordVerdicts(trx, verdicts));
+      options.orderMetrics?.observe(transitions);
+      return outcomes;
+    },
     { maxBatch: MAX_RECORDED_TOGETHER, maxConcurrentBatches: 1, minIntervalMs: options.batchIntervalMs },
   );
   // What each order waiting out a backoff was told so far, and how many attempts it had: between attempts

@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely';
 import { appendToOutbox } from '@platform/outbox';
 import type { OrderDatabase } from '../database.js';
 import type { Order } from '../orders/order.js';
-import { transition, type OrderInput } from '../orders/order-state-machine.js';
+import { transition, type OrderInput, type OrderTransition } from '../orders/order-state-machine.js';
 import { lockOrders, saveTransitions } from '../orders/orders.repository.js';
 import type { EnrichmentOutcome, FinalVerdict } from './enrich-order.js';
 
@@ -30,7 +30,7 @@ const toInput = (verdict: FinalVerdict): OrderInput =>
 export async function recordVerdicts(
   trx: Transaction<OrderDatabase>,
   verdicts: readonly VerdictToRecord[],
-): Promise<EnrichmentOutcome[]> {
+): Promise<{ outcomes: EnrichmentOutcome[]; transitions: OrderTransition[] }> {
   const orders = await lockOrders(
     trx,
     verdicts.map(({ order }) => order.id),
@@ -47,8 +47,9 @@ export async function recordVerdicts(
     trx,
     transitions.flatMap((t) => t?.events ?? []),
   );
-  return verdicts.map(({ verdict }, i) => {
+  const outcomes = verdicts.map(({ verdict }, i): EnrichmentOutcome => {
     if (transitions[i]?.decision.outcome === 'unchanged' || !transitions[i]) return 'already_settled';
     return verdict.kind === 'priced' ? 'priced' : verdict.reason;
   });
+  return { outcomes, transitions: transitions.filter((t) => t !== undefined) };
 }

@@ -2,6 +2,7 @@ import { appendToOutbox } from '@platform/outbox';
 import type { Transact } from '@platform/service-host';
 import type { OrderDatabase } from '../database.js';
 import type { Order } from './order.js';
+import type { OrderMetrics } from './order.metrics.js';
 import { transition } from './order-state-machine.js';
 import { lockOrders, saveTransitions } from './orders.repository.js';
 
@@ -12,14 +13,18 @@ export type CancelOrderOutcome =
 export async function cancelOrder(
   transact: Transact<OrderDatabase>,
   orderId: string,
+  metrics?: OrderMetrics,
 ): Promise<CancelOrderOutcome> {
-  return transact(async (trx) => {
+  const outcome = await transact(async (trx) => {
     const order = (await lockOrders(trx, [orderId])).get(orderId);
-    if (!order) return { kind: 'not_found' };
+    if (!order) return { kind: 'not_found' } as const;
     const cancellation = transition(order, { kind: 'cancel_by_customer' });
-    if (cancellation.decision.outcome !== 'cancelled') return { kind: 'already_final', order };
+    if (cancellation.decision.outcome !== 'cancelled') return { kind: 'already_final', order } as const;
     await saveTransitions(trx, [cancellation]);
     await appendToOutbox(trx, cancellation.events);
-    return { kind: 'cancelled', order: cancellation.after };
+    return { kind: 'cancelled', order: cancellation.after, cancellation } as const;
   });
+  if (outcome.kind !== 'cancelled') return outcome;
+  metrics?.observe([outcome.cancellation]);
+  return { kind: 'cancelled', order: outcome.order };
 }

@@ -22,6 +22,7 @@ import {
 import { PlaceOrderBody, placeOrderValidatorCompiler, toPlaceOrderCommand } from './place-order.body.js';
 import { placeOrder } from './place-order.js';
 import type { AdmissionControl } from './admission-control.js';
+import type { OrderMetrics } from './order.metrics.js';
 import { isOrderId } from './order.js';
 
 /** What the order routes need. */
@@ -30,6 +31,8 @@ export interface OrdersRoutesOptions {
   transact: Transact<OrderDatabase>;
   intake: OrderIntake;
   admission: AdmissionControl;
+  /** Where a customer's cancellation is counted once committed. */
+  metrics?: OrderMetrics;
   /** Leaves the routes out of the OpenAPI document (for a second copy under another prefix). */
   hideFromDocs?: boolean;
 }
@@ -46,7 +49,7 @@ const notFound = { message: 'Order not found' };
 
 export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = async (
   app,
-  { db, transact, intake, admission, hideFromDocs },
+  { db, transact, intake, admission, metrics, hideFromDocs },
 ) => {
   const tags = ['orders'];
   const hide = hideFromDocs ?? false;
@@ -192,7 +195,7 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
     },
     async (request, reply) => {
       if (!isOrderId(request.params.id)) return reply.code(404).send(notFound);
-      const outcome = await cancelOrder(transact, request.params.id);
+      const outcome = await cancelOrder(transact, request.params.id, metrics);
       switch (outcome.kind) {
         case 'not_found':
           return reply.code(404).send(notFound);

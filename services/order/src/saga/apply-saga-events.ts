@@ -2,13 +2,20 @@ import type { Transaction } from 'kysely';
 import { appendToOutbox } from '@platform/outbox';
 import type { SagaEvent as ConsumedSagaEvent } from '@platform/service-host';
 import type { OrderDatabase } from '../database.js';
-import { transition, type OrderOutcome, type SagaEvent } from '../orders/order-state-machine.js';
+import {
+  transition,
+  type OrderOutcome,
+  type OrderTransition,
+  type SagaEvent,
+} from '../orders/order-state-machine.js';
 import { lockOrders, saveTransitions } from '../orders/orders.repository.js';
 
 /** What a saga event did to its order (`unknown_order`: no such order here), and the order's reason. */
 export interface SagaApplied {
   outcome: OrderOutcome | 'unknown_order';
   reason?: string | null;
+  /** The order's transition, for what is done after commit (log lines, metrics). */
+  transition?: OrderTransition;
 }
 
 /**
@@ -39,6 +46,6 @@ export async function applySagaEvents(
     transitions.flatMap((t) => t?.events ?? []),
   );
   return transitions.map((t): SagaApplied =>
-    t ? { outcome: t.decision.outcome, reason: t.after.reason } : { outcome: 'unknown_order' },
+    t ? { outcome: t.decision.outcome, reason: t.after.reason, transition: t } : { outcome: 'unknown_order' },
   );
 }

@@ -3,6 +3,7 @@ import type { Logger } from '@platform/observability';
 import { appendToOutbox } from '@platform/outbox';
 import type { Transact } from '@platform/service-host';
 import type { OrderDatabase } from '../database.js';
+import type { OrderMetrics } from '../orders/order.metrics.js';
 import { transition } from '../orders/order-state-machine.js';
 import { saveTransitions } from '../orders/orders.repository.js';
 import { lockOverdueOrders, msUntilNextDeadline } from './saga.repository.js';
@@ -28,6 +29,7 @@ export function startSagaDeadline(options: {
   logger: Logger;
   deadlineMs: number;
   sweepIntervalMs: number;
+  metrics?: OrderMetrics;
 }): SagaDeadline {
   const { db, logger } = options;
   let timer: NodeJS.Timeout | undefined;
@@ -36,16 +38,21 @@ export function startSagaDeadline(options: {
 
   async function sweep(): Promise<number> {
     for (;;) {
-      const cancelled = await options.transact(async (trx) => {
-        const overdue = await lockOverdueOrders(trx, options.deadlineMs, BATCH);
-        const expired = overdue.map((order) => transition(order, { kind: 'expire' }));
-        await saveTransitions(trx, expired);
-        await appendToOutbox(
-          trx,
-          expired.flatMap((t) => t.events),
-        );
-        return overdue;
-      });
+      const cancelled = await options
+        .transact(async (trx) => {
+          const overdue = await lockOverdueOrders(trx, options.deadlineMs, BATCH);
+          const expired = overdue.map((order) => transition(order, { kind: 'expire' }));
+          await saveTransitions(trx, expired);
+          await appendToOutbox(
+            trx,
+            expired.flatMap((t) => t.events),
+          );
+          return { overdue, expired };
+        })
+        .then(({ overdue, expired }) => {
+          options.metrics?.observe(expired);
+          return overdue;
+        });
       for (const order of cancelled) {
         logger.warn({ correlation_id: order.id }, 'saga deadline passed; order cancelled (timeout)');
       }
