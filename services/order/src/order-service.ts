@@ -63,7 +63,7 @@ export async function createOrderService(config: OrderConfig, logger: Logger): P
         for (const { event, result } of applied) {
           if (result.outcome === 'completed') event.logger.info('order completed');
           else if (result.outcome === 'cancelled')
-            event.logger.info({ reason: result.reason }, 'order cancelled');
+            event.logger.info({ reason: result.transition?.after.reason }, 'order cancelled');
         }
       },
     }),

@@ -7,7 +7,7 @@ import {
   transition,
   SAGA_EVENT_TYPES,
   type OrderInput,
-  type SagaEvent,
+  type ReportedEvent,
 } from '../src/orders/order-state-machine.js';
 import { toSnapshot, type Order } from '../src/orders/order.js';
 
@@ -34,7 +34,7 @@ const STATES: Record<string, Order> = { placed, priced, completed, cancelled };
 const sagaInput = (type: (typeof SAGA_EVENT_TYPES)[number]): OrderInput => ({
   kind: 'saga_event',
   // One event of the union (sagaEvent's result type is not distributed over it).
-  event: sagaEvent(type, toSnapshot(priced)) as SagaEvent,
+  event: sagaEvent(type, toSnapshot(priced)) as ReportedEvent,
 });
 
 const INPUTS: Record<string, OrderInput> = {

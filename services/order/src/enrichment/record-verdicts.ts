@@ -1,9 +1,8 @@
 import type { Transaction } from 'kysely';
-import { appendToOutbox } from '@platform/outbox';
 import type { OrderDatabase } from '../database.js';
+import { applyOrderInputs } from '../orders/apply-order-inputs.js';
 import type { Order } from '../orders/order.js';
-import { transition, type OrderInput, type OrderTransition } from '../orders/order-state-machine.js';
-import { lockOrders, saveTransitions } from '../orders/orders.repository.js';
+import type { OrderInput, OrderTransition } from '../orders/order-state-machine.js';
 import type { EnrichmentOutcome, FinalVerdict } from './enrich-order.js';
 
 /** An order's verdict to record. */
@@ -31,21 +30,9 @@ export async function recordVerdicts(
   trx: Transaction<OrderDatabase>,
   verdicts: readonly VerdictToRecord[],
 ): Promise<{ outcomes: EnrichmentOutcome[]; transitions: OrderTransition[] }> {
-  const orders = await lockOrders(
+  const transitions = await applyOrderInputs(
     trx,
-    verdicts.map(({ order }) => order.id),
-  );
-  const transitions = verdicts.map(({ order, verdict }) => {
-    const current = orders.get(order.id);
-    return current && transition(current, toInput(verdict));
-  });
-  await saveTransitions(
-    trx,
-    transitions.filter((t) => t !== undefined),
-  );
-  await appendToOutbox(
-    trx,
-    transitions.flatMap((t) => t?.events ?? []),
+    verdicts.map(({ order, verdict }) => ({ orderId: order.id, input: toInput(verdict) })),
   );
   const outcomes = verdicts.map(({ verdict }, i): EnrichmentOutcome => {
     if (transitions[i]?.decision.outcome === 'unchanged' || !transitions[i]) return 'already_settled';

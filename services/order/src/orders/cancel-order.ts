@@ -1,10 +1,8 @@
-import { appendToOutbox } from '@platform/outbox';
 import type { Transact } from '@platform/service-host';
 import type { OrderDatabase } from '../database.js';
+import { applyOrderInputs } from './apply-order-inputs.js';
 import type { Order } from './order.js';
 import type { OrderMetrics } from './order.metrics.js';
-import { transition } from './order-state-machine.js';
-import { lockOrders, saveTransitions } from './orders.repository.js';
 
 export type CancelOrderOutcome =
   { kind: 'cancelled'; order: Order } | { kind: 'already_final'; order: Order } | { kind: 'not_found' };
@@ -15,16 +13,12 @@ export async function cancelOrder(
   orderId: string,
   metrics?: OrderMetrics,
 ): Promise<CancelOrderOutcome> {
-  const outcome = await transact(async (trx) => {
-    const order = (await lockOrders(trx, [orderId])).get(orderId);
-    if (!order) return { kind: 'not_found' } as const;
-    const cancellation = transition(order, { kind: 'cancel_by_customer' });
-    if (cancellation.decision.outcome !== 'cancelled') return { kind: 'already_final', order } as const;
-    await saveTransitions(trx, [cancellation]);
-    await appendToOutbox(trx, cancellation.events);
-    return { kind: 'cancelled', order: cancellation.after, cancellation } as const;
-  });
-  if (outcome.kind !== 'cancelled') return outcome;
-  metrics?.observe([outcome.cancellation]);
-  return { kind: 'cancelled', order: outcome.order };
+  const [cancellation] = await transact((trx) =>
+    applyOrderInputs(trx, [{ orderId, input: { kind: 'cancel_by_customer' } }]),
+  );
+  if (!cancellation) return { kind: 'not_found' };
+  if (cancellation.decision.outcome !== 'cancelled')
+    return { kind: 'already_final', order: cancellation.before };
+  metrics?.observe([cancellation]);
+  return { kind: 'cancelled', order: cancellation.after };
 }

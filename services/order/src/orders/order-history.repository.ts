@@ -21,20 +21,15 @@ export async function appendHistory(
   appends: readonly HistoryAppend[],
 ): Promise<void> {
   if (appends.length === 0) return;
-  const field = (change: HistoryChange, key: 'reason' | 'after_final' | 'data'): unknown =>
-    key in change ? (change as Record<string, unknown>)[key] : null;
   await sql`
     INSERT INTO order_history (order_id, position, step, reason, after_final, data, event_id)
     SELECT * FROM unnest(
       ${appends.map((a) => a.orderId)}::uuid[],
       ${appends.map((a) => a.position)}::int[],
       ${appends.map((a) => a.change.step)}::text[],
-      ${appends.map((a) => field(a.change, 'reason'))}::text[],
-      ${appends.map((a) => field(a.change, 'after_final') === true)}::boolean[],
-      ${appends.map((a) => {
-        const data = field(a.change, 'data');
-        return data === null || data === undefined ? null : JSON.stringify(data);
-      })}::jsonb[],
+      ${appends.map(({ change }) => ('reason' in change ? change.reason : null))}::text[],
+      ${appends.map(({ change }) => 'after_final' in change && change.after_final === true)}::boolean[],
+      ${appends.map(({ change }) => ('data' in change && change.data ? JSON.stringify(change.data) : null))}::jsonb[],
       ${appends.map((a) => a.eventId ?? null)}::text[])`.execute(trx);
 }
 

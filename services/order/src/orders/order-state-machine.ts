@@ -11,7 +11,7 @@ import type { CancellationReason, Order, OrderItem, PricingRejection } from './o
 import { orderCancelled, orderCompleted, orderCreated } from './order.events.js';
 
 /** An event another service reports about an order (SPEC §2): what the order service consumes. */
-export type SagaEvent = SubscribedEvent<'order'>;
+export type ReportedEvent = SubscribedEvent<'order'>;
 
 /** Everything that can happen to an order once it is placed. */
 export type OrderInput =
@@ -19,7 +19,7 @@ export type OrderInput =
   | { kind: 'reject'; reason: PricingRejection }
   | { kind: 'cancel_by_customer' }
   | { kind: 'expire' }
-  | { kind: 'saga_event'; event: SagaEvent };
+  | { kind: 'saga_event'; event: ReportedEvent };
 
 /** What an input did: the log's and metrics' word for it. */
 export type OrderOutcome =
@@ -53,7 +53,7 @@ type SagaRule =
  * - the partner's acceptance completes the order (`order.completed` sells the stock, tells the customer);
  * - a step that failed for good cancels the order with its reason (`order.cancelled` starts compensation).
  */
-const SAGA_RULES: { [T in SagaEvent['type']]: SagaRule } = {
+const SAGA_RULES: { [T in ReportedEvent['type']]: SagaRule } = {
   [InventoryEvents.reserved]: { step: 'stock_reserved', then: 'record' },
   [InventoryEvents.unavailable]: { step: 'out_of_stock', then: 'cancel', reason: 'out_of_stock' },
   [PaymentEvents.processed]: { step: 'paid', then: 'record' },
@@ -64,10 +64,10 @@ const SAGA_RULES: { [T in SagaEvent['type']]: SagaRule } = {
 };
 
 /** The event types the order service handles: it starts only if they are its subscriptions. */
-export const SAGA_EVENT_TYPES = Object.keys(SAGA_RULES) as SagaEvent['type'][];
+export const SAGA_EVENT_TYPES = Object.keys(SAGA_RULES) as ReportedEvent['type'][];
 
 /** What a saga event reported, kept in the history with its step. */
-function reported(event: SagaEvent): Record<string, unknown> | undefined {
+function reported(event: ReportedEvent): Record<string, unknown> | undefined {
   switch (event.type) {
     case PaymentEvents.processed:
       return { ...event.payload.charge };

@@ -1,11 +1,10 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from '@platform/observability';
-import { appendToOutbox } from '@platform/outbox';
 import type { Transact } from '@platform/service-host';
 import type { OrderDatabase } from '../database.js';
 import type { OrderMetrics } from '../orders/order.metrics.js';
 import { transition } from '../orders/order-state-machine.js';
-import { saveTransitions } from '../orders/orders.repository.js';
+import { recordTransitions } from '../orders/apply-order-inputs.js';
 import { lockOverdueOrders, msUntilNextDeadline } from './saga.repository.js';
 
 /** A running deadline sweeper. */
@@ -42,11 +41,7 @@ export function startSagaDeadline(options: {
         .transact(async (trx) => {
           const overdue = await lockOverdueOrders(trx, options.deadlineMs, BATCH);
           const expired = overdue.map((order) => transition(order, { kind: 'expire' }));
-          await saveTransitions(trx, expired);
-          await appendToOutbox(
-            trx,
-            expired.flatMap((t) => t.events),
-          );
+          await recordTransitions(trx, expired);
           return { overdue, expired };
         })
         .then(({ overdue, expired }) => {
