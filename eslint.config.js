@@ -40,6 +40,8 @@ export default tseslint.config(
   {
     files: [
       'services/*/src/config.ts',
+      // The standard OTEL_* variables, read before anything else is loaded (see services/*/src/main.ts).
+      'services/*/src/tracing.ts',
       'tools/src/*/config.ts',
       'simulators/src/config.ts',
       'packages/testing/**',

@@ -138,9 +138,12 @@ describe('the dashboard and the alert rules', () => {
     for (const name of ['consumer_queue_messages', 'dead_letter_messages']) expectLabels(name, ['service']);
   });
 
-  it('are wired in docker-compose: Prometheus scrapes every service on its port and loads the rules; Grafana is provisioned', async () => {
-    const compose = parse(await read('docker-compose.yml')) as {
-      services: Record<string, { ports?: string[]; volumes?: string[] }>;
+  it('are wired in docker-compose: Prometheus scrapes every service on its port and loads the rules; Grafana is provisioned; the services export traces to Jaeger', async () => {
+    const compose = parse(await read('docker-compose.yml'), { merge: true }) as {
+      services: Record<
+        string,
+        { image?: string; ports?: string[]; volumes?: string[]; environment?: Record<string, string> }
+      >;
     };
     const prometheus = parse(await read('ops/prometheus/prometheus.yml')) as {
       rule_files: string[];
@@ -157,6 +160,22 @@ describe('the dashboard and the alert rules', () => {
     expect(compose.services.grafana?.volumes).toEqual([
       './ops/grafana/provisioning:/etc/grafana/provisioning:ro',
       './ops/grafana/dashboards:/var/lib/grafana/dashboards:ro',
+    ]);
+    const jaeger = compose.services.jaeger;
+    expect(jaeger?.image).toMatch(/^jaegertracing\/jaeger:2\./);
+    expect(jaeger?.ports).toEqual(expect.arrayContaining(['16686:16686', '4318:4318']));
+    for (const name of Object.keys(system.urls)) {
+      expect(compose.services[name]?.environment, name).toMatchObject({
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+      });
+    }
+    const datasources = parse(await read('ops/grafana/provisioning/datasources/datasources.yml')) as {
+      datasources: { type: string; url: string }[];
+    };
+    expect(datasources.datasources.map(({ type, url }) => `${type} ${url}`)).toEqual([
+      'prometheus http://prometheus:9090',
+      'jaeger http://jaeger:16686',
     ]);
   });
 });

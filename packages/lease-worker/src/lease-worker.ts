@@ -1,5 +1,8 @@
 import { setMaxListeners } from 'node:events';
-import type { Logger } from '@platform/observability';
+import { context, trace, type Attributes } from '@opentelemetry/api';
+import { endSpanAfter, restoreTraceContext, type Logger, type TraceCarrier } from '@platform/observability';
+
+const tracer = trace.getTracer('@platform/lease-worker');
 
 /** How many poll intervals a worker waits at most between polls while it keeps finding nothing. */
 const IDLE_BACKOFF_LIMIT = 10;
@@ -27,6 +30,12 @@ export interface LeaseWorkerOptions<Item> {
   /** Gives back the leases of items abandoned by a stop, so another worker takes them at once. */
   release(items: Item[]): Promise<void>;
   describe(item: Item): Record<string, unknown>;
+  /**
+   * Each attempt is a span (named by `spanName`: `charge`, `refund`, …) in the trace the item's work
+   * belongs to (`contextOf`: the context stored with its row by whatever created the work), so a third
+   * party's call shows in its order's trace.
+   */
+  trace?: { spanName(item: Item): string; contextOf(item: Item): TraceCarrier | null };
   concurrency: number;
   /**
    * How often to look for due work nobody handed over (retries of other instances, dead workers'), in ms;
@@ -89,8 +98,24 @@ export function startLeaseWorker<Item>(options: LeaseWorkerOptions<Item>): Lease
     retryTimer = { at, timer };
   }
 
+  /** One attempt at an item, in a span of its trace when there is one. */
+  function attempt(item: Item): Promise<WorkOutcome> {
+    const traced = options.trace;
+    const carrier = traced?.contextOf(item);
+    if (!traced || !carrier) return options.process(item, stopping.signal);
+    const parent = restoreTraceContext(carrier);
+    const attributes: Attributes = {};
+    for (const [name, value] of Object.entries(options.describe(item))) {
+      if (typeof value === 'string' || typeof value === 'number') attributes[name] = value;
+    }
+    const span = tracer.startSpan(traced.spanName(item), { attributes }, parent);
+    return context.with(trace.setSpan(parent, span), () =>
+      endSpanAfter(span, () => options.process(item, stopping.signal)),
+    );
+  }
+
   function start(item: Item): void {
-    const work: Promise<void> = options.process(item, stopping.signal).then(
+    const work: Promise<void> = attempt(item).then(
       (outcome) => {
         if (outcome === undefined) return;
         if (stopping.signal.aborted) {

@@ -1,5 +1,6 @@
 import { Connection } from 'rabbitmq-client';
-import type { Logger } from '@platform/observability';
+import { failSpan, type Logger, type TraceCarrier } from '@platform/observability';
+import { startPublishSpan } from './message-tracing.js';
 import { topologyDeclarations, type Subscriptions } from './topology.js';
 
 /** Where and as whom to connect, and the topic exchange to declare and publish to. */
@@ -21,6 +22,11 @@ export interface OutgoingMessage {
   cc?: readonly string[];
   /** The JSON text of the message. */
   body: string;
+  /**
+   * The trace the message belongs to (the context its outbox row was written in): publishing it is a span
+   * of that trace, and the message carries that span's context to its consumers.
+   */
+  traceContext?: TraceCarrier | null;
 }
 
 /** A RabbitMQ connection that reconnects by itself, with a confirming publisher. */
@@ -68,8 +74,10 @@ export function connectBroker(options: BrokerOptions): Broker {
     ...topologyDeclarations(options.exchange, options.subscriptions),
   });
 
-  const send = (message: OutgoingMessage) =>
-    publisher.send(
+  const send = (message: OutgoingMessage): Promise<void> => {
+    const traced = startPublishSpan(message, options.exchange);
+    const cc = message.cc?.length ? { CC: [...message.cc] } : undefined;
+    const sent = publisher.send(
       {
         exchange: options.exchange,
         routingKey: message.routingKey,
@@ -77,10 +85,21 @@ export function connectBroker(options: BrokerOptions): Broker {
         correlationId: message.correlationId,
         durable: true,
         contentType: 'application/json',
-        headers: message.cc?.length ? { CC: [...message.cc] } : undefined,
+        headers: traced ? { ...cc, ...traced.headers } : cc,
       },
       Buffer.from(message.body),
     );
+    if (!traced) return sent;
+    // The span lasts until the broker confirmed (or refused) the message.
+    return sent.then(
+      () => traced.span.end(),
+      (error: unknown) => {
+        failSpan(traced.span, error);
+        traced.span.end();
+        throw error;
+      },
+    );
+  };
 
   return {
     connection,

@@ -1,12 +1,14 @@
+import { trace, type Context, type Span } from '@opentelemetry/api';
 import type { AsyncMessage, Channel } from 'rabbitmq-client';
 import type { EventEnvelope } from '@platform/contracts';
 import { createGroupCommit } from '@platform/group-commit';
-import type { Logger, Registry } from '@platform/observability';
+import { failSpan, inBatchSpan, withTraceIds, type Logger, type Registry } from '@platform/observability';
 import type { Broker } from './broker.js';
 import { createConsumerMetrics, queueDepthOf } from './consumer.metrics.js';
 import { DeliveryAcks } from './delivery-acks.js';
 import { createFailedEventForwarder, originalRoutingKey } from './failed-events.js';
 import { attemptOf, readEvent } from './failure-routing.js';
+import { messagingTracer, startProcessSpan } from './message-tracing.js';
 import { serviceQueues, workQueueDeclaration } from './topology.js';
 
 /** An event taken from the queue (it passed the consumer's `validate`), with what handling it needs. */
@@ -14,8 +16,13 @@ export interface ConsumedEvent<TEvent extends EventEnvelope = EventEnvelope> {
   envelope: TEvent;
   /** 1 on the first delivery, growing with each delayed retry. */
   attempt: number;
-  /** Stamps every line with the event's ids (correlation id, event id and type, attempt). */
+  /** Stamps every line with the event's ids (correlation id, event id and type, attempt; trace and span). */
   logger: Logger;
+  /**
+   * The context of the event's processing span, in the trace of the order it is about: what the handler
+   * hands on to the outbox rows and the work it creates for this event (a batch runs in a span of its own).
+   */
+  traceContext: Context;
 }
 
 /** How handling one event ended: done (acknowledged), or failed (retried after a delay, or dead-lettered). */
@@ -144,33 +151,45 @@ export function startConsumer<TEvent extends EventEnvelope>(options: ConsumerOpt
   async function handleDeliveries(deliveries: readonly Delivery[]): Promise<void> {
     const started = performance.now();
     const settling: Promise<void>[] = [];
-    const parsed: { delivery: Delivery; event: ConsumedEvent<TEvent> }[] = [];
+    const parsed: { delivery: Delivery; event: ConsumedEvent<TEvent>; span: Span }[] = [];
     for (const delivery of deliveries) {
       const { message } = delivery;
       const attempt = attemptOf(message);
+      const routingKey = originalRoutingKey(message);
+      const traced = startProcessSpan(message, routingKey, queue, attempt);
       try {
         // `validate` is the contract for TEvent: what passes it is one.
         const envelope = readEvent(message.body, options.validate) as TEvent;
-        parsed.push({ delivery, event: consumedEvent(envelope, attempt) });
+        parsed.push({ delivery, event: consumedEvent(envelope, attempt, traced.context), span: traced.span });
       } catch (error) {
-        const eventLogger = logger.child({
-          event_id: message.messageId,
-          routing_key: originalRoutingKey(message),
-          attempt,
-        });
+        const eventLogger = withTraceIds(
+          logger.child({ event_id: message.messageId, routing_key: routingKey, attempt }),
+          traced.span.spanContext(),
+        );
+        failSpan(traced.span, error);
+        traced.span.end();
         settling.push(fail(delivery, 'invalid', attempt, error, eventLogger));
       }
     }
     let results: EventResult[] = [];
     if (parsed.length > 0) {
-      results = await options
-        .handle(parsed.map(({ event }) => event))
-        .catch((error: unknown) => parsed.map((): EventResult => ({ ok: false, error })));
+      const events = parsed.map(({ event }) => event);
+      results = await inBatchSpan(
+        messagingTracer,
+        `process batch ${queue}`,
+        events.map((event) => event.traceContext),
+        () => options.handle(events),
+        { 'messaging.system': 'rabbitmq', 'messaging.destination.name': queue },
+      ).catch((error: unknown) => parsed.map((): EventResult => ({ ok: false, error })));
     }
-    parsed.forEach(({ delivery, event }, i) => {
+    parsed.forEach(({ delivery, event, span }, i) => {
       const result: EventResult = results[i] ?? { ok: false, error: new Error('the handler gave no result') };
       if (result.ok) metrics?.recordHandled(event.envelope.type, event.envelope.sent_at);
-      else settling.push(fail(delivery, event.envelope.type, event.attempt, result.error, event.logger));
+      else {
+        failSpan(span, result.error);
+        settling.push(fail(delivery, event.envelope.type, event.attempt, result.error, event.logger));
+      }
+      span.end();
     });
     await Promise.all(settling);
     for (const delivery of deliveries) acknowledge(delivery);
@@ -182,18 +201,22 @@ export function startConsumer<TEvent extends EventEnvelope>(options: ConsumerOpt
    * The event as handlers get it. Its logger is made on first use: pino serialises a child's bindings when
    * it is created, a cost per event that was a few percent of a service's CPU while most events log nothing.
    */
-  function consumedEvent(envelope: TEvent, attempt: number): ConsumedEvent<TEvent> {
+  function consumedEvent(envelope: TEvent, attempt: number, traceContext: Context): ConsumedEvent<TEvent> {
     let eventLogger: Logger | undefined;
     return {
       envelope,
       attempt,
+      traceContext,
       get logger() {
-        eventLogger ??= logger.child({
-          correlation_id: envelope.correlation_id,
-          event_id: envelope.id,
-          event_type: envelope.type,
-          attempt,
-        });
+        eventLogger ??= withTraceIds(
+          logger.child({
+            correlation_id: envelope.correlation_id,
+            event_id: envelope.id,
+            event_type: envelope.type,
+            attempt,
+          }),
+          trace.getSpanContext(traceContext),
+        );
         return eventLogger;
       },
     };

@@ -65,6 +65,7 @@ export function createOutboxPublisher(options: OutboxPublisherOptions): OutboxPu
           correlationId: message.correlation_id,
           cc: options.ccRoutingKeys?.(message.routing_key),
           body: message.message,
+          traceContext: message.trace_context,
         })),
       )
       .then((results) => {

@@ -79,6 +79,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
           correlationId: row.correlation_id,
           cc: options.ccRoutingKeys?.(row.routing_key),
           body: row.message,
+          traceContext: row.trace_context,
         })),
       );
       // Confirmed rows go even when others in the batch failed, so they are not sent again.

@@ -1,7 +1,9 @@
 import { sql, type Transaction } from 'kysely';
 import type { EventEnvelope } from '@platform/contracts';
+import { captureTraceContext, type TraceCarrier } from '@platform/observability';
 import { findMigrationsDir, readMigrations, type Migration } from '@platform/postgres';
 import type pg from 'pg';
+import { orderTrace } from './trace-contexts.js';
 
 /** The outbox table's migrations, to apply before the service's own. */
 export function outboxMigrations(): Promise<Migration[]> {
@@ -15,6 +17,8 @@ export interface OutboxMessage {
   correlation_id: string;
   /** The JSON text, published byte for byte as stored. */
   message: string;
+  /** The trace context the row was written in (see `bindOrderTraces`); null when tracing is off. */
+  trace_context: TraceCarrier | null;
 }
 
 /**
@@ -34,7 +38,8 @@ export function collectAppended(trx: object): OutboxMessage[] {
 /**
  * Adds events to the outbox; call it inside the transaction that makes the change they announce. One
  * statement for all of them. In a transaction opened by an outbox publisher they are also handed to it,
- * to be published as soon as the transaction commits; otherwise the relay publishes them.
+ * to be published as soon as the transaction commits; otherwise the relay publishes them. Each row keeps
+ * the trace context of its order in this transaction (`orderTrace`).
  */
 export async function appendToOutbox<Database>(
   trx: Transaction<Database>,
@@ -46,14 +51,16 @@ export async function appendToOutbox<Database>(
     routing_key: e.type,
     correlation_id: e.correlation_id,
     message: JSON.stringify(e),
+    trace_context: captureTraceContext(orderTrace(trx, e.correlation_id)),
   }));
   await sql`
-    INSERT INTO outbox (id, routing_key, correlation_id, message)
+    INSERT INTO outbox (id, routing_key, correlation_id, message, trace_context)
     SELECT * FROM unnest(
       ${messages.map((m) => m.id)}::uuid[],
       ${messages.map((m) => m.routing_key)}::text[],
       ${messages.map((m) => m.correlation_id)}::text[],
-      ${messages.map((m) => m.message)}::json[]
+      ${messages.map((m) => m.message)}::json[],
+      ${messages.map((m) => (m.trace_context ? JSON.stringify(m.trace_context) : null))}::json[]
     )`.execute(trx);
   publishedAfterCommit.get(trx)?.push(...messages);
 }
@@ -89,7 +96,7 @@ export async function claimUnpublished(
   minAgeMs: number,
 ): Promise<OutboxMessage[]> {
   const result = await client.query<OutboxMessage>({
-    text: `SELECT id, routing_key, correlation_id, message::text AS message
+    text: `SELECT id, routing_key, correlation_id, message::text AS message, trace_context
              FROM outbox WHERE created_at <= now() - make_interval(secs => $2)
             ORDER BY position LIMIT $1
               FOR UPDATE SKIP LOCKED`,

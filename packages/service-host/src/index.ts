@@ -16,3 +16,4 @@ export {
   type SagaEvent,
   type SagaEventsOptions,
 } from './saga-events.js';
+export { transactForOrders, type OrderTrace } from './transact-for-orders.js';

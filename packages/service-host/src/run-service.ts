@@ -1,5 +1,5 @@
 import { ConfigError } from '@platform/config';
-import { createLogger, type Logger } from '@platform/observability';
+import { createLogger, type Logger, type Tracing } from '@platform/observability';
 
 /** A started service as `runService` drives it. */
 export interface RunningService {
@@ -10,10 +10,12 @@ export interface RunningService {
 
 /**
  * The process around a service (its `main.ts`): parse the configuration (a bad one prints every problem
- * and exits 1), start, listen, and shut down once on SIGTERM or SIGINT, within a bounded time.
+ * and exits 1), start, listen, and shut down once on SIGTERM or SIGINT, within a bounded time; with
+ * `tracing` on, log lines carry trace ids and the spans still buffered are exported before the exit.
  */
 export async function runService<Config extends { logLevel: string; databaseUrl: string }>(options: {
   service: string;
+  tracing?: Tracing;
   loadConfig(): Config;
   start(config: Config, logger: Logger): Promise<RunningService>;
   shutdownTimeoutMs?: number;
@@ -26,7 +28,12 @@ export async function runService<Config extends { logLevel: string; databaseUrl:
     console.error(error.message);
     process.exit(1);
   }
-  const logger = createLogger({ service: options.service, level: config.logLevel });
+  const tracing = options.tracing;
+  const logger = createLogger({
+    service: options.service,
+    level: config.logLevel,
+    traceIds: tracing?.enabled === true,
+  });
   const limit = options.shutdownTimeoutMs ?? 15_000;
   // Mutated by the signal handlers, read after each await of start-up.
   const state: { service?: RunningService; shuttingDown: boolean } = { shuttingDown: false };
@@ -37,13 +44,16 @@ export async function runService<Config extends { logLevel: string; databaseUrl:
       logger.error(`shutdown took longer than ${limit} ms, exiting`);
       process.exit(1);
     }, limit).unref();
-    running.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    running
+      .stop()
+      .then(() => tracing?.shutdown())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   }
   // Installed before starting, so a signal during start-up still stops gracefully (once started).
   // Ctrl-C reaches a whole process group and a supervisor may add its own SIGTERM: shut down once.

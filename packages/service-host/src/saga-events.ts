@@ -1,18 +1,21 @@
+import type { Context } from '@opentelemetry/api';
 import type { Transaction } from 'kysely';
 import type { EventEnvelope } from '@platform/contracts';
 import { claimEvents } from '@platform/inbox';
 import type { BatchHandler, EventResult } from '@platform/messaging';
 import type { Logger } from '@platform/observability';
+import { bindOrderTraces } from '@platform/outbox';
 import type { Transact } from './service-host.js';
 
 /**
  * A saga event as a service applies it: the envelope, already checked against its type's schema at the
- * consumer's edge (so `TEvent` is typically a union of `EventOf<…>`, discriminated by `type`), and its
- * logger.
+ * consumer's edge (so `TEvent` is typically a union of `EventOf<…>`, discriminated by `type`), its logger
+ * and the context of its processing span (in its order's trace).
  */
 export interface SagaEvent<TEvent extends EventEnvelope = EventEnvelope> {
   envelope: TEvent;
   logger: Logger;
+  traceContext: Context;
 }
 
 /**
@@ -82,6 +85,11 @@ export function handleSagaEvents<Database, TEvent extends EventEnvelope, Result 
       const todo = events.filter((event) => fresh.delete(event.envelope.id));
       const done: { event: Event; result: Result }[] = [];
       for (const round of rounds(todo, (event) => event.envelope.correlation_id)) {
+        // A round holds one event per order: what it writes for an order continues that event's trace.
+        bindOrderTraces(
+          trx,
+          round.map((event) => [event.envelope.correlation_id, event.traceContext] as const),
+        );
         const results = await options.apply(trx, round);
         round.forEach((event, i) => {
           const result = results[i];

@@ -10,3 +10,4 @@ export {
 } from './test-exchange.js';
 export { waitFor } from './wait-for.js';
 export { sagaEvent } from './saga-events.js';
+export { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver.js';

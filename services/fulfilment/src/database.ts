@@ -1,3 +1,4 @@
+import type { TraceCarrier } from '@platform/observability';
 import type { ColumnType } from 'kysely';
 import type { JsonColumn } from '@platform/postgres';
 import type { OrderSnapshot } from '@platform/contracts';
@@ -13,6 +14,8 @@ export interface PlacementsTable {
   lease_until: ColumnType<Date | null, never, Date | null>;
   placement_id: ColumnType<string | null, never, string | null>;
   last_error: ColumnType<string | null, never, string | null>;
+  /** The trace every attempt continues (see migrations/003_trace_context.sql). */
+  trace_context: ColumnType<TraceCarrier | null, never, never>;
   created_at: ColumnType<Date, never, never>;
   updated_at: ColumnType<Date, never, Date>;
 }

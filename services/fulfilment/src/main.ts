@@ -1,9 +1,15 @@
-import { runService } from '@platform/service-host';
-import { loadFulfilmentConfig } from './config.js';
-import { createFulfilmentService } from './fulfilment-service.js';
+// Imported one after the other, tracing first: pg's instrumentation patches the module as it is first
+// loaded, and static imports side by side may be evaluated while an asynchronous one (tracing.ts, which
+// loads the SDK only when an endpoint is configured) is still starting.
+const { tracing } = await import('./tracing.js');
+
+const { runService } = await import('@platform/service-host');
+const { loadFulfilmentConfig } = await import('./config.js');
+const { createFulfilmentService } = await import('./fulfilment-service.js');
 
 await runService({
   service: 'fulfilment',
+  tracing,
   loadConfig: () => loadFulfilmentConfig(),
   async start(config, logger) {
     const service = await createFulfilmentService(config, logger);

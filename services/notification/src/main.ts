@@ -1,9 +1,15 @@
-import { runService } from '@platform/service-host';
-import { loadNotificationConfig } from './config.js';
-import { createNotificationService } from './notification-service.js';
+// Imported one after the other, tracing first: pg's instrumentation patches the module as it is first
+// loaded, and static imports side by side may be evaluated while an asynchronous one (tracing.ts, which
+// loads the SDK only when an endpoint is configured) is still starting.
+const { tracing } = await import('./tracing.js');
+
+const { runService } = await import('@platform/service-host');
+const { loadNotificationConfig } = await import('./config.js');
+const { createNotificationService } = await import('./notification-service.js');
 
 await runService({
   service: 'notification',
+  tracing,
   loadConfig: () => loadNotificationConfig(),
   async start(config, logger) {
     const service = await createNotificationService(config, logger);

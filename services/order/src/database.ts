@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { TraceCarrier } from '@platform/observability';
 import type { JsonColumn } from '@platform/postgres';
 import type { OrderItem, OrderStatus } from './orders/order.js';
 
@@ -17,6 +18,7 @@ export interface OrdersTable {
   version: ColumnType<number, number, number>;
   priced_at: ColumnType<Date | null, never, Date | null>;
   enrichment_lease_until: ColumnType<Date | null, Date | undefined, Date | null>;
+  trace_context: ColumnType<TraceCarrier | null, string | null, never>;
   created_at: ColumnType<Date, never, never>;
   updated_at: ColumnType<Date, never, Date>;
 }

@@ -1,9 +1,15 @@
-import { runService } from '@platform/service-host';
-import { loadOrderConfig } from './config.js';
-import { createOrderService } from './order-service.js';
+// Imported one after the other, tracing first: pg's instrumentation patches the module as it is first
+// loaded, and static imports side by side may be evaluated while an asynchronous one (tracing.ts, which
+// loads the SDK only when an endpoint is configured) is still starting.
+const { tracing } = await import('./tracing.js');
+
+const { runService } = await import('@platform/service-host');
+const { loadOrderConfig } = await import('./config.js');
+const { createOrderService } = await import('./order-service.js');
 
 await runService({
   service: 'order',
+  tracing,
   loadConfig: () => loadOrderConfig(),
   async start(config, logger) {
     const service = await createOrderService(config, logger);

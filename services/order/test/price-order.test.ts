@@ -20,6 +20,7 @@ const order = (items: [string, number][], requestedTotal: number | null = null):
   requested_total_amount: requestedTotal,
   version: 1,
   priced_at: null,
+  trace_context: null,
   created_at: new Date('2026-11-30T10:00:00Z'),
   updated_at: new Date('2026-11-30T10:00:00Z'),
 });

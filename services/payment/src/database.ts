@@ -1,3 +1,4 @@
+import type { TraceCarrier } from '@platform/observability';
 import type { ColumnType, Generated } from 'kysely';
 import type { JsonColumn } from '@platform/postgres';
 import type { OrderSnapshot } from '@platform/contracts';
@@ -19,6 +20,8 @@ export interface PaymentsTable {
   charge_id: string | null;
   refund_id: string | null;
   last_error: string | null;
+  /** The trace the worker's next call continues (see migrations/003_trace_context.sql). */
+  trace_context: ColumnType<TraceCarrier | null, never, never>;
   created_at: ColumnType<Date, never, never>;
   updated_at: ColumnType<Date, never, Date>;
 }

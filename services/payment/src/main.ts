@@ -1,9 +1,15 @@
-import { runService } from '@platform/service-host';
-import { loadPaymentConfig } from './config.js';
-import { createPaymentService } from './payment-service.js';
+// Imported one after the other, tracing first: pg's instrumentation patches the module as it is first
+// loaded, and static imports side by side may be evaluated while an asynchronous one (tracing.ts, which
+// loads the SDK only when an endpoint is configured) is still starting.
+const { tracing } = await import('./tracing.js');
+
+const { runService } = await import('@platform/service-host');
+const { loadPaymentConfig } = await import('./config.js');
+const { createPaymentService } = await import('./payment-service.js');
 
 await runService({
   service: 'payment',
+  tracing,
   loadConfig: () => loadPaymentConfig(),
   async start(config, logger) {
     const service = await createPaymentService(config, logger);

@@ -81,6 +81,7 @@ describe('payment decisions', () => {
       charge_id: null,
       refund_id: null,
       last_error: null,
+      trace_context: null,
       created_at: new Date(),
       updated_at: new Date(),
       ...changes,
@@ -134,6 +135,7 @@ describe('payment decisions', () => {
       cancel_requested: false,
       attempts: 1,
       refund_attempts: 0,
+      trace_context: null,
     };
     const charge = { charge_id: 'ch_1', amount: 50 };
     const decided = recordGatewayResult(leased, stored({ cancel_requested: true }, true), {
@@ -159,6 +161,7 @@ describe('payment decisions', () => {
       cancel_requested: false,
       attempts: 1,
       refund_attempts: 0,
+      trace_context: null,
     };
     expect(
       recordGatewayResult(leased, stored({ status: 'charged', charge_id: 'ch_1' }), {

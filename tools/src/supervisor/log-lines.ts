@@ -16,7 +16,7 @@ const LEVEL_NUMBERS: Record<string, number> = {
   fatal: 60,
 };
 // The fields worth a glance on a terminal; the full JSON is what a log shipper should read.
-const SHOWN_FIELDS = ['correlation_id', 'event_type', 'outcome', 'reason', 'url'] as const;
+const SHOWN_FIELDS = ['correlation_id', 'event_type', 'outcome', 'reason', 'url', 'trace_id'] as const;
 
 /** Turns a child's output line into one prefixed, optionally coloured terminal line. */
 export function createLineFormatter(options: { names: readonly string[]; colour: boolean }) {

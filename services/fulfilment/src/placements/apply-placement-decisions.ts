@@ -6,7 +6,8 @@ import {
   type OrderSnapshot,
   type SubscribedEvent,
 } from '@platform/contracts';
-import { appendToOutbox } from '@platform/outbox';
+import { captureTraceContext } from '@platform/observability';
+import { appendToOutbox, orderTrace } from '@platform/outbox';
 import { lockKeys } from '@platform/postgres';
 import { rounds, type SagaEvent } from '@platform/service-host';
 import type { FulfilmentDatabase } from '../database.js';
@@ -129,6 +130,7 @@ async function applyPlacementDecisions(
       outcome: decision.outcome,
       handOff: {
         order_id: order.order_id,
+        trace_context: captureTraceContext(orderTrace(trx, order.order_id)),
         order,
         attempts: 1,
         next_attempt_at: now,

@@ -2,10 +2,11 @@ import { backoffMs } from '@platform/backoff';
 import type { Kysely } from 'kysely';
 import type { OrderSnapshot } from '@platform/contracts';
 import { Counter } from 'prom-client';
+import { context, type Context } from '@opentelemetry/api';
 import { createGroupCommit } from '@platform/group-commit';
 import type { Logger, Registry } from '@platform/observability';
 import { startLeaseWorker, type LeaseWorker } from '@platform/lease-worker';
-import type { Transact } from '@platform/service-host';
+import { transactForOrders, type Transact } from '@platform/service-host';
 import type { PlacementSettings } from '../config.js';
 import type { FulfilmentDatabase } from '../database.js';
 import { recordAttempts, type AttemptToRecord, type PlacementApplied } from './apply-placement-decisions.js';
@@ -42,8 +43,14 @@ export function startPlacementWorker(deps: PlacementWorkerDeps): LeaseWorker<Lea
     labelNames: ['outcome'] as const,
     registers: [deps.registry],
   });
-  const record = createGroupCommit<AttemptToRecord, PlacementApplied>(
-    (attempts) => deps.transact((trx) => recordAttempts(trx, attempts, settings.leaseMs)),
+  const record = createGroupCommit<AttemptToRecord & { traceContext: Context }, PlacementApplied>(
+    (attempts) =>
+      transactForOrders(
+        deps.transact,
+        'record placement attempts',
+        attempts.map(({ leased, traceContext }) => ({ orderId: leased.order_id, traceContext })),
+        (trx) => recordAttempts(trx, attempts, settings.leaseMs),
+      ),
     { maxBatch: MAX_RECORDED_TOGETHER, maxConcurrentBatches: 1, minIntervalMs: deps.batchIntervalMs },
   );
   return startLeaseWorker<LeasedPlacement>({
@@ -51,7 +58,7 @@ export function startPlacementWorker(deps: PlacementWorkerDeps): LeaseWorker<Lea
     async process(placement) {
       const { attempts } = placement;
       const result = await attemptPlacement(deps, placement, attempts);
-      const { outcome } = await record.submit({ leased: placement, result });
+      const { outcome } = await record.submit({ leased: placement, result, traceContext: context.active() });
       attemptsMetric.inc({ outcome });
       const log = logger.child({ correlation_id: placement.order_id });
       if (outcome === 'placed_after_cancellation') {
@@ -75,6 +82,10 @@ export function startPlacementWorker(deps: PlacementWorkerDeps): LeaseWorker<Lea
         placements.map((p) => p.order_id),
       ),
     describe: (placement) => ({ correlation_id: placement.order_id }),
+    trace: {
+      spanName: (placement) => (isLookUpOnly(placement) ? 'look up placement' : 'place order'),
+      contextOf: (placement) => placement.trace_context,
+    },
     concurrency: settings.concurrency,
     pollIntervalMs: settings.pollIntervalMs,
     logger,

@@ -1,3 +1,4 @@
+import type { TraceCarrier } from '@platform/observability';
 import { createEvent, FulfilmentEvents, type EventEnvelope, type OrderSnapshot } from '@platform/contracts';
 
 /**
@@ -19,6 +20,8 @@ export interface Placement {
  */
 export interface LeasedPlacement {
   order_id: string;
+  /** The trace of the event that started the placement: each attempt is a span of it. */
+  trace_context: TraceCarrier | null;
   order: OrderSnapshot;
   attempts: number;
   /** When it was due: after `deadline_at` only for a look-up retried after the deadline. */

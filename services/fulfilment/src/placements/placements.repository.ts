@@ -1,4 +1,6 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { captureTraceContext } from '@platform/observability';
+import { orderTrace } from '@platform/outbox';
 import { leaseRows, releaseLeasedRows, type LeasedTable } from '@platform/postgres';
 import type { FulfilmentDatabase, PlacementsTable } from '../database.js';
 import type { LeasedPlacement, Placement, PlacementChange } from './placement.js';
@@ -51,16 +53,21 @@ export async function savePlacements(
   );
   if (inserts.length > 0) {
     await sql`
-      INSERT INTO placements (order_id, status, order_snapshot, attempts, deadline_at, lease_until)
+      INSERT INTO placements (order_id, status, order_snapshot, attempts, deadline_at, lease_until,
+                              trace_context)
       SELECT c.order_id, c.status, c.order_snapshot, CASE WHEN c.lease THEN 1 ELSE 0 END, c.deadline_at,
-             CASE WHEN c.lease THEN now() + ${leaseMs} * interval '1 millisecond' END
+             CASE WHEN c.lease THEN now() + ${leaseMs} * interval '1 millisecond' END, c.trace_context
         FROM unnest(
           ${inserts.map((row) => row.orderId)}::text[],
           ${inserts.map((row) => row.change.status)}::text[],
           ${inserts.map((row) => JSON.stringify(row.change.order))}::jsonb[],
           ${inserts.map((row) => row.change.deadlineAt?.toISOString() ?? null)}::timestamptz[],
-          ${inserts.map((row) => row.change.lease)}::boolean[])
-          AS c(order_id, status, order_snapshot, deadline_at, lease)`.execute(trx);
+          ${inserts.map((row) => row.change.lease)}::boolean[],
+          ${inserts.map((row) => {
+            const carrier = captureTraceContext(orderTrace(trx, row.orderId));
+            return carrier && JSON.stringify(carrier);
+          })}::json[])
+          AS c(order_id, status, order_snapshot, deadline_at, lease, trace_context)`.execute(trx);
   }
   if (updates.length > 0) {
     await sql`
@@ -103,7 +110,7 @@ export async function leaseDuePlacements(db: Db, limit: number, leaseMs: number)
     limit,
     leaseMs,
     alsoSet: sql`attempts = attempts + 1`,
-    returning: sql`order_id, order_snapshot AS "order", attempts, next_attempt_at, deadline_at`,
+    returning: sql`order_id, order_snapshot AS "order", attempts, next_attempt_at, deadline_at, trace_context`,
   });
 }
 

@@ -1,7 +1,8 @@
+import { context, type Context } from '@opentelemetry/api';
 import { createGroupCommit } from '@platform/group-commit';
 import type { Logger } from '@platform/observability';
 import { startLeaseWorker, type LeaseWorker } from '@platform/lease-worker';
-import type { Transact } from '@platform/service-host';
+import { transactForOrders, type Transact } from '@platform/service-host';
 import type { Kysely } from 'kysely';
 import type { OrderDatabase } from '../database.js';
 import type { Order } from '../orders/order.js';
@@ -36,9 +37,14 @@ const MAX_RECORDED_TOGETHER = 256;
  */
 export function startEnrichmentWorker(options: EnrichmentWorkerOptions): LeaseWorker<Order> {
   const { db, logger } = options;
-  const record = createGroupCommit<VerdictToRecord, EnrichmentOutcome>(
+  const record = createGroupCommit<VerdictToRecord & { traceContext: Context }, EnrichmentOutcome>(
     async (verdicts) => {
-      const { outcomes, transitions } = await options.transact((trx) => recordVerdicts(trx, verdicts));
+      const { outcomes, transitions } = await transactForOrders(
+        options.transact,
+        'record verdicts',
+        verdicts.map(({ order, traceContext }) => ({ orderId: order.id, traceContext })),
+        (trx) => recordVerdicts(trx, verdicts),
+      );
       options.orderMetrics?.observe(transitions);
       return outcomes;
     },
@@ -60,7 +66,7 @@ export function startEnrichmentWorker(options: EnrichmentWorkerOptions): LeaseWo
         return { resumeInMs: verdict.retryInMs };
       }
       progress.delete(order.id);
-      const outcome = await record.submit({ order, verdict });
+      const outcome = await record.submit({ order, verdict, traceContext: context.active() });
       const log = logger.child({ correlation_id: order.id });
       if (verdict.kind === 'cancelled' && outcome !== 'already_settled') {
         log.info({ reason: outcome }, 'order cancelled');
@@ -75,6 +81,7 @@ export function startEnrichmentWorker(options: EnrichmentWorkerOptions): LeaseWo
         orders.map((order) => order.id),
       ),
     describe: (order) => ({ correlation_id: order.id }),
+    trace: { spanName: () => 'price order', contextOf: (order) => order.trace_context },
     concurrency: options.concurrency,
     pollIntervalMs: options.pollIntervalMs,
     logger,

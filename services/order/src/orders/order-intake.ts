@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { context, trace, type Context } from '@opentelemetry/api';
 import type { Transaction } from 'kysely';
 import { createGroupCommit, GroupCommitFull, type GroupCommitOptions } from '@platform/group-commit';
-import { appendToOutbox } from '@platform/outbox';
+import { captureTraceContext, inBatchSpan } from '@platform/observability';
+import { appendToOutbox, bindOrderTraces } from '@platform/outbox';
 import type { Transact } from '@platform/service-host';
 import type { OrderDatabase } from '../database.js';
 import type { AdmissionControl } from './admission-control.js';
@@ -19,7 +21,11 @@ export interface IntakeRequest {
   command: PlaceOrderCommand;
   idempotencyKey: string | null;
   requestHash: string | null;
+  /** The request's trace (its server span): the order's saga continues it. */
+  traceContext?: Context;
 }
+
+const tracer = trace.getTracer('@services/order');
 
 /** The order a request created, or the one that already holds its idempotency key. */
 export type IntakeOutcome = { kind: 'created'; order: Order } | { kind: 'key_taken'; owner: StoredOrder };
@@ -43,6 +49,7 @@ export interface EnrichmentHandOff {
  * The group commit of `POST /orders`: the orders of concurrent requests and their `order.placed` events
  * are stored in one transaction. With `enrichment`, the new orders are leased to this instance's pricing
  * worker in that same transaction and handed to it once committed: no poll between intake and pricing.
+ * Each order keeps its request's trace; a transaction for several is a span linked to each of them.
  */
 export function createOrderIntake(
   transact: Transact<OrderDatabase>,
@@ -51,17 +58,24 @@ export function createOrderIntake(
   admission?: Pick<AdmissionControl, 'placed'>,
 ): OrderIntake {
   const intake = createGroupCommit<IntakeRequest, IntakeOutcome>(async (requests) => {
-    const results = await transact((trx) => storeNewOrders(trx, requests, enrichment?.leaseMs));
+    const results = await inBatchSpan(
+      tracer,
+      'store orders',
+      requests.map((request) => request.traceContext ?? context.active()),
+      () => transact((trx) => storeNewOrders(trx, requests, enrichment?.leaseMs)),
+    );
     const created = results.flatMap((result) => (result.kind === 'created' ? [result.order] : []));
     admission?.placed(created.length);
     enrichment?.submit(created);
     return results;
   }, options);
   return (request) =>
-    intake.submit(request).catch((error: unknown): IntakeResult => {
-      if (error instanceof GroupCommitFull) return { kind: 'overloaded' };
-      throw error;
-    });
+    intake
+      .submit({ ...request, traceContext: request.traceContext ?? context.active() })
+      .catch((error: unknown): IntakeResult => {
+        if (error instanceof GroupCommitFull) return { kind: 'overloaded' };
+        throw error;
+      });
 }
 
 function compareKeys(a: string | null, b: string | null): number {
@@ -82,6 +96,7 @@ export async function storeNewOrders(
 ): Promise<IntakeOutcome[]> {
   const rows: NewOrderRow[] = requests.map((request) => ({
     id: randomUUID(),
+    traceContext: captureTraceContext(request.traceContext),
     userId: request.command.userId,
     items: request.command.items.map((item) => ({
       product_code: item.productCode,
@@ -97,6 +112,13 @@ export async function storeNewOrders(
   // Rows go in idempotency-key order, so two batches that share keys take their locks in the same
   // order and wait for each other instead of deadlocking.
   const insertOrder = [...rows].sort((a, b) => compareKeys(a.idempotencyKey, b.idempotencyKey));
+  bindOrderTraces(
+    trx,
+    rows.flatMap((row, i) => {
+      const trace = requests[i]?.traceContext;
+      return trace ? [[row.id, trace] as const] : [];
+    }),
+  );
 
   const inserted = await insertOrders(trx, insertOrder, enrichmentLeaseMs);
   await appendToOutbox(

@@ -171,6 +171,8 @@ export function evolve(order: Order | undefined, change: HistoryChange, at: Date
       requested_total_amount: change.data.requested_total_amount,
       version: 1,
       priced_at: null,
+      // Not a fact of the saga, so not in its history: the row keeps it (rebuilding leaves it alone).
+      trace_context: null,
       created_at: at,
       updated_at: at,
     };

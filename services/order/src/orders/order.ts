@@ -1,3 +1,4 @@
+import type { TraceCarrier } from '@platform/observability';
 import type { OrderSnapshot } from '@platform/contracts';
 
 export const ORDER_STATUSES = ['PENDING', 'COMPLETED', 'CANCELLED'] as const;
@@ -60,6 +61,8 @@ export interface Order {
   version: number;
   /** When it was priced; null until then. */
   priced_at: Date | null;
+  /** The trace context of the request that placed it: its saga is that trace. Null when tracing is off. */
+  trace_context: TraceCarrier | null;
   created_at: Date;
   updated_at: Date;
 }

@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { TraceCarrier } from '@platform/observability';
 import type { OrderDatabase, OrdersTable } from '../database.js';
 import {
   appendHistory,
@@ -12,6 +13,8 @@ import { isOrderId, type Order, type OrderItem, type OrderStatus, type OrderWith
 /** A row to insert: a new order as placed, before any pricing. */
 export interface NewOrderRow {
   id: string;
+  /** The placing request's trace context (see `Order.trace_context`). */
+  traceContext: TraceCarrier | null;
   userId: string;
   items: OrderItem[];
   requestedTotal: number | null;
@@ -41,6 +44,7 @@ export const toOrder = (row: Selectable<OrdersTable>): Order => ({
   requested_total_amount: row.requested_total_amount,
   version: row.version,
   priced_at: row.priced_at,
+  trace_context: row.trace_context,
   created_at: row.created_at,
   updated_at: row.updated_at,
 });
@@ -74,6 +78,7 @@ export async function insertOrders(
         requested_total_amount: row.requestedTotal,
         idempotency_key: row.idempotencyKey,
         request_hash: row.requestHash,
+        trace_context: row.traceContext && JSON.stringify(row.traceContext),
         version: 1,
         ...(enrichmentLeaseMs === undefined
           ? {}

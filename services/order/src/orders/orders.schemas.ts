@@ -1,3 +1,4 @@
+import { traceIdOf } from '@platform/observability';
 import { Type, type Static } from 'typebox';
 import { Identifier } from '@platform/contracts';
 import type { HistoryEntry } from './order-history.js';
@@ -31,6 +32,13 @@ export const OrderView = Type.Object(
     ),
     created_at: Type.String({ format: 'date-time' }),
     updated_at: Type.String({ format: 'date-time' }),
+    trace_id: Nullable(
+      Type.String({
+        pattern: '^[0-9a-f]{32}$',
+        description:
+          'The OpenTelemetry trace of the order, from its placement to its end; null when tracing is off',
+      }),
+    ),
     timeline: Type.Array(
       Type.Object({
         step: Type.String(),
@@ -130,6 +138,7 @@ export function toOrderView({ order, timeline }: OrderWithTimeline): OrderView {
     items: order.items,
     created_at: order.created_at.toISOString(),
     updated_at: order.updated_at.toISOString(),
+    trace_id: traceIdOf(order.trace_context),
     timeline,
   };
 }

@@ -6,7 +6,8 @@ import {
   type OrderSnapshot,
   type SubscribedEvent,
 } from '@platform/contracts';
-import { appendToOutbox } from '@platform/outbox';
+import { captureTraceContext } from '@platform/observability';
+import { appendToOutbox, orderTrace } from '@platform/outbox';
 import { lockKeys } from '@platform/postgres';
 import type { SagaEvent } from '@platform/service-host';
 import type { PaymentDatabase } from '../database.js';
@@ -89,7 +90,12 @@ export async function applyPaymentDecisions(
     return {
       outcome: decision.outcome,
       ...(change.write.lease === 'take'
-        ? { handOff: leasedAfter({ order_id: orderId, amount }, change.write) }
+        ? {
+            handOff: leasedAfter(
+              { order_id: orderId, amount, trace_context: captureTraceContext(orderTrace(trx, orderId)) },
+              change.write,
+            ),
+          }
         : {}),
     };
   });

@@ -1,10 +1,11 @@
 import { backoffMs } from '@platform/backoff';
 import type { Kysely } from 'kysely';
 import { Counter } from 'prom-client';
+import { context, type Context } from '@opentelemetry/api';
 import { createGroupCommit } from '@platform/group-commit';
 import type { Logger, Registry } from '@platform/observability';
 import { startLeaseWorker, type LeaseWorker } from '@platform/lease-worker';
-import type { Transact } from '@platform/service-host';
+import { transactForOrders, type Transact } from '@platform/service-host';
 import type { PaymentSettings } from '../config.js';
 import type { PaymentDatabase } from '../database.js';
 import type { PaymentApplied } from './apply-payment-events.js';
@@ -41,8 +42,14 @@ export function startPaymentWorker(deps: PaymentWorkerDeps): LeaseWorker<LeasedP
     labelNames: ['step', 'outcome'] as const,
     registers: [deps.registry],
   });
-  const record = createGroupCommit<StepResult, PaymentApplied>(
-    (results) => deps.transact((trx) => recordGatewayResults(trx, results, settings.leaseMs)),
+  const record = createGroupCommit<StepResult & { traceContext: Context }, PaymentApplied>(
+    (results) =>
+      transactForOrders(
+        deps.transact,
+        'record gateway results',
+        results.map(({ leased, traceContext }) => ({ orderId: leased.order_id, traceContext })),
+        (trx) => recordGatewayResults(trx, results, settings.leaseMs),
+      ),
     { maxBatch: MAX_RECORDED_TOGETHER, maxConcurrentBatches: 1, minIntervalMs: deps.batchIntervalMs },
   );
   const worker: LeaseWorker<LeasedPayment> = startLeaseWorker<LeasedPayment>({
@@ -50,10 +57,9 @@ export function startPaymentWorker(deps: PaymentWorkerDeps): LeaseWorker<LeasedP
     // The stop signal is not passed on: a call in flight is bounded by its timeout and must be recorded,
     // since the gateway may already have acted on it.
     async process(payment) {
-      const step =
-        payment.status === 'refunding' ? 'refund' : payment.cancel_requested ? 'settle_cancelled' : 'charge';
+      const step = stepOf(payment);
       const result = await takeGatewayStep(deps, payment);
-      const applied = await record.submit({ leased: payment, result });
+      const applied = await record.submit({ leased: payment, result, traceContext: context.active() });
       steps.inc({ step, outcome: applied.outcome });
       logger.debug(
         { correlation_id: payment.order_id, status: payment.status, outcome: applied.outcome },
@@ -69,11 +75,18 @@ export function startPaymentWorker(deps: PaymentWorkerDeps): LeaseWorker<LeasedP
         payments.map((payment) => payment.order_id),
       ),
     describe: (payment) => ({ correlation_id: payment.order_id, status: payment.status }),
+    trace: { spanName: stepOf, contextOf: (payment) => payment.trace_context },
     concurrency: settings.concurrency,
     pollIntervalMs: settings.pollIntervalMs,
     logger,
   });
   return worker;
+}
+
+/** The gateway step a leased payment is due for. */
+function stepOf(payment: LeasedPayment): 'refund' | 'settle_cancelled' | 'charge' {
+  if (payment.status === 'refunding') return 'refund';
+  return payment.cancel_requested ? 'settle_cancelled' : 'charge';
 }
 
 /**

@@ -24,7 +24,7 @@ export interface PaymentState {
  */
 export type LeasedPayment = Pick<
   Payment,
-  'order_id' | 'status' | 'amount' | 'cancel_requested' | 'attempts' | 'refund_attempts'
+  'order_id' | 'status' | 'amount' | 'cancel_requested' | 'attempts' | 'refund_attempts' | 'trace_context'
 >;
 
 /** What came of an event or of a gateway answer; expected outcomes are values, not errors. */
@@ -100,11 +100,12 @@ const takenToGiveBack = (write: PaymentWrite): PaymentWrite => ({
 
 /** The worker's view of a payment after `write`. */
 export function leasedAfter(
-  payment: Pick<Payment, 'order_id' | 'amount'>,
+  payment: Pick<Payment, 'order_id' | 'amount' | 'trace_context'>,
   write: PaymentWrite,
 ): LeasedPayment {
   return {
     order_id: payment.order_id,
+    trace_context: payment.trace_context,
     status: write.status,
     amount: payment.amount,
     cancel_requested: write.cancel_requested,

@@ -1,4 +1,6 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { captureTraceContext } from '@platform/observability';
+import { orderTrace } from '@platform/outbox';
 import { leaseRows, releaseLeasedRows, type LeasedTable } from '@platform/postgres';
 import type { PaymentDatabase, PaymentsTable } from '../database.js';
 import type { LeasedPayment, Payment, PaymentChange, PaymentState } from './payment.js';
@@ -45,14 +47,20 @@ export async function savePayments(
   const column = <T>(rows: { change: PaymentChange }[], pick: (change: PaymentChange) => T) =>
     rows.map(({ change }) => pick(change));
   const lease = (change: PaymentChange) => change.write.lease ?? null;
+  // The trace the worker's calls for a row continue (see migrations/003_trace_context.sql).
+  const traceOf = (rows: { orderId: string }[]) =>
+    rows.map(({ orderId }) => {
+      const carrier = captureTraceContext(orderTrace(trx, orderId));
+      return carrier && JSON.stringify(carrier);
+    });
   const due = (change: PaymentChange) => change.write.dueInMs ?? null;
   if (inserts.length > 0) {
     await sql`
       INSERT INTO payments (order_id, status, amount, order_snapshot, cancel_requested, attempts,
-                            refund_attempts, next_attempt_at, lease_until)
+                            refund_attempts, next_attempt_at, lease_until, trace_context)
       SELECT c.order_id, c.status, c.amount, c.order_snapshot, c.cancel_requested, c.attempts, c.refund_attempts,
              now() + coalesce(c.due_in_ms, 0) * interval '1 millisecond',
-             CASE WHEN c.lease = 'take' THEN now() + ${leaseMs} * interval '1 millisecond' END
+             CASE WHEN c.lease = 'take' THEN now() + ${leaseMs} * interval '1 millisecond' END, c.trace_context
         FROM unnest(
           ${inserts.map((row) => row.orderId)}::text[],
           ${column(inserts, (c) => c.write.status)}::text[],
@@ -62,10 +70,10 @@ export async function savePayments(
           ${column(inserts, (c) => c.write.attempts)}::int[],
           ${column(inserts, (c) => c.write.refund_attempts)}::int[],
           ${column(inserts, due)}::float8[],
-          ${column(inserts, lease)}::text[])
-          AS c(order_id, status, amount, order_snapshot, cancel_requested, attempts, refund_attempts, due_in_ms, lease)`.execute(
-      trx,
-    );
+          ${column(inserts, lease)}::text[],
+          ${traceOf(inserts)}::json[])
+          AS c(order_id, status, amount, order_snapshot, cancel_requested, attempts, refund_attempts, due_in_ms, lease,
+               trace_context)`.execute(trx);
   }
   if (updates.length > 0) {
     await sql`
@@ -81,6 +89,9 @@ export async function savePayments(
                                ELSE now() + c.due_in_ms * interval '1 millisecond' END,
         lease_until = CASE c.lease WHEN 'take' THEN now() + ${leaseMs} * interval '1 millisecond'
                                    WHEN 'release' THEN NULL ELSE p.lease_until END,
+        -- New work (money to give back) continues the trace of what asked for it; a retry, the first's.
+        trace_context = CASE WHEN c.status = 'refunding' AND p.status <> 'refunding'
+                             THEN coalesce(c.trace_context, p.trace_context) ELSE p.trace_context END,
         updated_at = now()
       FROM unnest(
         ${updates.map((row) => row.orderId)}::text[],
@@ -92,9 +103,10 @@ export async function savePayments(
         ${column(updates, (c) => c.write.refund_id)}::text[],
         ${column(updates, (c) => c.write.last_error)}::text[],
         ${column(updates, due)}::float8[],
-        ${column(updates, lease)}::text[])
+        ${column(updates, lease)}::text[],
+        ${traceOf(updates)}::json[])
         AS c(order_id, status, cancel_requested, attempts, refund_attempts, charge_id, refund_id, last_error,
-             due_in_ms, lease)
+             due_in_ms, lease, trace_context)
       WHERE p.order_id = c.order_id`.execute(trx);
   }
 }
@@ -121,7 +133,7 @@ export async function leaseDuePayments(db: Db, limit: number, leaseMs: number): 
     alsoSet: sql`
       attempts = attempts + CASE WHEN status = 'charging' AND NOT cancel_requested THEN 1 ELSE 0 END,
       refund_attempts = refund_attempts + CASE WHEN status = 'refunding' OR cancel_requested THEN 1 ELSE 0 END`,
-    returning: sql`order_id, status, amount, cancel_requested, attempts, refund_attempts`,
+    returning: sql`order_id, status, amount, cancel_requested, attempts, refund_attempts, trace_context`,
   });
 }
 
