@@ -30,6 +30,7 @@ const BenchEnv = Type.Object({
   BENCH_OUTPUT: Type.String({ minLength: 1, default: 'bench-e2e-results.json' }),
   BENCH_STOCK: Type.Integer({ minimum: 1, default: 10_000_000 }),
   BENCH_CPU_PROFILE_DIR: Type.Optional(Type.String({ minLength: 1 })),
+  BENCH_TRACES_SAMPLING: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
   CONSUMER_RETRY_DELAYS_MS: Type.String({ pattern: '^\\d+(,\\d+)*$', default: '1000,5000,15000' }),
 });
 
@@ -66,6 +67,11 @@ export function loadBenchConfig(env: Record<string, string | undefined> = proces
     stock: e.BENCH_STOCK,
     /** When set, every service runs with `node --cpu-prof` and writes its profile here. */
     cpuProfileDir: e.BENCH_CPU_PROFILE_DIR,
+    /**
+     * When set, the services trace (OTEL_TRACES_SAMPLER parentbased_traceidratio at this ratio) and export
+     * to a sink in the bench process; unset, tracing is off (no OTEL endpoint).
+     */
+    tracesSampling: e.BENCH_TRACES_SAMPLING,
     retryDelaysMs: list(e.CONSUMER_RETRY_DELAYS_MS),
   };
 }

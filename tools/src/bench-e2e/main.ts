@@ -30,6 +30,7 @@ import {
   type ServiceName,
 } from '../isolated-system.js';
 import { loadBenchConfig } from './config.js';
+import { startOtlpSink } from './otlp-sink.js';
 import type { LoadCommand, LoadReply, Percentiles, StepResult } from './load-protocol.js';
 import { commandLine, childrenOf, findServerProcess, readTreesCpuMs } from './process-cpu.js';
 import {
@@ -66,6 +67,7 @@ const databaseUrl = (service: ServiceName) => {
 };
 
 const ports = await freeSystemPorts();
+const traceSink = config.tracesSampling === undefined ? undefined : await startOtlpSink();
 
 const systemEnv: Record<string, string | undefined> = {
   ...isolatedSystemEnv({
@@ -79,6 +81,13 @@ const systemEnv: Record<string, string | undefined> = {
   ...(config.cpuProfileDir === undefined
     ? {}
     : { SUPERVISOR_NODE_ARGS: profileArgs(config.cpuProfileDir).join(' ') }),
+  // Tracing is on only when asked for: the services never inherit an endpoint from the bench's shell.
+  OTEL_EXPORTER_OTLP_ENDPOINT: traceSink?.url,
+  ...(traceSink && {
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+    OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+    OTEL_TRACES_SAMPLER_ARG: String(config.tracesSampling),
+  }),
 };
 
 function profileArgs(dir: string): string[] {
@@ -472,9 +481,15 @@ try {
     );
   }
   say(`  idle CPU: ${idleTotal.toFixed(1)} ms per second`);
+  const traces = traceSink?.received();
+  say(
+    traces
+      ? `  tracing on, sampling ${config.tracesSampling}: ${traces.requests} OTLP exports, ${(traces.bytes / 1e6).toFixed(1)} MB`
+      : '  tracing off',
+  );
   await writeFile(
     config.output,
-    `${JSON.stringify({ measuredAt: new Date().toISOString(), machine, settings: { ...config, env: undefined }, idleCpuMsPerS, checks, steps }, null, 2)}\n`,
+    `${JSON.stringify({ measuredAt: new Date().toISOString(), machine, settings: { ...config, env: undefined }, idleCpuMsPerS, traces, checks, steps }, null, 2)}\n`,
   );
   say(`\nresults written to ${config.output}`);
 } finally {

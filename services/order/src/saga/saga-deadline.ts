@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { Logger } from '@platform/observability';
+import { restoreTraceContext, type Logger } from '@platform/observability';
+import { bindOrderTraces } from '@platform/outbox';
 import type { Transact } from '@platform/service-host';
 import type { OrderDatabase } from '../database.js';
 import type { OrderMetrics } from '../orders/order.metrics.js';
@@ -40,6 +41,11 @@ export function startSagaDeadline(options: {
       const cancelled = await options
         .transact(async (trx) => {
           const overdue = await lockOverdueOrders(trx, options.deadlineMs, BATCH);
+          // The sweep has no trace of its own: each cancellation continues its order's.
+          bindOrderTraces(
+            trx,
+            overdue.map((order) => [order.id, restoreTraceContext(order.trace_context)] as const),
+          );
           const expired = overdue.map((order) => transition(order, { kind: 'expire' }));
           await recordTransitions(trx, expired);
           return { overdue, expired };
