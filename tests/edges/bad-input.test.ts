@@ -1,8 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
+import { testToken } from '@platform/testing';
 import { startTestSystem, type ServiceName, type TestSystem } from '../saga/system.harness.js';
 
 let system: TestSystem;
+/** An operator may list every order: the input is what is under test here, not the rights. */
+const asOperator = async () => ({
+  headers: { authorization: `Bearer ${await testToken('operator', { operator: true })}` },
+});
 
 beforeAll(async () => {
   system = await startTestSystem('edges');
@@ -28,7 +33,7 @@ const FOUND: [ServiceName, string, string][] = [
 
 describe('input a database would refuse never reaches it', () => {
   it.each(FOUND)('%s %s answers 422 {message, errors} naming %s', async (service, path, field) => {
-    const response = await request(`${system.urls[service]}${path}`);
+    const response = await request(`${system.urls[service]}${path}`, await asOperator());
     const body = (await response.body.json()) as {
       message: unknown;
       errors: { path: string; message: string }[];
@@ -40,10 +45,13 @@ describe('input a database would refuse never reaches it', () => {
   });
 
   it('still answers a plain limit above the bound with 422, and a good request with 200', async () => {
-    const tooMany = await request(`${system.urls.order}/orders?limit=1e3`);
+    const tooMany = await request(`${system.urls.order}/orders?limit=1e3`, await asOperator());
     expect(tooMany.statusCode).toBe(422);
     expect(await tooMany.body.text()).toContain('must be <= 100');
-    const fine = await request(`${system.urls.order}/orders?user_id=customer-123&limit=5`);
+    const fine = await request(
+      `${system.urls.order}/orders?user_id=customer-123&limit=5`,
+      await asOperator(),
+    );
     expect(fine.statusCode).toBe(200);
     await fine.body.dump();
   });

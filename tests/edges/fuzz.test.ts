@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { request } from 'undici';
+import { signToken } from '@platform/auth';
+import { TEST_AUTH_SECRET, testToken } from '@platform/testing';
 import { startTestSystem, type ServiceName, type TestSystem } from '../saga/system.harness.js';
 
 /**
@@ -15,8 +17,25 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 3_000);
 const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
 
 let system: TestSystem;
+/** Bearer tokens a client may send: good ones of both roles, and bad ones of every kind. */
+const TOKENS: string[] = [];
 
 beforeAll(async () => {
+  const header = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  TOKENS.push(
+    await testToken('customer-123'),
+    await testToken('7c11e1ce2741'),
+    await testToken('operator', { operator: true }),
+    await signToken(TEST_AUTH_SECRET, { subject: 'customer-123', roles: [], ttlS: -60 }),
+    await signToken('another-secret-that-is-long-enough-32', {
+      subject: 'customer-123',
+      roles: [],
+      ttlS: 60,
+    }),
+    `${header({ alg: 'none', typ: 'JWT' })}.${header({ sub: 'customer-123', roles: ['operator'] })}.`,
+    'a.b.c',
+    'x'.repeat(5_000),
+  );
   // Every accepted order stays in flight a while: the bound on orders in flight must not be the answer.
   system = await startTestSystem('fuzz', { ORDER_MAX_IN_FLIGHT: '1000000' });
 }, 60_000);
@@ -176,6 +195,16 @@ const fuzzedRequest = fc.constantFrom(...ROUTES).chain((route) =>
     body: fc.option(jsonBody, { nil: undefined }),
     contentType,
     correlationId: fc.option(fc.string({ unit: 'grapheme-ascii', maxLength: 200 }), { nil: undefined }),
+    // A token of the list above, or a header that is not one at all.
+    authorization: fc.option(
+      fc.oneof(
+        fc.nat(100).map((index) => ({ token: index })),
+        fc.string({ unit: 'grapheme-ascii', maxLength: 300 }).map((raw) => ({ raw })),
+        fc.string({ unit: 'grapheme-ascii', maxLength: 300 }).map((raw) => ({ raw: `Bearer ${raw}` })),
+        fc.constantFrom({ raw: 'Basic dXNlcjpwYXNz' }, { raw: 'Bearer' }, { raw: 'bearer  ' }),
+      ),
+      { nil: undefined },
+    ),
     // Mostly what a header may carry (printable ASCII, too long, empty); now and then what it may not.
     idempotencyKey: fc.option(
       fc.oneof(
@@ -203,6 +232,12 @@ async function send(fuzzed: Fuzzed): Promise<{ status: number; path: string } | 
   if (fuzzed.contentType !== undefined) headers['content-type'] = fuzzed.contentType;
   if (fuzzed.idempotencyKey !== undefined) headers['idempotency-key'] = fuzzed.idempotencyKey;
   if (fuzzed.correlationId !== undefined) headers['x-correlation-id'] = fuzzed.correlationId;
+  if (fuzzed.authorization !== undefined) {
+    headers.authorization =
+      'token' in fuzzed.authorization
+        ? `Bearer ${TOKENS[fuzzed.authorization.token % TOKENS.length] ?? ''}`
+        : fuzzed.authorization.raw;
+  }
   const withBody = fuzzed.body !== undefined && !['GET', 'HEAD'].includes(fuzzed.method);
   let response;
   try {

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '@platform/testing';
+import { testToken, waitFor } from '@platform/testing';
 import { ask, startTestSystem, type OrderView, type StockLevel, type TestSystem } from './system.harness.js';
 
 // SPEC §2: every cancellation reason leaves stock and money as they were.
@@ -93,7 +93,10 @@ describe('every cancellation reason leaves stock and money as they were', () => 
       const before = await q.stock('classic-box');
       const id = await q.placeOrder(orderOf('classic-box', 1));
       await waitFor('paid', async () => (await q.order(id)).timeline.some((entry) => entry.step === 'paid'));
-      const cancel = await fetch(`${system.urls.order}/api/orders/${id}/cancel`, { method: 'POST' });
+      const cancel = await fetch(`${system.urls.order}/api/orders/${id}/cancel`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await testToken('customer-123')}` },
+      });
       expect(cancel.status).toBe(200);
       expect(await finalState(id)).toMatchObject({ status: 'CANCELLED', reason: 'customer_request' });
       expect(await settledStock('classic-box', before)).toEqual(before);
@@ -144,7 +147,10 @@ describe("the order's history (seed 001's audit trail)", () => {
   it('gives every change of an order in order, with what each carried', async () => {
     const id = await q.placeOrder(orderOf('classic-box', 1));
     expect(await finalState(id)).toMatchObject({ status: 'COMPLETED' });
-    const { events } = (await (await fetch(`${system.urls.order}/orders/${id}/events`)).json()) as {
+    const operator = { authorization: `Bearer ${await testToken('operator', { operator: true })}` };
+    const { events } = (await (
+      await fetch(`${system.urls.order}/orders/${id}/events`, { headers: operator })
+    ).json()) as {
       events: { position: number; step: string; data?: Record<string, unknown>; event_id: string | null }[];
     };
     expect(events.map((event) => event.step)).toEqual([
@@ -159,7 +165,10 @@ describe("the order's history (seed 001's audit trail)", () => {
     expect(events[1]?.data).toMatchObject({ customer_fullname: 'Grace Hopper', total_amount: 9.99 });
     expect(events[3]?.data).toMatchObject({ amount: 9.99 });
     expect(events[3]?.event_id).toEqual(expect.any(String));
-    expect((await fetch(`${system.urls.order}/orders/${crypto.randomUUID()}/events`)).status).toBe(404);
+    expect(
+      (await fetch(`${system.urls.order}/orders/${crypto.randomUUID()}/events`, { headers: operator }))
+        .status,
+    ).toBe(404);
   });
 
   it('refuses to change or delete a change once written', async () => {

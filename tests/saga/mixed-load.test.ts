@@ -2,7 +2,9 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OrderEvents } from '@platform/contracts';
-import { TEST_RABBITMQ_URL, waitFor } from '@platform/testing';
+import { TEST_RABBITMQ_URL, testToken, waitFor } from '@platform/testing';
+
+const operatorToken = testToken('operator', { operator: true });
 import { ask, http, startTestSystem, type OrderView, type TestSystem } from './system.harness.js';
 
 // SPEC §4 under load: 200 mixed orders with the gateway's real 80%, a service restarted in the middle, a
@@ -76,7 +78,9 @@ describe('200 mixed orders', () => {
       ids
         .slice(0, 200)
         .filter((_, i) => i % 17 === 0)
-        .map((id) => http(`${system.urls.order}/orders/${id}/cancel`, { method: 'POST' })),
+        .map(async (id) =>
+          http(`${system.urls.order}/orders/${id}/cancel`, { method: 'POST', token: await operatorToken }),
+        ),
     );
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     await system.start('payment');

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -75,6 +76,8 @@ export function isolatedSystemEnv(options: {
     PAYMENT_GATEWAY_URL: localUrl(ports.gateway),
     FULFILMENT_PARTNER_URL: localUrl(ports.partner),
     NO_COLOR: '1',
+    // A key of its own (the tools sign their operator tokens with it), unless the caller brought one.
+    AUTH_JWT_SECRET: options.base.AUTH_JWT_SECRET ?? randomBytes(32).toString('base64url'),
     // As npm start: SPEC §6's stock to begin with (the bench and the chaos run then raise it).
     INVENTORY_SEED_STOCK: 'true',
   };

@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { bearerSecurityScheme } from '@platform/auth';
 import type { Broker } from '@platform/messaging';
 import { httpMetricsPlugin, type Logger, type Registry } from '@platform/observability';
 import type { Pool } from '@platform/postgres';
@@ -69,7 +70,10 @@ export async function buildServiceApp(deps: ServiceAppDeps) {
   });
   if (deps.docs) {
     await app.register(swagger, {
-      openapi: { info: { title: deps.docs.title, version: '0.1.0', description: deps.docs.description } },
+      openapi: {
+        info: { title: deps.docs.title, version: '0.1.0', description: deps.docs.description },
+        components: { securitySchemes: bearerSecurityScheme },
+      },
     });
     await app.register(swaggerUi, { routePrefix: '/docs' });
     app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());

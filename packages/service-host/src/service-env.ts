@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { authEnvSchema, toAuthConfig, type AuthConfig } from '@platform/auth';
 
 const PostgresUrl = (fallback: string) => Type.String({ pattern: '^postgres(ql)?://', default: fallback });
 const MsList = (fallback: string) => Type.String({ pattern: '^\\d+(,\\d+)*$', default: fallback });
@@ -14,6 +15,7 @@ export function serviceEnvSchema(prefix: string, defaults: { port: number; datab
     [`${prefix}_DATABASE_URL`]: PostgresUrl(`postgres://postgres@127.0.0.1:5432/${defaults.database}`),
     [`${prefix}_PG_POOL_MAX`]: Type.Integer({ minimum: 2, maximum: 200, default: 10 }),
     ...brokerEnvSchema,
+    ...authEnvSchema,
   };
 }
 
@@ -65,6 +67,8 @@ export interface ServiceHostConfig {
    */
   batchIntervalMs: number;
   logLevel: string;
+  /** Who may call the service's HTTP routes (SPEC §5: bearer JWTs, `AUTH_MODE`). */
+  auth: AuthConfig;
 }
 
 type BrokerEnv = { [K in keyof typeof brokerEnvSchema]: Static<(typeof brokerEnvSchema)[K]> };
@@ -105,5 +109,6 @@ export function toServiceHostConfig(prefix: string, e: Record<string, unknown>):
     databaseUrl: String(value('DATABASE_URL')),
     poolMax: Number(value('PG_POOL_MAX')),
     ...toBrokerConfig(e as BrokerEnv),
+    auth: toAuthConfig(e as Parameters<typeof toAuthConfig>[0]),
   };
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Connection, type AsyncMessage } from 'rabbitmq-client';
 import { SUBSCRIPTIONS } from '@platform/contracts';
 import { deleteTopology } from '@platform/messaging';
+import { TEST_AUTH_SECRET } from './test-tokens.js';
 
 /** A message a test queue received. */
 export interface CapturedMessage {
@@ -105,6 +106,7 @@ export function testServiceEnv(
     CONSUMER_RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS.join(','),
     CONSUMER_MAX_ATTEMPTS: '3',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    AUTH_JWT_SECRET: TEST_AUTH_SECRET,
     // Tests start from SPEC §6's stock, as npm start does (only inventory reads it).
     INVENTORY_SEED_STOCK: 'true',
   };

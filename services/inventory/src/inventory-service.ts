@@ -1,3 +1,4 @@
+import { authenticate, createTokenVerifier, queryApiAccess } from '@platform/auth';
 import type { FastifyInstance } from 'fastify';
 import type { EventConsumer } from '@platform/messaging';
 import type { Logger } from '@platform/observability';
@@ -43,7 +44,15 @@ export async function createInventoryService(
     }),
   );
   const app = await buildServiceApp({ ...host, logger });
-  await app.register(stockRoutes, { db });
+  // The query API, behind the bearer-token guard (operators only in AUTH_MODE=required).
+  await app.register(async (guarded) => {
+    await guarded.register(authenticate, {
+      mode: config.auth.mode,
+      verify: createTokenVerifier(config.auth),
+      defaultAccess: queryApiAccess(config.auth.mode),
+    });
+    await guarded.register(stockRoutes, { db });
+  });
   return {
     app,
     host,

@@ -218,6 +218,12 @@ describe('inventory service', () => {
       Buffer.from(JSON.stringify(event)),
     );
     await channel.close();
+    // Published without a confirm: the replay counts the letters there when it begins, so wait to see it.
+    await waitFor('the letter in the queue', async () =>
+      (await listDeadLetters(connection, exchange, 'inventory')).some(
+        (letter) => letter.messageId === event.id,
+      ),
+    );
     await replayDeadLetters(connection, exchange, 'inventory');
     await waitFor('events', () => eventsFor(order.order_id).length === 1);
     expect(eventsFor(order.order_id)[0]?.routingKey).toBe(InventoryEvents.reserved);

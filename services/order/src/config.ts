@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { parseEnv } from '@platform/config';
+import { authEnvSchema, toAuthConfig } from '@platform/auth';
 import { brokerEnvSchema, toBrokerConfig, type ServiceHostConfig } from '@platform/service-host';
 
 const PostgresUrl = (fallback: string) => Type.String({ pattern: '^postgres(ql)?://', default: fallback });
@@ -14,6 +15,7 @@ const OrderEnv = Type.Object({
   ORDER_INTAKE_MAX_QUEUED: Type.Integer({ minimum: 1, default: 1_000 }),
   ORDER_MAX_IN_FLIGHT: Type.Integer({ minimum: 1, default: 1_000 }),
   ...brokerEnvSchema,
+  ...authEnvSchema,
   SAGA_DEADLINE_MS: Type.Integer({ minimum: 1000, default: 120_000 }),
   SAGA_SWEEP_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1000 }),
   ORDER_PRODUCT_SERVICE_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:8081' }),
@@ -76,6 +78,7 @@ export function loadOrderConfig(env: Record<string, string | undefined> = proces
     },
     maxInFlight: e.ORDER_MAX_IN_FLIGHT,
     ...toBrokerConfig(e),
+    auth: toAuthConfig(e),
     saga: { deadlineMs: e.SAGA_DEADLINE_MS, sweepIntervalMs: e.SAGA_SWEEP_INTERVAL_MS },
     enrichment: {
       concurrency: e.ENRICHMENT_CONCURRENCY,

@@ -1,3 +1,4 @@
+import { authenticate, createTokenVerifier } from '@platform/auth';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Broker, EventConsumer } from '@platform/messaging';
@@ -106,9 +107,17 @@ export async function createOrderService(config: OrderConfig, logger: Logger): P
     },
   });
   const routes = { db, transact, intake, admission, metrics: orderMetrics };
-  await app.register(ordersRoutes, { prefix: '/orders', ...routes });
-  // Seed 002's clients call the same routes under /api/orders; their copies stay out of the docs.
-  await app.register(ordersRoutes, { prefix: '/api/orders', ...routes, hideFromDocs: true });
+  // The orders' routes, behind the bearer-token guard; health, metrics and docs stay outside it.
+  await app.register(async (guarded) => {
+    await guarded.register(authenticate, {
+      mode: config.auth.mode,
+      verify: createTokenVerifier(config.auth),
+      defaultAccess: 'customer',
+    });
+    await guarded.register(ordersRoutes, { prefix: '/orders', ...routes });
+    // Seed 002's clients call the same routes under /api/orders; their copies stay out of the docs.
+    await guarded.register(ordersRoutes, { prefix: '/api/orders', ...routes, hideFromDocs: true });
+  });
 
   return {
     app,

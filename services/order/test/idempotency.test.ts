@@ -36,7 +36,9 @@ const body = { user_id: '7c11e1ce2741', items: [{ product_code: 'classic-box', q
 /** Orders stored under a key, and `order.placed` events that reached the exchange for them. */
 async function rowsFor(key: string): Promise<{ orders: number; events: number }> {
   const ids = (
-    await order.sql<{ id: string }>('SELECT id FROM orders WHERE idempotency_key = $1', [key])
+    await order.sql<{ id: string }>("SELECT id FROM orders WHERE idempotency_key = user_id || ' ' || $1", [
+      key,
+    ])
   ).map((row) => row.id);
   const eventsFor = () =>
     placed.filter((m) => ids.includes((m.body as { correlation_id: string }).correlation_id));

@@ -5,8 +5,10 @@ import {
   type CapturedMessage,
   type TestDatabase,
   type TestExchange,
+  TEST_AUTH_SECRET,
   TEST_RABBITMQ_URL,
   TEST_RETRY_DELAYS_MS,
+  testToken,
 } from '@platform/testing';
 import pg from 'pg';
 import { loadOrderConfig } from '../src/config.js';
@@ -39,6 +41,7 @@ export async function startOrderService(options: {
     // Intake-only unless a test asks for enrichment (and starts simulators for it).
     ENRICHMENT_CONCURRENCY: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    AUTH_JWT_SECRET: TEST_AUTH_SECRET,
     ...options.env,
   });
   const logger = createLogger({ service: 'order', level: config.logLevel });
@@ -76,7 +79,13 @@ export async function createTestInfrastructure(prefix: string): Promise<{
   };
 }
 
-/** POSTs JSON (or a raw string) and returns status, headers and parsed body. */
+/**
+ * An operator's token: what these tests call the API with unless they pass their own `authorization`
+ * (the rules of who may do what are tested in auth.test.ts, each with its own tokens).
+ */
+const operator = testToken('test-operator', { operator: true }).then((token) => `Bearer ${token}`);
+
+/** POSTs JSON (or a raw string), as an operator, and returns status, headers and parsed body. */
 export async function post(
   url: string,
   body?: unknown,
@@ -84,7 +93,7 @@ export async function post(
 ): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', authorization: await operator, ...headers },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await response.text();
@@ -95,8 +104,9 @@ export async function post(
   };
 }
 
+/** GETs JSON, as an operator. */
 export async function get(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(url);
+  const response = await fetch(url, { headers: { authorization: await operator } });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 

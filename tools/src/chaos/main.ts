@@ -6,6 +6,7 @@
  * stops and the system is idle it checks SPEC §4 through the public query APIs only, prints a table of the
  * faults and one of the checks, and exits 1 on any violation. Settings: config.ts (CHAOS_*), in the README.
  */
+import { developmentToken, loadToolAuthConfig } from '../dev-auth.js';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -163,6 +164,13 @@ async function run(): Promise<boolean> {
     gatewayUrl: localUrl(ports.gateway),
     rabbitmqUrl: rabbitmq.url,
     exchange: EXCHANGE,
+    operatorToken: await developmentToken(
+      env.AUTH_JWT_SECRET ?? '',
+      loadToolAuthConfig(env),
+      'chaos-run',
+      ['operator'],
+      24 * 3600,
+    ),
   };
   const stockBefore = await readStock(observed);
 

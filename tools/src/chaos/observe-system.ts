@@ -14,11 +14,13 @@ export interface ObservedSystem {
   gatewayUrl: string;
   rabbitmqUrl: string;
   exchange: string;
+  /** An operator's bearer token: listing every customer's orders is an operator's right (SPEC §4.10). */
+  operatorToken: string;
 }
 
 /** Reads a JSON query API; throws when it does not answer (a check run on half the data would lie). */
-async function read(url: string): Promise<{ status: number; body: unknown }> {
-  const answer = await getJson(url);
+async function read(url: string, token?: string): Promise<{ status: number; body: unknown }> {
+  const answer = await getJson(url, token);
   if (!answer) throw new Error(`${url} did not answer`);
   return answer;
 }
@@ -34,7 +36,8 @@ export async function readOrders(system: ObservedSystem): Promise<ObservedOrder[
   let cursor: string | null = null;
   do {
     const query: string = cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`;
-    const page = (await read(`${system.serviceUrls.order}/orders?limit=100${query}`)).body as {
+    const page = (await read(`${system.serviceUrls.order}/orders?limit=100${query}`, system.operatorToken))
+      .body as {
       items: ObservedOrder[];
       next_cursor: string | null;
     };
@@ -46,7 +49,10 @@ export async function readOrders(system: ObservedSystem): Promise<ObservedOrder[
 
 /** Whether no order is PENDING (`GET /orders?status=PENDING`); false when the service does not answer. */
 export async function noOrderPending(system: ObservedSystem): Promise<boolean> {
-  const page = await getJson(`${system.serviceUrls.order}/orders?status=PENDING&limit=1`);
+  const page = await getJson(
+    `${system.serviceUrls.order}/orders?status=PENDING&limit=1`,
+    system.operatorToken,
+  );
   return page?.status === 200 && (page.body as { items: unknown[] }).items.length === 0;
 }
 

@@ -41,9 +41,15 @@ export async function scrapeMetrics(serviceUrl: string): Promise<string | undefi
  * JSON from a query API, or undefined when it does not answer or answers other than 200 or 404. The body
  * is what the API documents; the caller names that shape.
  */
-export async function getJson(url: string): Promise<{ status: number; body: unknown } | undefined> {
+export async function getJson(
+  url: string,
+  token?: string,
+): Promise<{ status: number; body: unknown } | undefined> {
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS * 5) });
+    const response = await fetch(url, {
+      headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(PROBE_TIMEOUT_MS * 5),
+    });
     if (response.status !== 200 && response.status !== 404) return undefined;
     return { status: response.status, body: await response.json() };
   } catch {

@@ -1,5 +1,6 @@
 import { ConfigError } from '@platform/config';
 import { loadSystemLayout, type SystemLayout } from '../system-layout.js';
+import { developmentToken, loadToolAuthConfig, signingSecret } from '../dev-auth.js';
 import { loadDemoConfig } from './config.js';
 import { createOrderClient } from './order-client.js';
 import { matches, playScenarios, type Row } from './scenarios.js';
@@ -38,7 +39,12 @@ let done = 0;
 const progress = setInterval(() => {
   console.log(paint(2, `  … ${done} finished, ${((Date.now() - started) / 1000).toFixed(0)} s`));
 }, 5_000);
-const rows = await playScenarios(createOrderClient(layout.urls, config.timeoutMs), (row) => {
+// The customer's cancellation needs the customer's token (SPEC §5): signed like `npm run token` signs.
+const auth = loadToolAuthConfig(config.env);
+const secret = await signingSecret(auth);
+const tokenFor = (userId: string): Promise<string | undefined> =>
+  secret === undefined ? Promise.resolve(undefined) : developmentToken(secret, auth, userId, [], 600);
+const rows = await playScenarios(createOrderClient(layout.urls, config.timeoutMs, tokenFor), (row) => {
   done += 1;
   const mark = matches(row) ? paint(32, '✓') : paint(31, '✗');
   console.log(`  ${mark} ${row.scenario}: ${show(row.actual)} (${row.seconds.toFixed(1)} s)`);

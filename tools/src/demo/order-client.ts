@@ -6,8 +6,15 @@ export interface Outcome {
   reason: string | null;
 }
 
-/** The few calls the demo makes to the running system. */
-export function createOrderClient(urls: { order: string; inventory: string }, timeoutMs: number) {
+/**
+ * The few calls the demo makes to the running system; `tokenFor` gives a customer's bearer token (none
+ * when the demo has no key to sign with: anonymous calls only).
+ */
+export function createOrderClient(
+  urls: { order: string; inventory: string },
+  timeoutMs: number,
+  tokenFor: (userId: string) => Promise<string | undefined>,
+) {
   // The caller names the shape it expects from this system's own API.
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
   async function json<T>(url: string, init?: RequestInit): Promise<{ status: number; body: T }> {
@@ -33,9 +40,12 @@ export function createOrderClient(urls: { order: string; inventory: string }, ti
       }
       return response.body.id;
     },
-    async cancel(id: string): Promise<number> {
+    /** Cancels the order as its customer would, with their token. */
+    async cancel(id: string, userId: string): Promise<number> {
+      const token = await tokenFor(userId);
       const response = await fetch(`${urls.order}/orders/${id}/cancel`, {
         method: 'POST',
+        headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
         signal: AbortSignal.timeout(10_000),
       });
       return response.status;

@@ -143,7 +143,7 @@ export async function playScenarios(client: OrderClient, onDone: (row: Row) => v
     cancelled('customer_request'),
     async () => {
       const id = await client.place({ user_id: '7c11e1ce2741', product_code: 'classic-box' });
-      const status = await client.cancel(id);
+      const status = await client.cancel(id, '7c11e1ce2741');
       if (status !== 200) throw new Error(`cancel answered ${status}`);
       return id;
     },

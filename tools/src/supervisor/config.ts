@@ -11,10 +11,11 @@ const SupervisorEnv = Type.Object({
 /** The supervisor's own settings, and the environment it hands to every child unchanged. */
 export function loadSupervisorConfig(env: Record<string, string | undefined> = process.env) {
   const e = parseEnv(SupervisorEnv, env);
+  const childEnv: Record<string, string | undefined> = { INVENTORY_SEED_STOCK: 'true', ...env };
   return {
     // npm start is the local system: its inventory starts with SPEC §6's stock (a production database,
     // started otherwise, starts empty). INVENTORY_SEED_STOCK=false in the environment turns it off.
-    childEnv: { INVENTORY_SEED_STOCK: 'true', ...env },
+    childEnv,
     colour: e.NO_COLOR === undefined && process.stdout.isTTY,
     readyTimeoutMs: e.SUPERVISOR_READY_TIMEOUT_MS,
     rabbitmqManagementUrl: e.RABBITMQ_MANAGEMENT_URL,

@@ -7,6 +7,7 @@ import { superviseChild, type SupervisedChild } from './child-process.js';
 import { loadSupervisorConfig } from './config.js';
 import { createLineFormatter } from './log-lines.js';
 import { loadSystemLayout, type ChildSpec, type SystemLayout } from '../system-layout.js';
+import { developmentSecret, developmentToken, loadToolAuthConfig } from '../dev-auth.js';
 
 // `npm start`: checks PostgreSQL and RabbitMQ, prepares the databases, starts every service and simulator
 // as its own process, waits until each is ready, prints where everything is, and keeps them running.
@@ -21,6 +22,22 @@ try {
 }
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const bold = (text: string) => (config.colour ? `\x1b[1m${text}\x1b[0m` : text);
+
+// Tokens need a key. Without one configured, the local system signs with a development secret of its own
+// (`.dev/auth-secret`, kept across restarts), and the operator gets a token below; never in required mode.
+const auth = loadToolAuthConfig(config.childEnv);
+let generatedSecret: string | undefined;
+if (auth.secret === undefined && auth.jwksUrl === undefined) {
+  if (auth.mode === 'required') {
+    console.error(
+      'AUTH_MODE=required: set AUTH_JWT_SECRET (HS256) or AUTH_JWKS_URL; npm start generates a development ' +
+        'secret only in optional mode',
+    );
+    process.exit(1);
+  }
+  generatedSecret = await developmentSecret(true);
+  config.childEnv.AUTH_JWT_SECRET = generatedSecret;
+}
 
 // Every service's database is on the same server by default; the order service's stands for it.
 await requirePostgres(layout.databaseUrls[0] ?? 'postgres://127.0.0.1:5432/orders');
@@ -149,6 +166,14 @@ async function printUrls(system: SystemLayout): Promise<void> {
   say('');
   say(bold('Order platform is up.'));
   for (const [label, url] of rows) say(`  ${label.padEnd(13)} ${url}`);
+  if (generatedSecret !== undefined) {
+    const token = await developmentToken(generatedSecret, auth, 'operator', ['operator'], 12 * 3600);
+    say(`  ${'operator'.padEnd(13)} Authorization: Bearer ${token}`);
+    say(
+      `  ${''.padEnd(13)} (12 h; signed with the development secret in .dev/auth-secret: never use it in production;` +
+        ' more: npm run token -- --sub <user id>)',
+    );
+  }
   say(
     '  Try it:       npm run demo   ·   dead letters: npm run dlq -- list <service>   ·   Ctrl-C stops all',
   );

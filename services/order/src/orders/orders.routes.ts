@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { securityOf, type Principal } from '@platform/auth';
 import type { Kysely } from 'kysely';
 import type { Transact } from '@platform/service-host';
 import type { OrderDatabase } from '../database.js';
@@ -47,6 +48,14 @@ const PLACE_ORDER_FAILED = 'Internal server error while placing the order';
 
 const notFound = { message: 'Order not found' };
 
+/**
+ * Whether the caller may see or act on an order (SPEC §4.10): an operator any, a customer their own, an
+ * anonymous caller (where the route allows one) any whose id they know (ids are random UUIDs). Someone
+ * else's order is answered `404`, as if it did not exist: its existence is not leaked.
+ */
+const mayAccess = (principal: Principal | null, order: { user_id: string }): boolean =>
+  principal === null || principal.operator || order.user_id === principal.subject;
+
 export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = async (
   app,
   { db, transact, intake, admission, metrics, hideFromDocs },
@@ -63,10 +72,13 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
         summary: 'Place an order',
         description:
           'Stores the order as PENDING with its first event; answers before any third party is asked.',
+        security: securityOf('anonymous'),
         headers: IdempotencyHeaders,
         body: PlaceOrderBody,
         response: {
           201: OrderView,
+          401: ErrorBody,
+          403: ErrorBody,
           415: ErrorBody,
           413: ErrorBody,
           422: ValidationErrorBody,
@@ -75,7 +87,7 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
         },
       },
       validatorCompiler: placeOrderValidatorCompiler,
-      config: { internalErrorMessage: PLACE_ORDER_FAILED },
+      config: { internalErrorMessage: PLACE_ORDER_FAILED, access: 'anonymous' },
       // Refused before the body is even read: under overload, saying no must cost next to nothing.
       onRequest: async (_request, reply) => {
         if (admission.admits()) return;
@@ -85,7 +97,15 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
     },
     async (request, reply) => {
       const key = request.headers['idempotency-key'] ?? null;
-      const outcome = await placeOrder(intake, toPlaceOrderCommand(request.body), key);
+      const command = toPlaceOrderCommand(request.body);
+      const { principal } = request;
+      if (principal && !principal.operator && command.userId !== principal.subject) {
+        return reply.code(403).send({
+          message:
+            "A customer places orders for themselves: user_id (or customer_id) must be the token's sub",
+        });
+      }
+      const outcome = await placeOrder(intake, command, key);
       if (outcome.kind === 'overloaded') {
         admission.refused('intake_queue');
         return reply.code(503).header('retry-after', String(admission.retryAfterS)).send(OVERLOADED);
@@ -124,13 +144,15 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
         hide,
         tags,
         summary: 'Get an order',
+        security: securityOf('anonymous'),
         params: OrderIdParams,
-        response: { 200: OrderView, 404: ErrorBody },
+        response: { 200: OrderView, 401: ErrorBody, 404: ErrorBody },
       },
+      config: { access: 'anonymous' },
     },
     async (request, reply) => {
       const order = isOrderId(request.params.id) ? await findOrderById(db, request.params.id) : undefined;
-      if (!order) return reply.code(404).send(notFound);
+      if (!order || !mayAccess(request.principal, order)) return reply.code(404).send(notFound);
       return toOrderView(await withTimeline(db, order));
     },
   );
@@ -145,13 +167,15 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
         description:
           'Every change of the order, oldest first: appended in the transaction that made it, never changed. ' +
           'The order is what folding these gives.',
+        security: securityOf('customer'),
         params: OrderIdParams,
-        response: { 200: OrderHistoryView, 404: ErrorBody },
+        response: { 200: OrderHistoryView, 401: ErrorBody, 404: ErrorBody },
       },
     },
     async (request, reply) => {
       const { id } = request.params;
-      const history = isOrderId(id) ? (await findHistories(db, [id])).get(id) : undefined;
+      const order = isOrderId(id) ? await findOrderById(db, id) : undefined;
+      const history = order && mayAccess(request.principal, order) && (await findHistories(db, [id])).get(id);
       if (!history) return reply.code(404).send(notFound);
       return { order_id: id, events: history.map(toHistoryEntryView) };
     },
@@ -164,12 +188,25 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
         hide,
         tags,
         summary: 'List orders, newest first',
+        description:
+          "A customer lists their own orders (user_id defaults to the token's sub); an operator anyone's.",
+        security: securityOf('customer'),
         querystring: ListOrdersQuery,
-        response: { 200: OrderPage, 422: ValidationErrorBody },
+        response: { 200: OrderPage, 401: ErrorBody, 403: ErrorBody, 422: ValidationErrorBody },
       },
     },
     async (request, reply) => {
-      const { user_id: userId, status, limit, cursor } = request.query;
+      const { status, limit, cursor } = request.query;
+      const { principal } = request;
+      let userId = request.query.user_id;
+      if (principal && !principal.operator) {
+        if (userId !== undefined && userId !== principal.subject) {
+          return reply
+            .code(403)
+            .send({ message: "A customer lists only their own orders: user_id must be the token's sub" });
+        }
+        userId = principal.subject;
+      }
       const outcome = await listOrders(db, { userId, status, limit, cursor });
       if (outcome.kind === 'bad_cursor') {
         return reply.code(422).send({
@@ -189,12 +226,15 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
         hide,
         tags,
         summary: 'Cancel a pending order',
+        security: securityOf('customer'),
         params: OrderIdParams,
-        response: { 200: OrderView, 404: ErrorBody, 409: ErrorBody },
+        response: { 200: OrderView, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody },
       },
     },
     async (request, reply) => {
-      if (!isOrderId(request.params.id)) return reply.code(404).send(notFound);
+      const owned = isOrderId(request.params.id) ? await findOrderById(db, request.params.id) : undefined;
+      // The owner of an order never changes: checked before the cancellation's transaction.
+      if (!owned || !mayAccess(request.principal, owned)) return reply.code(404).send(notFound);
       const outcome = await cancelOrder(transact, request.params.id, metrics);
       switch (outcome.kind) {
         case 'not_found':
