@@ -19,6 +19,8 @@ const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.en
 let system: TestSystem;
 /** Bearer tokens a client may send: good ones of both roles, and bad ones of every kind. */
 const TOKENS: string[] = [];
+/** The index in TOKENS of the operator's. */
+const OPERATOR = 2;
 
 beforeAll(async () => {
   const header = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -195,15 +197,20 @@ const fuzzedRequest = fc.constantFrom(...ROUTES).chain((route) =>
     body: fc.option(jsonBody, { nil: undefined }),
     contentType,
     correlationId: fc.option(fc.string({ unit: 'grapheme-ascii', maxLength: 200 }), { nil: undefined }),
-    // A token of the list above, or a header that is not one at all.
-    authorization: fc.option(
-      fc.oneof(
-        fc.nat(100).map((index) => ({ token: index })),
-        fc.string({ unit: 'grapheme-ascii', maxLength: 300 }).map((raw) => ({ raw })),
-        fc.string({ unit: 'grapheme-ascii', maxLength: 300 }).map((raw) => ({ raw: `Bearer ${raw}` })),
-        fc.constantFrom({ raw: 'Basic dXNlcjpwYXNz' }, { raw: 'Bearer' }, { raw: 'bearer  ' }),
-      ),
-      { nil: undefined },
+    // Mostly an operator's token, so that the input behind the guard is fuzzed too; else a token of the
+    // list above, none, or a header that is not a token at all.
+    authorization: fc.oneof(
+      { weight: 6, arbitrary: fc.constant({ token: OPERATOR }) },
+      { weight: 1, arbitrary: fc.constant(undefined) },
+      { weight: 1, arbitrary: fc.nat(100).map((index) => ({ token: index })) },
+      {
+        weight: 1,
+        arbitrary: fc.oneof(
+          fc.string({ unit: 'grapheme-ascii', maxLength: 300 }).map((raw) => ({ raw })),
+          fc.string({ unit: 'grapheme-ascii', maxLength: 300 }).map((raw) => ({ raw: `Bearer ${raw}` })),
+          fc.constantFrom({ raw: 'Basic dXNlcjpwYXNz' }, { raw: 'Bearer' }, { raw: 'bearer  ' }),
+        ),
+      },
     ),
     // Mostly what a header may carry (printable ASCII, too long, empty); now and then what it may not.
     idempotencyKey: fc.option(

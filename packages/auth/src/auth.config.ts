@@ -44,6 +44,10 @@ export function toAuthConfig(env: AuthEnv): AuthConfig {
       : env.AUTH_JWKS_URL !== undefined
         ? { kind: 'jwks', url: env.AUTH_JWKS_URL }
         : undefined;
+  // An identity provider signs tokens for many applications: only those issued for this one count.
+  if (keys?.kind === 'jwks' && (env.AUTH_ISSUER === undefined || env.AUTH_AUDIENCE === undefined)) {
+    throw new ConfigError(['AUTH_JWKS_URL needs AUTH_ISSUER and AUTH_AUDIENCE (the tokens meant for this system)']);
+  }
   if (env.AUTH_MODE === 'required' && !keys) {
     throw new ConfigError([
       'AUTH_MODE=required needs AUTH_JWT_SECRET (HS256) or AUTH_JWKS_URL (keys of your identity provider)',

@@ -79,12 +79,12 @@ function refuse(reply: FastifyReply, message: string, error?: 'invalid_request' 
 }
 
 /**
- * The OpenAPI `security` of a route with this access: the bearer scheme, optional (`{}`) where an
- * anonymous caller is allowed in `optional` mode. Pair with `bearerSecurityScheme` in the document.
+ * The OpenAPI `security` of a route with this access in `mode`: the bearer scheme, optional (`{}`) where
+ * an anonymous caller is allowed (`optional` mode). Pair with `bearerSecurityScheme` in the document.
  */
-export function securityOf(access: Access): Record<string, string[]>[] {
+export function securityOf(access: Access, mode: AuthMode): Record<string, string[]>[] {
   if (access === 'public') return [];
-  if (access === 'anonymous') return [{}, { bearerAuth: [] }];
+  if (access === 'anonymous' && mode === 'optional') return [{}, { bearerAuth: [] }];
   return [{ bearerAuth: [] }];
 }
 
@@ -99,10 +99,9 @@ export const bearerSecurityScheme = {
 } as const;
 
 /**
- * The access of the inventory, payment, fulfilment and notification query APIs (ports 8001–8004): open in
- * `optional` mode, where they serve local tools and tests on a private network, and operators only in
- * `required` mode (issue 13).
+ * The access of the inventory, payment, fulfilment and notification query APIs (ports 8001–8004):
+ * operator routes in both modes (SPEC §4.10: the services' query APIs need the operator role).
  */
-export function queryApiAccess(mode: AuthMode): Access {
-  return mode === 'required' ? 'operator' : 'public';
+export function queryApiAccess(): Access {
+  return 'operator';
 }

@@ -51,6 +51,8 @@ export function createTokenVerifier(config: AuthConfig): TokenVerifier {
     issuer: config.issuer,
     audience: config.audience,
     clockTolerance: CLOCK_TOLERANCE_S,
+    // A token without an expiry would never expire; one without a subject names nobody.
+    requiredClaims: ['exp', 'sub'],
   };
   let verify: (token: string) => Promise<{ payload: JWTPayload }>;
   if (keys.kind === 'secret') {

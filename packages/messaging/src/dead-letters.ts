@@ -1,13 +1,15 @@
-import type { Connection, SyncMessage } from 'rabbitmq-client';
+import type { Channel, Connection, SyncMessage } from 'rabbitmq-client';
 import {
   ATTEMPT_HEADER,
+  DEAD_LETTERED_AT_HEADER,
+  DISCARDED_AT_HEADER,
   LAST_ERROR_HEADER,
   ORIGINAL_ROUTING_KEY_HEADER,
   rawBody,
 } from './message-headers.js';
-import { deadLetterQueueDeclaration, serviceQueues } from './topology.js';
+import { archiveQueueDeclaration, deadLetterQueueDeclaration, serviceQueues } from './topology.js';
 
-/** A message in a service's dead-letter queue, as an operator needs to see it. */
+/** A message in a service's dead-letter queue (or its archive), as an operator needs to see it. */
 export interface DeadLetter {
   messageId: string | undefined;
   correlationId: string | undefined;
@@ -15,27 +17,47 @@ export interface DeadLetter {
   routingKey: string;
   attempts: number | undefined;
   lastError: string | undefined;
+  /** When it was dead-lettered (ISO 8601); absent for letters from before that was recorded. */
+  deadLetteredAt: string | undefined;
+  /** When an operator discarded it (archived letters only). */
+  discardedAt: string | undefined;
+  /** Every AMQP header it carries (trace context, attempt, error, …). */
+  headers: Record<string, unknown>;
   body: string;
 }
+
+/** Which letters an operation takes: all of them, or those whose message id is listed. */
+export type LetterSelection = 'all' | readonly string[];
 
 /**
  * Reads every dead letter of a service without removing any: messages are fetched unacknowledged, and
  * closing the channel gives them all back to the queue.
  */
-export async function listDeadLetters(
+export function listDeadLetters(connection: Connection, exchange: string, service: string): Promise<DeadLetter[]> {
+  return listQueue(connection, deadLetterQueueDeclaration(exchange, service));
+}
+
+/** Reads the archive of a service's discarded dead letters, without removing any. */
+export function listArchivedLetters(
   connection: Connection,
   exchange: string,
   service: string,
 ): Promise<DeadLetter[]> {
-  const { deadLetterQueue } = serviceQueues(exchange, service);
+  return listQueue(connection, archiveQueueDeclaration(exchange, service));
+}
+
+async function listQueue(
+  connection: Connection,
+  declaration: ReturnType<typeof deadLetterQueueDeclaration>,
+): Promise<DeadLetter[]> {
   const channel = await connection.acquire();
   try {
     // Declared (as every service declares it) so that a service that never ran simply has none.
-    await channel.queueDeclare(deadLetterQueueDeclaration(exchange, service));
+    await channel.queueDeclare(declaration);
     const letters: DeadLetter[] = [];
-    for (let message = await channel.basicGet(deadLetterQueue); message;) {
+    for (let message = await channel.basicGet(declaration.queue); message; ) {
       letters.push(toDeadLetter(message));
-      message = await channel.basicGet(deadLetterQueue);
+      message = await channel.basicGet(declaration.queue);
     }
     return letters;
   } finally {
@@ -44,47 +66,100 @@ export async function listDeadLetters(
 }
 
 /**
- * Sends dead letters back to the service's work queue with a fresh attempt count: all of them, or the one
- * whose message id is `messageId`. Each is removed from the dead-letter queue only after the broker
- * confirmed its copy, so a failure half-way duplicates at worst (the inbox absorbs that), never loses.
+ * Sends dead letters back to the service's work queue with a fresh attempt count: all of them, the one
+ * whose message id is `messageId`, or those listed. Each is removed from the dead-letter queue only after
+ * the broker confirmed its copy, so a failure half-way duplicates at worst (the inbox absorbs that), never
+ * loses. The trace context in its headers is kept: its consumption stays in the order's trace.
  */
 export async function replayDeadLetters(
   connection: Connection,
   exchange: string,
   service: string,
-  messageId?: string,
+  selection: string | LetterSelection = 'all',
 ): Promise<DeadLetter[]> {
-  const { queue, deadLetterQueue } = serviceQueues(exchange, service);
+  const { queue } = serviceQueues(exchange, service);
+  return moveLetters(connection, exchange, service, selection, (channel, message) => {
+    const {
+      [ATTEMPT_HEADER]: _attempt,
+      [LAST_ERROR_HEADER]: _error,
+      [DEAD_LETTERED_AT_HEADER]: _at,
+      ...headers
+    } = message.headers ?? {};
+    return channel.basicPublish(
+      {
+        routingKey: queue,
+        messageId: message.messageId,
+        correlationId: message.correlationId,
+        durable: true,
+        contentType: 'application/json',
+        headers,
+      },
+      rawBody(message.body),
+    );
+  });
+}
+
+/**
+ * Moves dead letters to the service's archive (all of them, or those listed), stamped with when: they
+ * leave the dead-letter queue, are never replayed, and stay listable (`listArchivedLetters`). Each is
+ * removed only after the broker confirmed its archived copy.
+ */
+export async function discardDeadLetters(
+  connection: Connection,
+  exchange: string,
+  service: string,
+  selection: LetterSelection,
+): Promise<DeadLetter[]> {
+  const archive = archiveQueueDeclaration(exchange, service);
+  const channel = await connection.acquire();
+  await channel.queueDeclare(archive).finally(() => channel.close());
+  return moveLetters(connection, exchange, service, selection, (publisher, message) =>
+    publisher.basicPublish(
+      {
+        routingKey: archive.queue,
+        messageId: message.messageId,
+        correlationId: message.correlationId,
+        durable: true,
+        contentType: 'application/json',
+        headers: { ...message.headers, [DISCARDED_AT_HEADER]: new Date().toISOString() },
+      },
+      rawBody(message.body),
+    ),
+  );
+}
+
+/**
+ * Takes the selected letters among those in the dead-letter queue when it begins (a replayed event that
+ * fails again at once is back before the loop ends, and must not go round and round), publishes each with
+ * `publish` (confirmed) and then acknowledges it. Letters not selected are given back when the channel
+ * closes, unchanged.
+ */
+async function moveLetters(
+  connection: Connection,
+  exchange: string,
+  service: string,
+  selection: string | LetterSelection,
+  publish: (channel: Channel, message: SyncMessage) => Promise<void>,
+): Promise<DeadLetter[]> {
+  const { deadLetterQueue } = serviceQueues(exchange, service);
+  const wanted =
+    selection === 'all' ? undefined : new Set(typeof selection === 'string' ? [selection] : selection);
   const channel = await connection.acquire();
   try {
-    // Only the letters there when the replay began: a replayed event that fails again at once (an invalid
-    // one is dead-lettered on its first delivery) is back before the loop ends, and must not be replayed
-    // round and round.
     const { messageCount } = await channel.queueDeclare(deadLetterQueueDeclaration(exchange, service));
     await channel.confirmSelect();
-    const replayed: DeadLetter[] = [];
+    const moved: DeadLetter[] = [];
     for (let seen = 0; seen < messageCount; seen += 1) {
       const message = await channel.basicGet(deadLetterQueue);
       if (!message) break;
-      if (messageId !== undefined && message.messageId !== messageId) continue;
-      const { [ATTEMPT_HEADER]: _attempt, [LAST_ERROR_HEADER]: _error, ...headers } = message.headers ?? {};
-      await channel.basicPublish(
-        {
-          routingKey: queue,
-          messageId: message.messageId,
-          correlationId: message.correlationId,
-          durable: true,
-          contentType: 'application/json',
-          headers,
-        },
-        rawBody(message.body),
-      );
+      if (wanted && (message.messageId === undefined || !wanted.has(message.messageId))) continue;
+      await publish(channel, message);
       channel.basicAck({ deliveryTag: message.deliveryTag });
-      replayed.push(toDeadLetter(message));
+      moved.push(toDeadLetter(message));
     }
-    return replayed;
+    return moved;
   } finally {
-    // Letters fetched but not replayed are given back to the dead-letter queue here.
+    // Letters fetched but not moved are given back to the dead-letter queue here.
     await channel.close();
   }
 }
@@ -92,14 +167,19 @@ export async function replayDeadLetters(
 function toDeadLetter(message: SyncMessage): DeadLetter {
   const headers = message.headers ?? {};
   const attempts = Number(headers[ATTEMPT_HEADER]);
-  const original: unknown = headers[ORIGINAL_ROUTING_KEY_HEADER];
-  const error: unknown = headers[LAST_ERROR_HEADER];
+  const text = (name: string): string | undefined => {
+    const value: unknown = headers[name];
+    return typeof value === 'string' ? value : undefined;
+  };
   return {
     messageId: message.messageId,
     correlationId: message.correlationId,
-    routingKey: typeof original === 'string' ? original : message.routingKey,
+    routingKey: text(ORIGINAL_ROUTING_KEY_HEADER) ?? message.routingKey,
     attempts: Number.isFinite(attempts) ? attempts : undefined,
-    lastError: typeof error === 'string' ? error : undefined,
+    lastError: text(LAST_ERROR_HEADER),
+    deadLetteredAt: text(DEAD_LETTERED_AT_HEADER),
+    discardedAt: text(DISCARDED_AT_HEADER),
+    headers,
     body: rawBody(message.body).toString('utf8'),
   };
 }

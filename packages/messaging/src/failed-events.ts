@@ -5,6 +5,7 @@ import type { ConsumerMetrics } from './consumer.metrics.js';
 import { InvalidEventError, nextHop } from './failure-routing.js';
 import {
   ATTEMPT_HEADER,
+  DEAD_LETTERED_AT_HEADER,
   forwardableHeaders,
   LAST_ERROR_HEADER,
   ORIGINAL_ROUTING_KEY_HEADER,
@@ -86,6 +87,7 @@ export function createFailedEventForwarder(options: {
               [ATTEMPT_HEADER]: hop.attempt,
               [LAST_ERROR_HEADER]: reason.slice(0, 1_000),
               [ORIGINAL_ROUTING_KEY_HEADER]: originalRoutingKey(message),
+              ...(hop.outcome === 'dead_lettered' && { [DEAD_LETTERED_AT_HEADER]: new Date().toISOString() }),
             },
           },
           rawBody(message.body),

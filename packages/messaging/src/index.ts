@@ -9,4 +9,11 @@ export {
 } from './consumer.js';
 export { InvalidEventError, nextHop, type NextHop } from './failure-routing.js';
 export { deleteTopology, type Subscriptions } from './topology.js';
-export { listDeadLetters, replayDeadLetters, type DeadLetter } from './dead-letters.js';
+export {
+  discardDeadLetters,
+  listArchivedLetters,
+  listDeadLetters,
+  replayDeadLetters,
+  type DeadLetter,
+  type LetterSelection,
+} from './dead-letters.js';

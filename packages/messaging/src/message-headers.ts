@@ -2,6 +2,10 @@
 export const ATTEMPT_HEADER = 'x-attempt';
 /** Why a delayed or dead-lettered message failed last. */
 export const LAST_ERROR_HEADER = 'x-last-error';
+/** When a message was moved to its dead-letter queue (ISO 8601). */
+export const DEAD_LETTERED_AT_HEADER = 'x-dead-lettered-at';
+/** When an operator discarded a dead letter into the archive (ISO 8601). */
+export const DISCARDED_AT_HEADER = 'x-discarded-at';
 /** The routing key a message was first published with (re-publishing to a queue replaces it). */
 export const ORIGINAL_ROUTING_KEY_HEADER = 'x-original-routing-key';
 

@@ -17,16 +17,18 @@ const AT_LEAST_ONCE_DEAD_LETTERING = {
   'x-overflow': 'reject-publish',
 } as const;
 
-/** The queues a consuming service owns: its work queue and its dead-letter queue. */
+/** The queues a consuming service owns: its work queue, its dead-letter queue and their archive. */
 export interface ServiceQueues {
   queue: string;
   deadLetterQueue: string;
+  /** Dead letters an operator discarded (see `discardDeadLetters`). */
+  archiveQueue: string;
 }
 
 /** Queue names are prefixed with the exchange, so an exchange of a test's own brings queues of its own. */
 export function serviceQueues(exchange: string, service: string): ServiceQueues {
   const queue = `${exchange}.${service}`;
-  return { queue, deadLetterQueue: `${queue}.dlq` };
+  return { queue, deadLetterQueue: `${queue}.dlq`, archiveQueue: `${queue}.dlq.archive` };
 }
 
 /** The delay queue that holds a failed message for `delayMs`, then hands it back to the work queue. */
@@ -53,6 +55,18 @@ export function workQueueDeclaration(exchange: string, service: string) {
 export function deadLetterQueueDeclaration(exchange: string, service: string) {
   return {
     queue: serviceQueues(exchange, service).deadLetterQueue,
+    durable: true,
+    arguments: { 'x-queue-type': 'quorum' as const },
+  };
+}
+
+/**
+ * The archive of a service's discarded dead letters: what an operator threw away stays listable (a
+ * quorum queue like the dead-letter queue; nothing consumes it).
+ */
+export function archiveQueueDeclaration(exchange: string, service: string) {
+  return {
+    queue: serviceQueues(exchange, service).archiveQueue,
     durable: true,
     arguments: { 'x-queue-type': 'quorum' as const },
   };
@@ -102,10 +116,11 @@ export async function deleteTopology(
   retryDelaysMs: readonly number[] = [],
 ): Promise<void> {
   for (const service of Object.keys(subscriptions)) {
-    const { queue, deadLetterQueue } = serviceQueues(exchange, service);
+    const { queue, deadLetterQueue, archiveQueue } = serviceQueues(exchange, service);
     const names = [
       queue,
       deadLetterQueue,
+      archiveQueue,
       ...retryDelaysMs.map((ms) => retryQueueName(exchange, service, ms)),
     ];
     for (const name of names) await connection.queueDelete({ queue: name });

@@ -13,7 +13,7 @@ export interface RunningService {
  * and exits 1), start, listen, and shut down once on SIGTERM or SIGINT, within a bounded time; with
  * `tracing` on, log lines carry trace ids and the spans still buffered are exported before the exit.
  */
-export async function runService<Config extends { logLevel: string; databaseUrl: string }>(options: {
+export async function runService<Config extends { logLevel: string; databaseUrl?: string }>(options: {
   service: string;
   tracing?: Tracing;
   loadConfig(): Config;
@@ -46,7 +46,8 @@ export async function runService<Config extends { logLevel: string; databaseUrl:
     }, limit).unref();
     running
       .stop()
-      .then(() => tracing?.shutdown())
+      // The last spans get two seconds; a collector that is down must not turn a clean stop into a failure.
+      .then(() => flushTraces(tracing, logger))
       .then(
         () => process.exit(0),
         (error: unknown) => {
@@ -71,7 +72,7 @@ export async function runService<Config extends { logLevel: string; databaseUrl:
     const unreachable = code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT';
     logger.fatal(
       { err: error },
-      unreachable
+      unreachable && config.databaseUrl !== undefined
         ? `PostgreSQL is not reachable at ${new URL(config.databaseUrl).host}: start it (on this machine: ` +
             'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start) or fix the database URL'
         : `${options.service} service failed to start`,
@@ -89,4 +90,20 @@ export async function runService<Config extends { logLevel: string; databaseUrl:
   });
   state.service = started;
   if (stopRequested()) shutDown(started);
+}
+
+/** Exports the spans still buffered, for at most 2 s; a failure is logged, never thrown. */
+async function flushTraces(tracing: Tracing | undefined, logger: Logger): Promise<void> {
+  if (!tracing?.enabled) return;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, 2_000);
+  });
+  await Promise.race([
+    tracing.shutdown().catch((error: unknown) => {
+      logger.warn({ err: error }, 'could not export the last spans');
+    }),
+    timeout,
+  ]);
+  clearTimeout(timer);
 }

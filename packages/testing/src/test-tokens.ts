@@ -11,3 +11,11 @@ export function testToken(subject: string, options: { operator?: boolean } = {})
     ttlS: 3600,
   });
 }
+
+let operator: Promise<string> | undefined;
+
+/** The headers of an operator's request (the services' query APIs are operators', SPEC §4.10). */
+export async function operatorHeaders(): Promise<{ authorization: string }> {
+  operator ??= testToken('test-operator', { operator: true });
+  return { authorization: `Bearer ${await operator}` };
+}

@@ -67,7 +67,7 @@ export async function createFulfilmentService(
     await guarded.register(authenticate, {
       mode: config.auth.mode,
       verify: createTokenVerifier(config.auth),
-      defaultAccess: queryApiAccess(config.auth.mode),
+      defaultAccess: queryApiAccess(),
     });
     await guarded.register(placementsRoutes, { db });
   });

@@ -11,6 +11,7 @@ import {
   type TestDatabase,
   type TestExchange,
   testServiceEnv,
+  operatorHeaders,
 } from '@platform/testing';
 import { loadFulfilmentConfig, type FulfilmentConfig } from '../src/config.js';
 import { createFulfilmentService, type FulfilmentService } from '../src/fulfilment-service.js';
@@ -192,7 +193,9 @@ export interface PlacementBody {
 
 /** The service's view of an order's placement, or undefined on a 404. */
 export async function placementOf(baseUrl: string, orderId: string): Promise<PlacementBody | undefined> {
-  const response = await fetch(`${baseUrl}/placements/${encodeURIComponent(orderId)}`);
+  const response = await fetch(`${baseUrl}/placements/${encodeURIComponent(orderId)}`, {
+    headers: await operatorHeaders(),
+  });
   if (response.status === 404) return undefined;
   return (await response.json()) as PlacementBody;
 }

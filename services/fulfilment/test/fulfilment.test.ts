@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FulfilmentEvents, type EventEnvelope, type PayloadOf } from '@platform/contracts';
 import { PLACEMENT_FAILURE_MESSAGE } from '@platform/simulators';
-import { waitFor, type CapturedMessage } from '@platform/testing';
+import { waitFor, type CapturedMessage, operatorHeaders } from '@platform/testing';
 import {
   orderCancelled,
   paidOrder,
@@ -73,7 +73,9 @@ describe('fulfilment service', () => {
   });
 
   it('answers 404 with a message for an order it never saw', async () => {
-    const response = await fetch(`${fulfilment.baseUrl}/placements/no-such-order`);
+    const response = await fetch(`${fulfilment.baseUrl}/placements/no-such-order`, {
+      headers: await operatorHeaders(),
+    });
     expect(response.status).toBe(404);
     expect(await response.json()).toEqual({ message: 'No placement for order no-such-order' });
   });

@@ -49,7 +49,7 @@ export async function createInventoryService(
     await guarded.register(authenticate, {
       mode: config.auth.mode,
       verify: createTokenVerifier(config.auth),
-      defaultAccess: queryApiAccess(config.auth.mode),
+      defaultAccess: queryApiAccess(),
     });
     await guarded.register(stockRoutes, { db });
   });

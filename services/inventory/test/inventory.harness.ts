@@ -8,6 +8,7 @@ import {
   type TestDatabase,
   type TestExchange,
   testServiceEnv,
+  operatorHeaders,
 } from '@platform/testing';
 import { loadInventoryConfig } from '../src/config.js';
 import { createInventoryService, type InventoryService } from '../src/inventory-service.js';
@@ -70,7 +71,7 @@ export const orderEvent = (type: SubscribedType<'inventory'>, order: OrderSnapsh
   sagaEvent(type, order, reason === undefined ? {} : { reason });
 
 export async function stockOf(baseUrl: string, productCode: string) {
-  const response = await fetch(`${baseUrl}/stock/${productCode}`);
+  const response = await fetch(`${baseUrl}/stock/${productCode}`, { headers: await operatorHeaders() });
   return (await response.json()) as {
     product_code: string;
     available: number;

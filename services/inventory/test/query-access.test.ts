@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testToken } from '@platform/testing';
 import { startTestInventory, type TestInventory } from './inventory.harness.js';
 
-// The query APIs of inventory, payment, fulfilment and notification share one guard (issue 13):
-// operators only in AUTH_MODE=required, open in optional mode (local tools and tests).
+// The query APIs of inventory, payment, fulfilment and notification share one guard (issue 13): they are
+// operator routes in both modes (SPEC §4.10).
 let required: TestInventory;
 let optional: TestInventory;
 
@@ -34,9 +34,11 @@ describe('the query API', () => {
     expect((await get(`${required.baseUrl}/metrics`)).status).toBe(200);
   });
 
-  it('in optional mode: open, whatever token comes', async () => {
+  it('in optional mode too: a customer is refused with 403, a bad token with 401', async () => {
     const url = `${optional.baseUrl}/stock/classic-box`;
-    expect((await get(url)).status).toBe(200);
-    expect((await get(url, 'not-even-a-token')).status).toBe(200);
+    expect((await get(url)).status).toBe(401);
+    expect((await get(url, 'not-even-a-token')).status).toBe(401);
+    expect((await get(url, await testToken('customer-123'))).status).toBe(403);
+    expect((await get(url, await testToken('ops', { operator: true }))).status).toBe(200);
   });
 });

@@ -54,7 +54,7 @@ export async function createNotificationService(
     await guarded.register(authenticate, {
       mode: config.auth.mode,
       verify: createTokenVerifier(config.auth),
-      defaultAccess: queryApiAccess(config.auth.mode),
+      defaultAccess: queryApiAccess(),
     });
     await guarded.register(notificationsRoutes, { db });
   });

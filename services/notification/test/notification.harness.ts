@@ -7,6 +7,7 @@ import {
   type TestDatabase,
   type TestExchange,
   testServiceEnv,
+  operatorHeaders,
 } from '@platform/testing';
 import { loadNotificationConfig } from '../src/config.js';
 import { createNotificationService, type NotificationService } from '../src/notification-service.js';
@@ -90,7 +91,9 @@ export interface NotificationBody {
 }
 
 export async function notificationsOf(baseUrl: string, orderId: string): Promise<NotificationBody[]> {
-  const response = await fetch(`${baseUrl}/notifications?order_id=${encodeURIComponent(orderId)}`);
+  const response = await fetch(`${baseUrl}/notifications?order_id=${encodeURIComponent(orderId)}`, {
+    headers: await operatorHeaders(),
+  });
   if (response.status !== 200) throw new Error(`GET /notifications answered ${response.status}`);
   return (await response.json()) as NotificationBody[];
 }

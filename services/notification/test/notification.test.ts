@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OrderEvents, PaymentEvents } from '@platform/contracts';
 import { listDeadLetters } from '@platform/messaging';
-import { waitFor } from '@platform/testing';
+import { waitFor, operatorHeaders } from '@platform/testing';
 import {
   notificationsOf,
   pricedOrder,
@@ -191,7 +191,9 @@ describe('notification service', () => {
 
   it('answers 422 without an order id and an empty list for an unknown order', async () => {
     for (const query of ['', '?order_id=', '?user_id=customer-123']) {
-      const response = await fetch(`${notification.baseUrl}/notifications${query}`);
+      const response = await fetch(`${notification.baseUrl}/notifications${query}`, {
+        headers: await operatorHeaders(),
+      });
       expect(response.status).toBe(422);
       const body = (await response.json()) as { message?: unknown; errors?: { path: string }[] };
       expect(body.message).toBe('Invalid querystring');

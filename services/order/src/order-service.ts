@@ -106,7 +106,7 @@ export async function createOrderService(config: OrderConfig, logger: Logger): P
       description: 'Places orders and shows how each one is carried to COMPLETED or CANCELLED.',
     },
   });
-  const routes = { db, transact, intake, admission, metrics: orderMetrics };
+  const routes = { db, transact, intake, admission, metrics: orderMetrics, authMode: config.auth.mode };
   // The orders' routes, behind the bearer-token guard; health, metrics and docs stay outside it.
   await app.register(async (guarded) => {
     await guarded.register(authenticate, {

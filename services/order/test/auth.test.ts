@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signToken } from '@platform/auth';
+import { signToken, toAuthConfig } from '@platform/auth';
 import { TEST_AUTH_SECRET, testToken } from '@platform/testing';
 import {
   createTestInfrastructure,
@@ -203,15 +203,28 @@ describe('AUTH_MODE=required', () => {
     }
   });
 
-  it('declares the bearer scheme in the OpenAPI document, per route', async () => {
-    const document = (await (await fetch(`${required.baseUrl}/openapi.json`)).json()) as {
+  it('declares the bearer scheme in the OpenAPI document, per route and mode', async () => {
+    type OpenApi = {
       components: { securitySchemes: Record<string, { type: string; scheme: string }> };
       paths: Record<string, Record<string, { security?: unknown[] }>>;
     };
+    const document = (await (await fetch(`${required.baseUrl}/openapi.json`)).json()) as OpenApi;
     expect(document.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
-    expect(document.paths['/orders/']?.post?.security).toEqual([{}, { bearerAuth: [] }]);
+    expect(document.paths['/orders/']?.post?.security).toEqual([{ bearerAuth: [] }]);
     expect(document.paths['/orders/']?.get?.security).toEqual([{ bearerAuth: [] }]);
     expect(document.paths['/orders/{id}/cancel']?.post?.security).toEqual([{ bearerAuth: [] }]);
+    // In optional mode, placing and reading an order declare the token optional.
+    const open = (await (await fetch(`${optional.baseUrl}/openapi.json`)).json()) as OpenApi;
+    expect(open.paths['/orders/']?.post?.security).toEqual([{}, { bearerAuth: [] }]);
+    expect(open.paths['/orders/{id}']?.get?.security).toEqual([{}, { bearerAuth: [] }]);
+    expect(open.paths['/orders/']?.get?.security).toEqual([{ bearerAuth: [] }]);
+  });
+
+  it('refuses a configuration that would accept tokens meant for other applications', () => {
+    expect(() =>
+      toAuthConfig({ AUTH_MODE: 'required', AUTH_JWKS_URL: 'https://id.example.test/jwks.json' }),
+    ).toThrow(/AUTH_ISSUER and AUTH_AUDIENCE/);
+    expect(() => toAuthConfig({ AUTH_MODE: 'required' })).toThrow(/needs AUTH_JWT_SECRET/);
   });
 });
 

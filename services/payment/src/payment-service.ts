@@ -65,7 +65,7 @@ export async function createPaymentService(config: PaymentConfig, logger: Logger
     await guarded.register(authenticate, {
       mode: config.auth.mode,
       verify: createTokenVerifier(config.auth),
-      defaultAccess: queryApiAccess(config.auth.mode),
+      defaultAccess: queryApiAccess(),
     });
     await guarded.register(paymentRoutes, { db });
   });

@@ -11,6 +11,7 @@ import {
   type TestDatabase,
   type TestExchange,
   testServiceEnv,
+  operatorHeaders,
 } from '@platform/testing';
 import { loadPaymentConfig } from '../src/config.js';
 import { createPaymentService, type PaymentService } from '../src/payment-service.js';
@@ -126,7 +127,7 @@ export interface PaymentView {
 }
 
 export async function paymentOf(baseUrl: string, orderId: string): Promise<PaymentView | undefined> {
-  const response = await fetch(`${baseUrl}/payments/${orderId}`);
+  const response = await fetch(`${baseUrl}/payments/${orderId}`, { headers: await operatorHeaders() });
   if (response.status === 404) return undefined;
   return (await response.json()) as PaymentView;
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InventoryEvents, OrderEvents, PaymentEvents, type PayloadOf } from '@platform/contracts';
 import { listDeadLetters } from '@platform/messaging';
-import { waitFor, type CapturedMessage } from '@platform/testing';
+import { waitFor, type CapturedMessage, operatorHeaders } from '@platform/testing';
 import {
   FAIL,
   gatewayRecord,
@@ -94,7 +94,9 @@ describe('payment service', () => {
   });
 
   it('answers 404 with a message for an order it never saw', async () => {
-    const response = await fetch(`${payment.baseUrl}/payments/no-such-order`);
+    const response = await fetch(`${payment.baseUrl}/payments/no-such-order`, {
+      headers: await operatorHeaders(),
+    });
     expect(response.status).toBe(404);
     expect(await response.json()).toEqual({ message: 'No payment for order no-such-order' });
   });

@@ -27,7 +27,7 @@ async function read(url: string, token?: string): Promise<{ status: number; body
 
 /** Every product's stock (`GET /stock` of the inventory service). */
 export async function readStock(system: ObservedSystem): Promise<ObservedStock[]> {
-  return (await read(`${system.serviceUrls.inventory}/stock`)).body as ObservedStock[];
+  return (await read(`${system.serviceUrls.inventory}/stock`, system.operatorToken)).body as ObservedStock[];
 }
 
 /** Every order, all pages of `GET /orders` (newest first). */
@@ -71,7 +71,7 @@ export async function readEffects(
     for (let id = orderIds[next++]; id !== undefined; id = orderIds[next++]) {
       const [charge, notifications] = await Promise.all([
         read(`${system.gatewayUrl}/charges/${id}`),
-        read(`${system.serviceUrls.notification}/notifications?order_id=${id}`),
+        read(`${system.serviceUrls.notification}/notifications?order_id=${id}`, system.operatorToken),
       ]);
       charges.set(id, charge.status === 404 ? undefined : (charge.body as ObservedCharge));
       notificationKinds.set(

@@ -42,8 +42,8 @@ const progress = setInterval(() => {
 // The customer's cancellation needs the customer's token (SPEC §5): signed like `npm run token` signs.
 const auth = loadToolAuthConfig(config.env);
 const secret = await signingSecret(auth);
-const tokenFor = (userId: string): Promise<string | undefined> =>
-  secret === undefined ? Promise.resolve(undefined) : developmentToken(secret, auth, userId, [], 600);
+const tokenFor = (userId: string, roles: readonly string[] = []): Promise<string | undefined> =>
+  secret === undefined ? Promise.resolve(undefined) : developmentToken(secret, auth, userId, roles, 600);
 const rows = await playScenarios(createOrderClient(layout.urls, config.timeoutMs, tokenFor), (row) => {
   done += 1;
   const mark = matches(row) ? paint(32, '✓') : paint(31, '✗');

@@ -13,7 +13,7 @@ export interface Outcome {
 export function createOrderClient(
   urls: { order: string; inventory: string },
   timeoutMs: number,
-  tokenFor: (userId: string) => Promise<string | undefined>,
+  tokenFor: (userId: string, roles?: readonly string[]) => Promise<string | undefined>,
 ) {
   // The caller names the shape it expects from this system's own API.
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
@@ -61,7 +61,11 @@ export function createOrderClient(
       }
     },
     async available(productCode: string): Promise<number> {
-      const { body } = await json<{ available: number }>(`${urls.inventory}/stock/${productCode}`);
+      // The query APIs are operators' (SPEC §4.10).
+      const token = await tokenFor('demo', ['operator']);
+      const { body } = await json<{ available: number }>(`${urls.inventory}/stock/${productCode}`, {
+        headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+      });
       return body.available;
     },
   };

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { OrderDatabase } from '../database.js';
-import type { Order, OrderStatus } from './order.js';
-import { selectOrderPage } from './orders.repository.js';
+import type { Order } from './order.js';
+import { selectOrderPage, type OrderFilter } from './orders.repository.js';
 
 export type ListOrdersOutcome =
   { kind: 'page'; orders: Order[]; nextCursor: string | null } | { kind: 'bad_cursor' };
@@ -11,7 +11,7 @@ const MAX_BIGINT = 2n ** 63n - 1n;
 /** One page of orders, newest first; the cursor is opaque to clients. */
 export async function listOrders(
   db: Kysely<OrderDatabase>,
-  query: { userId?: string; status?: OrderStatus; limit: number; cursor?: string },
+  query: OrderFilter & { limit: number; cursor?: string },
 ): Promise<ListOrdersOutcome> {
   let afterSeq: string | undefined;
   if (query.cursor !== undefined) {

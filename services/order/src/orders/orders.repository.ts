@@ -223,15 +223,46 @@ export async function findOrderById(db: Db, id: string): Promise<Order | undefin
   return row && toOrder(row);
 }
 
+/** What a listing of orders may be narrowed to (see `ListOrdersQuery`). */
+export interface OrderFilter {
+  userId?: string;
+  status?: OrderStatus;
+  reason?: string;
+  productCode?: string;
+  /** An order id, a customer id or a product code: orders that match any of them. */
+  text?: string;
+  createdFrom?: Date;
+  createdTo?: Date;
+}
+
 /** Newest first; `afterSeq` continues a listing below the last order of the previous page. */
 export async function selectOrderPage(
   db: Db,
-  filter: { userId?: string; status?: OrderStatus; afterSeq?: string; limit: number },
+  filter: OrderFilter & { afterSeq?: string; limit: number },
 ): Promise<{ order: Order; seq: string }[]> {
   let query = db.selectFrom('orders').selectAll().orderBy('seq', 'desc').limit(filter.limit);
   if (filter.userId !== undefined) query = query.where('user_id', '=', filter.userId);
   if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+  if (filter.reason !== undefined) query = query.where('reason', '=', filter.reason);
+  if (filter.productCode !== undefined) query = query.where(containsProduct(filter.productCode));
+  if (filter.createdFrom !== undefined) query = query.where('created_at', '>=', filter.createdFrom);
+  if (filter.createdTo !== undefined) query = query.where('created_at', '<', filter.createdTo);
+  const { text } = filter;
+  if (text !== undefined) {
+    query = query.where((eb) =>
+      eb.or([
+        ...(isOrderId(text) ? [eb('id', '=', text)] : []),
+        eb('user_id', '=', text),
+        containsProduct(text),
+      ]),
+    );
+  }
   if (filter.afterSeq !== undefined) query = query.where('seq', '<', filter.afterSeq);
   const rows = await query.execute();
   return rows.map((row) => ({ order: toOrder(row), seq: row.seq }));
+}
+
+/** Orders with an item of this product (jsonb containment: the items' GIN index could serve it). */
+function containsProduct(productCode: string) {
+  return sql<boolean>`items @> ${JSON.stringify([{ product_code: productCode }])}::jsonb`;
 }

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { securityOf, type Principal } from '@platform/auth';
+import { securityOf, type AuthMode, type Principal } from '@platform/auth';
 import type { Kysely } from 'kysely';
 import type { Transact } from '@platform/service-host';
 import type { OrderDatabase } from '../database.js';
@@ -36,6 +36,8 @@ export interface OrdersRoutesOptions {
   metrics?: OrderMetrics;
   /** Leaves the routes out of the OpenAPI document (for a second copy under another prefix). */
   hideFromDocs?: boolean;
+  /** The authentication mode, for the OpenAPI document's `security` of each route. */
+  authMode: AuthMode;
 }
 
 /** The answer to an order refused because the system is at its bound of work in flight (SPEC §4.9). */
@@ -58,7 +60,7 @@ const mayAccess = (principal: Principal | null, order: { user_id: string }): boo
 
 export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = async (
   app,
-  { db, transact, intake, admission, metrics, hideFromDocs },
+  { db, transact, intake, admission, metrics, hideFromDocs, authMode },
 ) => {
   const tags = ['orders'];
   const hide = hideFromDocs ?? false;
@@ -72,7 +74,7 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
         summary: 'Place an order',
         description:
           'Stores the order as PENDING with its first event; answers before any third party is asked.',
-        security: securityOf('anonymous'),
+        security: securityOf('anonymous', authMode),
         headers: IdempotencyHeaders,
         body: PlaceOrderBody,
         response: {
@@ -144,7 +146,7 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
         hide,
         tags,
         summary: 'Get an order',
-        security: securityOf('anonymous'),
+        security: securityOf('anonymous', authMode),
         params: OrderIdParams,
         response: { 200: OrderView, 401: ErrorBody, 404: ErrorBody },
       },
@@ -167,7 +169,7 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
         description:
           'Every change of the order, oldest first: appended in the transaction that made it, never changed. ' +
           'The order is what folding these gives.',
-        security: securityOf('customer'),
+        security: securityOf('customer', authMode),
         params: OrderIdParams,
         response: { 200: OrderHistoryView, 401: ErrorBody, 404: ErrorBody },
       },
@@ -190,13 +192,13 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
         summary: 'List orders, newest first',
         description:
           "A customer lists their own orders (user_id defaults to the token's sub); an operator anyone's.",
-        security: securityOf('customer'),
+        security: securityOf('customer', authMode),
         querystring: ListOrdersQuery,
         response: { 200: OrderPage, 401: ErrorBody, 403: ErrorBody, 422: ValidationErrorBody },
       },
     },
     async (request, reply) => {
-      const { status, limit, cursor } = request.query;
+      const { status, limit, cursor, reason, q, product_code: productCode } = request.query;
       const { principal } = request;
       let userId = request.query.user_id;
       if (principal && !principal.operator) {
@@ -207,7 +209,17 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
         }
         userId = principal.subject;
       }
-      const outcome = await listOrders(db, { userId, status, limit, cursor });
+      const outcome = await listOrders(db, {
+        userId,
+        status,
+        reason,
+        productCode,
+        text: q,
+        createdFrom: request.query.created_from === undefined ? undefined : new Date(request.query.created_from),
+        createdTo: request.query.created_to === undefined ? undefined : new Date(request.query.created_to),
+        limit,
+        cursor,
+      });
       if (outcome.kind === 'bad_cursor') {
         return reply.code(422).send({
           message: 'Invalid query',
@@ -226,7 +238,7 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
         hide,
         tags,
         summary: 'Cancel a pending order',
-        security: securityOf('customer'),
+        security: securityOf('customer', authMode),
         params: OrderIdParams,
         response: { 200: OrderView, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody },
       },
@@ -235,7 +247,7 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
       const owned = isOrderId(request.params.id) ? await findOrderById(db, request.params.id) : undefined;
       // The owner of an order never changes: checked before the cancellation's transaction.
       if (!owned || !mayAccess(request.principal, owned)) return reply.code(404).send(notFound);
-      const outcome = await cancelOrder(transact, request.params.id, metrics);
+      const outcome = await cancelOrder(transact, request.params.id, metrics, owned.trace_context);
       switch (outcome.kind) {
         case 'not_found':
           return reply.code(404).send(notFound);

@@ -60,6 +60,11 @@ export const ListOrdersQuery = Type.Object(
   {
     user_id: Type.Optional(Identifier('Only the orders of this customer')),
     status: Type.Optional(OrderStatus),
+    reason: Type.Optional(Identifier('Only the orders cancelled for this reason')),
+    product_code: Type.Optional(Identifier('Only the orders with an item of this product')),
+    q: Type.Optional(Identifier('Orders whose id, customer id or product code is this')),
+    created_from: Type.Optional(Type.String({ format: 'date-time', description: 'Placed at or after' })),
+    created_to: Type.Optional(Type.String({ format: 'date-time', description: 'Placed before' })),
     limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
     cursor: Type.Optional(
       Type.String({

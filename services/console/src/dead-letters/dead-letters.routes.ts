@@ -1,0 +1,114 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { Connection } from 'rabbitmq-client';
+import { SUBSCRIPTIONS } from '@platform/contracts';
+import {
+  discardDeadLetters,
+  listArchivedLetters,
+  listDeadLetters,
+  replayDeadLetters,
+  type LetterSelection,
+} from '@platform/messaging';
+import { findLetters, groupByError } from './dead-letter-groups.js';
+
+const SERVICES = Object.keys(SUBSCRIPTIONS);
+
+interface Selection {
+  ids?: string | string[];
+  all?: string;
+  confirmed?: string;
+}
+
+/** The letters a form selected: every one (`all`), or the listed message ids. */
+function selectionOf(body: Selection): LetterSelection {
+  if (body.all === 'yes') return 'all';
+  return body.ids === undefined ? [] : Array.isArray(body.ids) ? body.ids : [body.ids];
+}
+
+/** Pretty JSON of a letter's body, or the text as it is when it is not JSON. */
+function pretty(body: string): string {
+  try {
+    return JSON.stringify(JSON.parse(body), null, 2);
+  } catch {
+    return body;
+  }
+}
+
+/**
+ * `/dead-letters` (every service), `/dead-letters/{service}` (its letters grouped by error, searchable by
+ * order or message id, and its archive), replaying (one, a selection, a group, all) and discarding into
+ * the archive (with confirmation). Listing takes each letter and gives it back unchanged.
+ */
+export const deadLettersRoutes: FastifyPluginAsync<{ connection: Connection; exchange: string }> = async (
+  app,
+  { connection, exchange },
+) => {
+  app.get('/dead-letters', async (request, reply) => {
+    const services = await Promise.all(
+      SERVICES.map(async (service) => {
+        const letters = await listDeadLetters(connection, exchange, service);
+        return { service, count: letters.length, groups: groupByError(letters) };
+      }),
+    );
+    return reply.view('dead-letters.eta', { user: request.user, services });
+  });
+
+  app.get<{ Params: { service: string }; Querystring: { q?: string; archive?: string; notice?: string } }>(
+    '/dead-letters/:service',
+    async (request, reply) => {
+      const { service } = request.params;
+      if (!SERVICES.includes(service)) {
+        return reply.code(404).view('not-found.eta', { user: request.user, what: `Service ${service}` });
+      }
+      const archive = request.query.archive === '1';
+      const letters = archive
+        ? await listArchivedLetters(connection, exchange, service)
+        : await listDeadLetters(connection, exchange, service);
+      const q = request.query.q ?? '';
+      return reply.view('dead-letter-service.eta', {
+        user: request.user,
+        csrf: reply.generateCsrf(),
+        service,
+        archive,
+        q,
+        notice: request.query.notice,
+        total: letters.length,
+        groups: groupByError(findLetters(letters, q)),
+        pretty,
+      });
+    },
+  );
+
+  app.post<{ Params: { service: string }; Body: Selection }>(
+    '/dead-letters/:service/replay',
+    { onRequest: app.csrfProtection },
+    async (request, reply) => {
+      const { service } = request.params;
+      if (!SERVICES.includes(service)) return reply.code(404).send();
+      const replayed = await replayDeadLetters(connection, exchange, service, selectionOf(request.body));
+      return reply.redirect(`/dead-letters/${service}?notice=replayed-${replayed.length}`, 303);
+    },
+  );
+
+  app.post<{ Params: { service: string }; Body: Selection }>(
+    '/dead-letters/:service/discard',
+    { onRequest: app.csrfProtection },
+    async (request, reply) => {
+      const { service } = request.params;
+      if (!SERVICES.includes(service)) return reply.code(404).send();
+      const selection = selectionOf(request.body);
+      if (request.body.confirmed !== 'yes') {
+        const count = selection === 'all' ? 'every' : String(selection.length);
+        return reply.view('confirm.eta', {
+          user: request.user,
+          csrf: reply.generateCsrf(),
+          question: `Discard ${count} dead letter(s) of ${service}? They move to the archive and are never replayed.`,
+          action: `/dead-letters/${service}/discard`,
+          fields: selection === 'all' ? { all: 'yes' } : { ids: selection },
+          back: `/dead-letters/${service}`,
+        });
+      }
+      const discarded = await discardDeadLetters(connection, exchange, service, selection);
+      return reply.redirect(`/dead-letters/${service}?notice=discarded-${discarded.length}`, 303);
+    },
+  );
+};

@@ -1,0 +1,42 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { AuthError, type TokenVerifier } from '@platform/auth';
+import { endSession, startSession } from './operator-session.js';
+
+/** Where to go after logging in: a path of this console only (never another site). */
+export function safeNext(next: unknown): string {
+  return typeof next === 'string' && next.startsWith('/') && !next.startsWith('//') ? next : '/';
+}
+
+/** `GET /login` (a form that takes a token), `POST /login`, `POST /logout`. */
+export const loginRoutes: FastifyPluginAsync<{ verify: TokenVerifier }> = async (app, { verify }) => {
+  app.get<{ Querystring: { next?: string } }>('/login', { config: { page: 'public' } }, async (request, reply) =>
+    reply.view('login.eta', {
+      csrf: reply.generateCsrf(),
+      next: safeNext(request.query.next),
+      error: undefined,
+    }),
+  );
+
+  app.post<{ Body: { token?: string; next?: string } }>(
+    '/login',
+    { config: { page: 'public' }, onRequest: app.csrfProtection },
+    async (request, reply) => {
+      const next = safeNext(request.body.next);
+      try {
+        await startSession(reply, (request.body.token ?? '').trim(), verify, request.protocol === 'https');
+      } catch (error) {
+        if (!(error instanceof AuthError)) throw error;
+        const forbidden = /operator role/.test(error.message);
+        return reply
+          .code(forbidden ? 403 : 401)
+          .view('login.eta', { csrf: reply.generateCsrf(), next, error: error.message });
+      }
+      return reply.redirect(next, 303);
+    },
+  );
+
+  app.post('/logout', { onRequest: app.csrfProtection }, async (_request, reply) => {
+    endSession(reply);
+    return reply.redirect('/login', 303);
+  });
+};
