@@ -130,7 +130,7 @@ describe('trace context through retries and dead letters', () => {
     const id = randomUUID();
     const traceId = await publishInTrace({ not: 'an event' }, id);
     await waitFor('dead-lettered', () => spansOf(id, SpanKind.CONSUMER).length === 1);
-    expect(await replayDeadLetters(broker.connection, exchange.name, 'inventory', id)).toHaveLength(1);
+    expect(await replayDeadLetters(broker.connection, exchange.name, 'inventory', [id])).toHaveLength(1);
     await waitFor('replayed', () => spansOf(id, SpanKind.CONSUMER).length === 2);
 
     const [publish] = spansOf(id, SpanKind.PRODUCER);

@@ -227,8 +227,9 @@ export function ask(system: TestSystem) {
       );
     },
     async stock(productCode: string): Promise<StockLevel> {
-      return (await http<StockLevel>(`${system.urls.inventory}/stock/${productCode}`, { token: await operator() }))
-        .body;
+      return (
+        await http<StockLevel>(`${system.urls.inventory}/stock/${productCode}`, { token: await operator() })
+      ).body;
     },
     async allStock(): Promise<StockLevel[]> {
       return (await http<StockLevel[]>(`${system.urls.inventory}/stock`, { token: await operator() })).body;

@@ -16,7 +16,10 @@ export const DATABASE_NAMES: Record<ServiceName, string> = {
 };
 
 /** Ports of one whole system: the five services and the four simulators. */
-export type SystemPorts = Record<ServiceName | 'product' | 'user' | 'gateway' | 'partner', number>;
+export type SystemPorts = Record<
+  ServiceName | 'console' | 'product' | 'user' | 'gateway' | 'partner',
+  number
+>;
 
 /** A TCP port free on 127.0.0.1 at the moment of asking (the OS picks it). */
 export async function freePort(): Promise<number> {
@@ -29,7 +32,7 @@ export async function freePort(): Promise<number> {
 
 /** Free ports for every part of a system. */
 export async function freeSystemPorts(): Promise<SystemPorts> {
-  const names = [...SERVICE_NAMES, 'product', 'user', 'gateway', 'partner'] as const;
+  const names = [...SERVICE_NAMES, 'console', 'product', 'user', 'gateway', 'partner'] as const;
   const ports = await Promise.all(names.map(() => freePort()));
   return Object.fromEntries(names.map((name, i) => [name, ports[i]])) as SystemPorts;
 }
@@ -62,6 +65,11 @@ export function isolatedSystemEnv(options: {
           [`${prefix}_DATABASE_URL`, options.databaseUrl(service)],
         ];
       }),
+    ),
+    CONSOLE_HOST: '127.0.0.1',
+    CONSOLE_PORT: String(ports.console),
+    ...Object.fromEntries(
+      SERVICE_NAMES.map((service) => [`CONSOLE_${service.toUpperCase()}_API_URL`, localUrl(ports[service])]),
     ),
     RABBITMQ_URL: options.rabbitmqUrl,
     RABBITMQ_EXCHANGE: options.exchange,

@@ -1,6 +1,7 @@
 import { loadSimulatorsConfig } from '@platform/simulators';
 import { loadFulfilmentConfig } from '@services/fulfilment';
 import { loadInventoryConfig } from '@services/inventory';
+import { loadConsoleConfig } from '@services/console';
 import { loadNotificationConfig } from '@services/notification';
 import { loadOrderConfig } from '@services/order';
 import { loadPaymentConfig } from '@services/payment';
@@ -17,7 +18,7 @@ export interface SystemLayout {
   children: ChildSpec[];
   databaseUrls: string[];
   rabbitmq: { url: string; exchange: string };
-  urls: Record<'order' | 'inventory' | 'payment' | 'fulfilment' | 'notification', string>;
+  urls: Record<'order' | 'inventory' | 'payment' | 'fulfilment' | 'notification' | 'console', string>;
   simulatorUrls: Record<'product' | 'user' | 'payment' | 'fulfilment', string>;
 }
 
@@ -33,6 +34,7 @@ export function loadSystemLayout(env: Record<string, string | undefined>): Syste
   const payment = loadPaymentConfig(env);
   const fulfilment = loadFulfilmentConfig(env);
   const notification = loadNotificationConfig(env);
+  const consoleConfig = loadConsoleConfig(env);
   const simulators = loadSimulatorsConfig(env);
   const simulatorUrls = {
     product: local(simulators.ports.product),
@@ -46,6 +48,7 @@ export function loadSystemLayout(env: Record<string, string | undefined>): Syste
     payment: local(payment.http.port),
     fulfilment: local(fulfilment.http.port),
     notification: local(notification.http.port),
+    console: local(consoleConfig.http.port),
   };
   const service = (name: keyof typeof urls): ChildSpec => ({
     name,
@@ -65,6 +68,8 @@ export function loadSystemLayout(env: Record<string, string | undefined>): Syste
       service('payment'),
       service('inventory'),
       service('order'),
+      // The operator console reads the others: started last.
+      service('console'),
     ],
     databaseUrls: [order, inventory, payment, fulfilment, notification].map((config) => config.databaseUrl),
     rabbitmq: order.rabbitmq,

@@ -46,7 +46,9 @@ export function toAuthConfig(env: AuthEnv): AuthConfig {
         : undefined;
   // An identity provider signs tokens for many applications: only those issued for this one count.
   if (keys?.kind === 'jwks' && (env.AUTH_ISSUER === undefined || env.AUTH_AUDIENCE === undefined)) {
-    throw new ConfigError(['AUTH_JWKS_URL needs AUTH_ISSUER and AUTH_AUDIENCE (the tokens meant for this system)']);
+    throw new ConfigError([
+      'AUTH_JWKS_URL needs AUTH_ISSUER and AUTH_AUDIENCE (the tokens meant for this system)',
+    ]);
   }
   if (env.AUTH_MODE === 'required' && !keys) {
     throw new ConfigError([

@@ -33,7 +33,11 @@ export type LetterSelection = 'all' | readonly string[];
  * Reads every dead letter of a service without removing any: messages are fetched unacknowledged, and
  * closing the channel gives them all back to the queue.
  */
-export function listDeadLetters(connection: Connection, exchange: string, service: string): Promise<DeadLetter[]> {
+export function listDeadLetters(
+  connection: Connection,
+  exchange: string,
+  service: string,
+): Promise<DeadLetter[]> {
   return listQueue(connection, deadLetterQueueDeclaration(exchange, service));
 }
 
@@ -55,7 +59,7 @@ async function listQueue(
     // Declared (as every service declares it) so that a service that never ran simply has none.
     await channel.queueDeclare(declaration);
     const letters: DeadLetter[] = [];
-    for (let message = await channel.basicGet(declaration.queue); message; ) {
+    for (let message = await channel.basicGet(declaration.queue); message;) {
       letters.push(toDeadLetter(message));
       message = await channel.basicGet(declaration.queue);
     }
@@ -66,8 +70,8 @@ async function listQueue(
 }
 
 /**
- * Sends dead letters back to the service's work queue with a fresh attempt count: all of them, the one
- * whose message id is `messageId`, or those listed. Each is removed from the dead-letter queue only after
+ * Sends dead letters back to the service's work queue with a fresh attempt count: all of them, or those
+ * whose message ids are listed. Each is removed from the dead-letter queue only after
  * the broker confirmed its copy, so a failure half-way duplicates at worst (the inbox absorbs that), never
  * loses. The trace context in its headers is kept: its consumption stays in the order's trace.
  */
@@ -75,7 +79,7 @@ export async function replayDeadLetters(
   connection: Connection,
   exchange: string,
   service: string,
-  selection: string | LetterSelection = 'all',
+  selection: LetterSelection = 'all',
 ): Promise<DeadLetter[]> {
   const { queue } = serviceQueues(exchange, service);
   return moveLetters(connection, exchange, service, selection, (channel, message) => {
@@ -138,12 +142,11 @@ async function moveLetters(
   connection: Connection,
   exchange: string,
   service: string,
-  selection: string | LetterSelection,
+  selection: LetterSelection,
   publish: (channel: Channel, message: SyncMessage) => Promise<void>,
 ): Promise<DeadLetter[]> {
   const { deadLetterQueue } = serviceQueues(exchange, service);
-  const wanted =
-    selection === 'all' ? undefined : new Set(typeof selection === 'string' ? [selection] : selection);
+  const wanted = selection === 'all' ? undefined : new Set(selection);
   const channel = await connection.acquire();
   try {
     const { messageCount } = await channel.queueDeclare(deadLetterQueueDeclaration(exchange, service));

@@ -70,12 +70,18 @@ export async function createConsoleService(config: ConsoleConfig, logger: Logger
   };
   const client = createServicesClient(config.apis);
   const sampler = startSystemSampler(client, config.sagaDeadlineMs);
-  const connection = new Connection({ url: config.rabbitmq.url, connectionName: 'console', retryHigh: 2_000 });
+  const connection = new Connection({
+    url: config.rabbitmq.url,
+    connectionName: 'console',
+    retryHigh: 2_000,
+  });
   connection.on('error', (error) => logger.warn({ err: error }, 'rabbitmq connection error'));
 
   const base: FastifyBaseLogger = logger;
   const app = Fastify({ loggerInstance: base });
-  await app.register(fastifyCookie, { secret: config.sessionSecret ?? randomBytes(32).toString('base64url') });
+  await app.register(fastifyCookie, {
+    secret: config.sessionSecret ?? randomBytes(32).toString('base64url'),
+  });
   await app.register(fastifyFormbody);
   await app.register(fastifyCsrf, {
     sessionPlugin: '@fastify/cookie',

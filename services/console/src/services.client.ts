@@ -50,7 +50,10 @@ export interface NotificationView {
 /** A query API that did not answer as expected: the page says so rather than showing half a truth. */
 export class ServiceUnavailableError extends Error {
   readonly code = 'service_unavailable';
-  constructor(readonly service: string, detail: string) {
+  constructor(
+    readonly service: string,
+    detail: string,
+  ) {
     super(`${service} did not answer: ${detail}`);
     this.name = 'ServiceUnavailableError';
   }
@@ -76,12 +79,17 @@ export function createServicesClient(apis: ConsoleConfig['apis']) {
     return (await response.json()) as T;
   }
   return {
-    order: (id: string, token: string) => getJson<OrderView>('order', `/orders/${encodeURIComponent(id)}`, token),
+    order: (id: string, token: string) =>
+      getJson<OrderView>('order', `/orders/${encodeURIComponent(id)}`, token),
     history: async (id: string, token: string) =>
       (await getJson<{ events: HistoryEntry[] }>('order', `/orders/${encodeURIComponent(id)}/events`, token))
         ?.events ?? [],
     listOrders: async (query: URLSearchParams, token: string) =>
-      (await getJson<{ items: OrderView[]; next_cursor: string | null }>('order', `/orders?${query}`, token)) ?? {
+      (await getJson<{ items: OrderView[]; next_cursor: string | null }>(
+        'order',
+        `/orders?${query.toString()}`,
+        token,
+      )) ?? {
         items: [],
         next_cursor: null,
       },

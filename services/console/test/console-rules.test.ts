@@ -28,7 +28,10 @@ describe('dead letters grouped by error', () => {
       ['bad data', 1],
       ['(no error recorded)', 1],
     ]);
-    expect(groups[0]).toMatchObject({ firstAt: '2026-11-30T08:00:00.000Z', lastAt: '2026-11-30T10:00:00.000Z' });
+    expect(groups[0]).toMatchObject({
+      firstAt: '2026-11-30T08:00:00.000Z',
+      lastAt: '2026-11-30T10:00:00.000Z',
+    });
     expect(groups[0]?.letters.map((l) => l.messageId)).toEqual(['a', 'c']);
   });
 

@@ -189,7 +189,7 @@ describe('inventory service', () => {
     expect(await listDeadLetters(connection, exchange, 'inventory')).toHaveLength(1);
 
     // Replayed, it is refused again and comes back: replay sends it through the service.
-    const replayed = await replayDeadLetters(connection, exchange, 'inventory', poisonId);
+    const replayed = await replayDeadLetters(connection, exchange, 'inventory', [poisonId]);
     expect(replayed.map((l) => l.messageId)).toEqual([poisonId]);
     // The consumer saw it a second time (and refused it again at once).
     await waitFor('the replay refused', async () =>

@@ -278,6 +278,27 @@ describe('reading orders', () => {
     expect(cancelledPage.body.items).toEqual([]);
   });
 
+  it('searches by order id, customer or product (q), by reason, product and time of placement', async () => {
+    const user = `searcher-${Date.now()}`;
+    const before = new Date(Date.now() - 1_000).toISOString();
+    const box = (await post(`${order.baseUrl}/orders`, { user_id: user, product_code: 'classic-box' })).body
+      .id as string;
+    const veggie = (await post(`${order.baseUrl}/orders`, { user_id: user, product_code: 'veggie-box' })).body
+      .id as string;
+    await post(`${order.baseUrl}/orders/${veggie}/cancel`);
+    const ids = async (query: string) =>
+      ((await get(`${order.baseUrl}/orders?${query}`)).body.items as { id: string }[]).map((o) => o.id);
+
+    expect(await ids(`q=${box}`)).toEqual([box]);
+    expect(await ids(`q=${user}`)).toEqual([veggie, box]);
+    expect(await ids(`q=veggie-box&user_id=${user}`)).toEqual([veggie]);
+    expect(await ids(`user_id=${user}&product_code=classic-box`)).toEqual([box]);
+    expect(await ids(`user_id=${user}&reason=customer_request`)).toEqual([veggie]);
+    expect(await ids(`user_id=${user}&created_from=${before}`)).toEqual([veggie, box]);
+    expect(await ids(`user_id=${user}&created_to=${before}`)).toEqual([]);
+    expect((await get(`${order.baseUrl}/orders?created_from=yesterday`)).status).toBe(422);
+  });
+
   it('rejects a bad cursor or limit with 422', async () => {
     expect((await get(`${order.baseUrl}/orders?cursor=bm9wZQ`)).status).toBe(422);
     const beyondBigint = Buffer.from('9999999999999999999').toString('base64url');

@@ -41,7 +41,12 @@ async function main(args: string[]): Promise<number> {
       console.log(`${letters.length} dead letter(s) for ${service}`);
       for (const letter of letters) console.log(describe(letter));
     } else {
-      const replayed = await replayDeadLetters(connection, config.exchange, service, messageId);
+      const replayed = await replayDeadLetters(
+        connection,
+        config.exchange,
+        service,
+        messageId === undefined ? 'all' : [messageId],
+      );
       console.log(`replayed ${replayed.length} dead letter(s) to ${config.exchange}.${service}`);
       for (const letter of replayed) console.log(describe(letter));
       if (messageId !== undefined && replayed.length === 0) {

@@ -38,6 +38,10 @@ if (auth.secret === undefined && auth.jwksUrl === undefined) {
   generatedSecret = await developmentSecret(true);
   config.childEnv.AUTH_JWT_SECRET = generatedSecret;
 }
+// The console reads the services where this supervisor runs them (unless told otherwise).
+for (const service of ['order', 'inventory', 'payment', 'fulfilment', 'notification'] as const) {
+  config.childEnv[`CONSOLE_${service.toUpperCase()}_API_URL`] ??= layout.urls[service];
+}
 
 // Every service's database is on the same server by default; the order service's stands for it.
 await requirePostgres(layout.databaseUrls[0] ?? 'postgres://127.0.0.1:5432/orders');
@@ -146,6 +150,7 @@ async function printUrls(system: SystemLayout): Promise<void> {
   const rows: [string, string][] = [
     ['API', `${system.urls.order}/orders  (seed 002 clients: /api/orders)`],
     ['API docs', `${system.urls.order}/docs`],
+    ['console', `${system.urls.console}  (operators: orders, sagas, dead letters)`],
     ['inventory', `${system.urls.inventory}/stock`],
     ['payment', `${system.urls.payment}/payments/{order_id}`],
     ['fulfilment', `${system.urls.fulfilment}/placements/{order_id}`],

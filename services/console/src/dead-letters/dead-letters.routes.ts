@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, preValidationHookHandler } from 'fastify';
 import type { Connection } from 'rabbitmq-client';
 import { SUBSCRIPTIONS } from '@platform/contracts';
 import {
@@ -42,6 +42,10 @@ export const deadLettersRoutes: FastifyPluginAsync<{ connection: Connection; exc
   app,
   { connection, exchange },
 ) => {
+  // Forms are parsed before the check: the token travels in the body (`_csrf`).
+  const csrf: preValidationHookHandler = (request, reply, done) => {
+    app.csrfProtection(request, reply, done);
+  };
   app.get('/dead-letters', async (request, reply) => {
     const services = await Promise.all(
       SERVICES.map(async (service) => {
@@ -49,7 +53,7 @@ export const deadLettersRoutes: FastifyPluginAsync<{ connection: Connection; exc
         return { service, count: letters.length, groups: groupByError(letters) };
       }),
     );
-    return reply.view('dead-letters.eta', { user: request.user, services });
+    return reply.view('dead-letters.eta', { user: request.user, csrf: reply.generateCsrf(), services });
   });
 
   app.get<{ Params: { service: string }; Querystring: { q?: string; archive?: string; notice?: string } }>(
@@ -80,7 +84,7 @@ export const deadLettersRoutes: FastifyPluginAsync<{ connection: Connection; exc
 
   app.post<{ Params: { service: string }; Body: Selection }>(
     '/dead-letters/:service/replay',
-    { onRequest: app.csrfProtection },
+    { preValidation: csrf },
     async (request, reply) => {
       const { service } = request.params;
       if (!SERVICES.includes(service)) return reply.code(404).send();
@@ -91,7 +95,7 @@ export const deadLettersRoutes: FastifyPluginAsync<{ connection: Connection; exc
 
   app.post<{ Params: { service: string }; Body: Selection }>(
     '/dead-letters/:service/discard',
-    { onRequest: app.csrfProtection },
+    { preValidation: csrf },
     async (request, reply) => {
       const { service } = request.params;
       if (!SERVICES.includes(service)) return reply.code(404).send();

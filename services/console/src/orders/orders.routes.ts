@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, preValidationHookHandler } from 'fastify';
 import type { HistoryEntry, ServicesClient } from '../services.client.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -39,15 +39,30 @@ export function timelineOf(history: readonly HistoryEntry[]): TimelineStep[] {
 }
 
 /** `/orders` (search), `/orders/{id}` (one order's saga) and cancelling a pending order, with confirmation. */
-export const ordersRoutes: FastifyPluginAsync<{ client: ServicesClient; traceUrl: string | undefined }> = async (
-  app,
-  { client, traceUrl },
-) => {
+export const ordersRoutes: FastifyPluginAsync<{
+  client: ServicesClient;
+  traceUrl: string | undefined;
+}> = async (app, { client, traceUrl }) => {
+  // Forms are parsed before the check: the token travels in the body (`_csrf`).
+  const csrf: preValidationHookHandler = (request, reply, done) => {
+    app.csrfProtection(request, reply, done);
+  };
   app.get<{ Querystring: Filters }>('/orders', async (request, reply) => {
     const filters = Object.fromEntries(FILTERS.map((name) => [name, request.query[name] ?? ''])) as Filters;
-    const page = await client.listOrders(apiQuery({ ...filters, cursor: request.query.cursor }), request.user.token);
-    const next = page.next_cursor && new URLSearchParams({ ...filters, cursor: page.next_cursor } as Record<string, string>);
-    return reply.view('orders.eta', { user: request.user, filters, orders: page.items, next: next?.toString() });
+    const page = await client.listOrders(
+      apiQuery({ ...filters, cursor: request.query.cursor }),
+      request.user.token,
+    );
+    const next =
+      page.next_cursor &&
+      new URLSearchParams({ ...filters, cursor: page.next_cursor } as Record<string, string>);
+    return reply.view('orders.eta', {
+      user: request.user,
+      csrf: reply.generateCsrf(),
+      filters,
+      orders: page.items,
+      next: next?.toString(),
+    });
   });
 
   app.get<{ Params: { id: string } }>('/orders/:id', async (request, reply) => {
@@ -75,7 +90,7 @@ export const ordersRoutes: FastifyPluginAsync<{ client: ServicesClient; traceUrl
 
   app.post<{ Params: { id: string }; Body: { confirmed?: string } }>(
     '/orders/:id/cancel',
-    { onRequest: app.csrfProtection },
+    { preValidation: csrf },
     async (request, reply) => {
       const { id } = request.params;
       if (request.body.confirmed !== 'yes') {

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, preValidationHookHandler } from 'fastify';
 import { AuthError, type TokenVerifier } from '@platform/auth';
 import { endSession, startSession } from './operator-session.js';
 
@@ -9,17 +9,24 @@ export function safeNext(next: unknown): string {
 
 /** `GET /login` (a form that takes a token), `POST /login`, `POST /logout`. */
 export const loginRoutes: FastifyPluginAsync<{ verify: TokenVerifier }> = async (app, { verify }) => {
-  app.get<{ Querystring: { next?: string } }>('/login', { config: { page: 'public' } }, async (request, reply) =>
-    reply.view('login.eta', {
-      csrf: reply.generateCsrf(),
-      next: safeNext(request.query.next),
-      error: undefined,
-    }),
+  // Forms are parsed before the check: the token travels in the body (`_csrf`).
+  const csrf: preValidationHookHandler = (request, reply, done) => {
+    app.csrfProtection(request, reply, done);
+  };
+  app.get<{ Querystring: { next?: string } }>(
+    '/login',
+    { config: { page: 'public' } },
+    async (request, reply) =>
+      reply.view('login.eta', {
+        csrf: reply.generateCsrf(),
+        next: safeNext(request.query.next),
+        error: undefined,
+      }),
   );
 
   app.post<{ Body: { token?: string; next?: string } }>(
     '/login',
-    { config: { page: 'public' }, onRequest: app.csrfProtection },
+    { config: { page: 'public' }, preValidation: csrf },
     async (request, reply) => {
       const next = safeNext(request.body.next);
       try {
@@ -35,7 +42,7 @@ export const loginRoutes: FastifyPluginAsync<{ verify: TokenVerifier }> = async 
     },
   );
 
-  app.post('/logout', { onRequest: app.csrfProtection }, async (_request, reply) => {
+  app.post('/logout', { preValidation: csrf }, async (_request, reply) => {
     endSession(reply);
     return reply.redirect('/login', 303);
   });

@@ -37,9 +37,10 @@ export async function consoleUserOf(
 ): Promise<ConsoleUser | undefined> {
   const cookie = request.cookies[SESSION_COOKIE];
   const unsigned = cookie === undefined ? undefined : request.unsignCookie(cookie);
-  if (unsigned?.valid === true && unsigned.value !== null) {
+  if (unsigned?.valid === true) {
     const principal = await options.verify(unsigned.value).catch(() => undefined);
-    if (principal?.operator === true) return { subject: principal.subject, token: unsigned.value, open: false };
+    if (principal?.operator === true)
+      return { subject: principal.subject, token: unsigned.value, open: false };
   }
   if (options.openToken && LOOPBACK.has(request.socket.remoteAddress ?? '')) {
     return { subject: 'console (open)', token: await options.openToken(), open: true };
@@ -59,7 +60,8 @@ export async function startSession(
   secure: boolean,
 ): Promise<void> {
   const principal = await verify(token);
-  if (!principal.operator) throw new AuthError('the console is for operators: this token has no operator role');
+  if (!principal.operator)
+    throw new AuthError('the console is for operators: this token has no operator role');
   reply.setCookie(SESSION_COOKIE, token, {
     path: '/',
     httpOnly: true,

@@ -215,7 +215,8 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
         reason,
         productCode,
         text: q,
-        createdFrom: request.query.created_from === undefined ? undefined : new Date(request.query.created_from),
+        createdFrom:
+          request.query.created_from === undefined ? undefined : new Date(request.query.created_from),
         createdTo: request.query.created_to === undefined ? undefined : new Date(request.query.created_to),
         limit,
         cursor,

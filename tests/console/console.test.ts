@@ -1,0 +1,291 @@
+import { mkdir } from 'node:fs/promises';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { Connection } from 'rabbitmq-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '@platform/observability';
+import { TEST_AUTH_SECRET, TEST_RABBITMQ_URL, testToken, waitFor } from '@platform/testing';
+import { createConsoleService, loadConsoleConfig, type ConsoleService } from '@services/console';
+import { ask, startTestSystem, type TestSystem } from '../saga/system.harness.js';
+
+// The operator console in a real browser (issue 14): Debian's Chromium, headless, driven by playwright-core,
+// against the whole system running in this process on real PostgreSQL and RabbitMQ. Screenshots go to
+// test-results/console/ (not committed; the README links them).
+const SCREENSHOTS = new URL('../../test-results/console/', import.meta.url).pathname;
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+let system: TestSystem;
+let q: ReturnType<typeof ask>;
+let consoleService: ConsoleService;
+let consoleUrl: string;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  system = await startTestSystem('console');
+  q = ask(system);
+  const config = loadConsoleConfig({
+    CONSOLE_HOST: '127.0.0.1',
+    CONSOLE_PORT: '0',
+    CONSOLE_ORDER_API_URL: system.urls.order,
+    CONSOLE_INVENTORY_API_URL: system.urls.inventory,
+    CONSOLE_PAYMENT_API_URL: system.urls.payment,
+    CONSOLE_FULFILMENT_API_URL: system.urls.fulfilment,
+    CONSOLE_NOTIFICATION_API_URL: system.urls.notification,
+    CONSOLE_TRACE_URL: 'http://jaeger.example.test/trace/{trace_id}',
+    RABBITMQ_URL: TEST_RABBITMQ_URL,
+    RABBITMQ_EXCHANGE: system.exchange.name,
+    SAGA_DEADLINE_MS: '12000',
+    // Login required, although the browser is on this machine.
+    AUTH_MODE: 'required',
+    AUTH_JWT_SECRET: TEST_AUTH_SECRET,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+  });
+  consoleService = await createConsoleService(
+    config,
+    createLogger({ service: 'console', level: config.logLevel }),
+  );
+  consoleUrl = await consoleService.app.listen(config.http);
+  await mkdir(SCREENSHOTS, { recursive: true });
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+}, 60_000);
+
+afterAll(async () => {
+  await browser.close();
+  await consoleService.stop();
+  await system.remove();
+}, 60_000);
+
+/** The steps of the order page's saga timeline, in order. */
+const stepsShown = async () =>
+  Promise.all((await page.locator('ol.timeline li').all()).map((item) => item.getAttribute('data-step')));
+
+const shot = (name: string) => page.screenshot({ path: `${SCREENSHOTS}${name}.png`, fullPage: true });
+
+async function logIn(token: string): Promise<void> {
+  await page.goto(`${consoleUrl}/`);
+  await page.getByLabel('Token').fill(token);
+  await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+describe('the operator console', () => {
+  it('refuses a customer’s token and lets an operator in, with a session cookie that scripts cannot read', async () => {
+    await page.goto(`${consoleUrl}/orders`);
+    expect(new URL(page.url()).pathname).toBe('/login');
+    await logIn(await testToken('customer-123'));
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('operators');
+    await shot('login-refused');
+
+    await logIn(await testToken('ops-1', { operator: true }));
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    const session = (await page.context().cookies()).find((cookie) => cookie.name === 'console_session');
+    expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+    // What a page's scripts can see of the cookies (`document.cookie`): not the session.
+    expect(await page.evaluate('document.cookie')).not.toContain('console_session');
+    // The overview reads the services' metrics: every service answers.
+    await waitFor('the services read', async () => {
+      await page.reload();
+      return (await page.locator('td.good').count()) === 5;
+    });
+    await shot('overview');
+  });
+
+  it('finds an order by id and shows every step of a completed one, with its payment, placement and trace', async () => {
+    const id = await q.placeOrder({
+      user_id: 'customer-123',
+      items: [{ product_code: 'classic-box', quantity: 1 }],
+    });
+    expect((await q.finalOrder(id)).status).toBe('COMPLETED');
+    await page.goto(`${consoleUrl}/orders`);
+    await page.getByLabel('Order, customer or product').fill(id);
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('link', { name: id }).click();
+    await page.getByRole('heading', { name: `Order ${id}` }).waitFor();
+    const steps = await stepsShown();
+    expect(steps).toEqual(['placed', 'priced', 'stock_reserved', 'paid', 'fulfilment_placed', 'completed']);
+    expect(await page.locator('[data-section="payment"]').textContent()).toMatch(/charged.*charge/s);
+    expect(await page.locator('[data-section="placement"]').textContent()).toMatch(/placed/);
+    await shot('order-completed');
+
+    // The search by customer lists it too (newest first), and the filters narrow it.
+    await page.goto(`${consoleUrl}/orders?q=customer-123&status=COMPLETED&product=classic-box`);
+    expect(await page.getByRole('link', { name: id }).count()).toBe(1);
+    await page.goto(`${consoleUrl}/orders?q=customer-123&status=CANCELLED`);
+    expect(await page.getByRole('link', { name: id }).count()).toBe(0);
+    await shot('orders-search');
+  });
+
+  it('shows a refunded order: paid, then cancelled when the placement failed, and the money given back', async () => {
+    system.chance.fulfilment = () => 0.01; // every placement fails until its deadline
+    try {
+      const id = await q.placeOrder({
+        user_id: 'customer-123',
+        items: [{ product_code: 'classic-box', quantity: 1 }],
+      });
+      expect(await q.finalOrder(id)).toMatchObject({ status: 'CANCELLED', reason: 'placement_failed' });
+      await waitFor('refunded', async () => (await q.gateway(id))?.refund !== null);
+      await page.goto(`${consoleUrl}/orders/${id}`);
+      const steps = await stepsShown();
+      expect(steps.slice(0, 4)).toEqual(['placed', 'priced', 'stock_reserved', 'paid']);
+      expect(steps).toContain('cancelled');
+      await waitFor('the refund shown', async () => {
+        await page.reload();
+        return /refunded.*refund/s.test((await page.locator('[data-section="payment"]').textContent()) ?? '');
+      });
+      await shot('order-refunded');
+    } finally {
+      system.chance.fulfilment = () => 0.5;
+    }
+  });
+
+  it('finds a dead letter by its order, shows it in its group, replays it, and the order completes', async () => {
+    // An order whose order.created failed at inventory and was dead-lettered: inventory is stopped, the
+    // event is taken from its queue and put in its dead-letter queue, as the consumer does after its last
+    // attempt; inventory comes back, and only the replay can move the order on.
+    await system.stop('inventory');
+    const id = await q.placeOrder({
+      user_id: 'customer-123',
+      items: [{ product_code: 'classic-box', quantity: 1 }],
+    });
+    const connection = new Connection({ url: TEST_RABBITMQ_URL });
+    const queue = `${system.exchange.name}.inventory`;
+    const channel = await connection.acquire();
+    const message = await waitFor('order.created in the inventory queue', async () => {
+      const got = await channel.basicGet({ queue });
+      if (got && got.correlationId !== id) channel.basicNack({ deliveryTag: got.deliveryTag, requeue: true });
+      return got?.correlationId === id ? got : undefined;
+    });
+    await channel.confirmSelect();
+    await channel.basicPublish(
+      {
+        routingKey: `${queue}.dlq`,
+        messageId: message.messageId,
+        correlationId: message.correlationId,
+        contentType: 'application/json',
+        durable: true,
+        headers: {
+          'x-attempt': 5,
+          'x-last-error': 'could not reserve: the database was away',
+          'x-original-routing-key': 'order.created',
+          'x-dead-lettered-at': new Date().toISOString(),
+        },
+      },
+      Buffer.from(JSON.stringify(message.body)),
+    );
+    channel.basicAck({ deliveryTag: message.deliveryTag });
+    await channel.close();
+    await connection.close();
+    await system.start('inventory');
+
+    await page.goto(`${consoleUrl}/dead-letters`);
+    await page.getByRole('link', { name: 'inventory' }).click();
+    await page.getByLabel('Order id or message id').fill(id);
+    await page.getByRole('button', { name: 'Find' }).click();
+    await page.getByRole('heading', { name: /could not reserve: the database was away/ }).waitFor();
+    const letter = page.locator(`details.letter[data-message-id="${message.messageId ?? ''}"]`);
+    await letter.locator('summary').click();
+    expect(await letter.locator('pre').first().textContent()).toContain('x-last-error');
+    expect(await letter.locator('pre').nth(1).textContent()).toContain(`"correlation_id": "${id}"`);
+    await shot('dead-letters');
+    await page.getByRole('button', { name: 'Replay the selected' }).click();
+    await page.getByRole('status').filter({ hasText: 'replayed: 1' }).waitFor();
+    expect((await q.finalOrder(id)).status).toBe('COMPLETED');
+  }, 30_000);
+
+  it('groups a poison message under its error, replays it (refused again), then discards it into the archive', async () => {
+    await system.exchange.publish('order.created', { not: 'an event' }, { messageId: 'poison-1' });
+    await page.goto(`${consoleUrl}/dead-letters`);
+    await waitFor('the poison listed', async () => {
+      await page.reload();
+      return ((await page.locator('tbody').textContent()) ?? '').includes('invalid event');
+    });
+    await page.goto(`${consoleUrl}/dead-letters/inventory?q=poison-1`);
+    await page.getByRole('heading', { name: /invalid event/ }).waitFor();
+    await page.getByRole('button', { name: 'Replay the selected' }).click();
+    await page.getByRole('status').filter({ hasText: 'replayed: 1' }).waitFor();
+    // Invalid still: the consumer refuses it again at once, and it is back in its group.
+    await waitFor('back in its group', async () => {
+      await page.goto(`${consoleUrl}/dead-letters/inventory?q=poison-1`);
+      return (await page.locator('details.letter[data-message-id="poison-1"]').count()) === 1;
+    });
+    await page.getByRole('button', { name: 'Discard the selected…' }).click();
+    await page.getByRole('heading', { name: 'Are you sure?' }).waitFor();
+    await page.getByRole('button', { name: 'Yes, do it' }).click();
+    await page.getByRole('status').filter({ hasText: 'discarded: 1' }).waitFor();
+    expect(await page.locator('details.letter[data-message-id="poison-1"]').count()).toBe(0);
+    await page.getByRole('link', { name: 'See the archive of discarded letters' }).click();
+    expect(await page.locator('details.letter[data-message-id="poison-1"]').count()).toBe(1);
+    await shot('dead-letters-archive');
+  }, 30_000);
+
+  it('works from the keyboard and on a phone-sized screen', async () => {
+    await page.goto(`${consoleUrl}/orders`);
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('Skip to content');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('Overview');
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await phone.context().addCookies(await page.context().cookies());
+    for (const path of ['/', '/orders', '/dead-letters']) {
+      await phone.goto(`${consoleUrl}${path}`);
+      // Nothing wider than the screen: tables scroll inside their own box.
+      expect(await phone.evaluate('document.documentElement.scrollWidth'), path).toBeLessThanOrEqual(390);
+    }
+    await phone.screenshot({ path: `${SCREENSHOTS}phone-dead-letters.png`, fullPage: true });
+    await phone.close();
+  });
+
+  it('cancels a pending order from its page, after a confirmation', async () => {
+    system.chance.fulfilment = () => 0.01;
+    try {
+      const id = await q.placeOrder({
+        user_id: 'customer-123',
+        items: [{ product_code: 'classic-box', quantity: 1 }],
+      });
+      await page.goto(`${consoleUrl}/orders/${id}`);
+      await page.getByRole('button', { name: 'Cancel this order…' }).click();
+      await page.getByRole('heading', { name: 'Are you sure?' }).waitFor();
+      await page.getByRole('button', { name: 'Yes, do it' }).click();
+      expect(new URL(page.url()).searchParams.get('notice')).toBe('cancelled');
+      expect(await q.finalOrder(id)).toMatchObject({ status: 'CANCELLED', reason: 'customer_request' });
+    } finally {
+      system.chance.fulfilment = () => 0.5;
+    }
+  });
+
+  it('refuses a form posted without its CSRF token', async () => {
+    const response = await page.request.post(`${consoleUrl}/dead-letters/inventory/replay`, {
+      form: { all: 'yes' },
+    });
+    expect(response.status()).toBe(403);
+  });
+});
+
+describe('an open console (AUTH_MODE=optional, on this machine)', () => {
+  it('asks for no login on the loopback interface, and says so in a banner', async () => {
+    const config = loadConsoleConfig({
+      CONSOLE_PORT: '0',
+      CONSOLE_ORDER_API_URL: system.urls.order,
+      CONSOLE_INVENTORY_API_URL: system.urls.inventory,
+      CONSOLE_PAYMENT_API_URL: system.urls.payment,
+      CONSOLE_FULFILMENT_API_URL: system.urls.fulfilment,
+      CONSOLE_NOTIFICATION_API_URL: system.urls.notification,
+      RABBITMQ_URL: TEST_RABBITMQ_URL,
+      RABBITMQ_EXCHANGE: system.exchange.name,
+      AUTH_MODE: 'optional',
+      AUTH_JWT_SECRET: TEST_AUTH_SECRET,
+      LOG_LEVEL: 'silent',
+    });
+    const open = await createConsoleService(config, createLogger({ service: 'console', level: 'silent' }));
+    try {
+      const local = await open.app.inject({ url: '/orders', remoteAddress: '127.0.0.1' });
+      expect(local.statusCode).toBe(200);
+      expect(local.body).toContain('Open console');
+      const remote = await open.app.inject({ url: '/orders', remoteAddress: '203.0.113.7' });
+      expect(remote.statusCode).toBe(303);
+      expect(remote.headers.location).toBe('/login?next=%2Forders');
+    } finally {
+      await open.stop();
+    }
+  });
+});
