@@ -44,6 +44,8 @@ beforeAll(async () => {
     PAYMENT_GATEWAY_URL: `http://127.0.0.1:${PORT_BASE + 3}`,
     FULFILMENT_PARTNER_URL: `http://127.0.0.1:${PORT_BASE + 4}`,
     RABBITMQ_MANAGEMENT_URL: 'http://127.0.0.1:1',
+    CONSOLE_HOST: '127.0.0.1',
+    CONSOLE_PORT: String(PORT_BASE + 10),
   };
   SERVICES.forEach((name, i) => {
     const prefix = name.toUpperCase();
@@ -108,7 +110,8 @@ describe('npm start and npm run demo', () => {
 
   it('stops every process on SIGTERM and exits 0', async () => {
     const children = await childPids('dist/src/main.js');
-    expect(children).toHaveLength(6);
+    // The simulators, the five services and the console.
+    expect(children).toHaveLength(7);
     const exited = new Promise<number | null>((resolve) => supervisor.once('exit', (code) => resolve(code)));
     supervisor.kill('SIGTERM');
     expect(await exited).toBe(0);

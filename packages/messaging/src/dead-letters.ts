@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Channel, Connection, SyncMessage } from 'rabbitmq-client';
 import {
   ATTEMPT_HEADER,
@@ -133,10 +134,12 @@ export async function discardDeadLetters(
 }
 
 /**
- * Takes the selected letters among those in the dead-letter queue when it begins (a replayed event that
- * fails again at once is back before the loop ends, and must not go round and round), publishes each with
- * `publish` (confirmed) and then acknowledges it. Letters not selected are given back when the channel
- * closes, unchanged.
+ * Takes the selected letters from the dead-letter queue, publishes each with `publish` (confirmed) and then
+ * acknowledges it. Letters not selected are held unacknowledged and given back, unchanged, when the
+ * channel closes; a letter that comes back during the run (a replayed event refused again at once) is
+ * held too, so nothing goes round and round. Letters that a listing gave back a moment ago may take a
+ * moment to be there again (a quorum queue returns them through its log): an empty first look is retried
+ * for up to a second.
  */
 async function moveLetters(
   connection: Connection,
@@ -149,16 +152,25 @@ async function moveLetters(
   const wanted = selection === 'all' ? undefined : new Set(selection);
   const channel = await connection.acquire();
   try {
-    const { messageCount } = await channel.queueDeclare(deadLetterQueueDeclaration(exchange, service));
+    await channel.queueDeclare(deadLetterQueueDeclaration(exchange, service));
     await channel.confirmSelect();
     const moved: DeadLetter[] = [];
-    for (let seen = 0; seen < messageCount; seen += 1) {
-      const message = await channel.basicGet(deadLetterQueue);
-      if (!message) break;
-      if (wanted && (message.messageId === undefined || !wanted.has(message.messageId))) continue;
+    const movedIds = new Set<string>();
+    let message = await channel.basicGet(deadLetterQueue);
+    for (let retries = 0; !message && retries < 10; retries += 1) {
+      await sleep(100);
+      message = await channel.basicGet(deadLetterQueue);
+    }
+    for (; message; message = await channel.basicGet(deadLetterQueue)) {
+      const id = message.messageId;
+      if (id !== undefined && movedIds.has(id)) continue;
+      if (wanted && (id === undefined || !wanted.has(id))) continue;
       await publish(channel, message);
       channel.basicAck({ deliveryTag: message.deliveryTag });
       moved.push(toDeadLetter(message));
+      if (id !== undefined) movedIds.add(id);
+      // Everything selected is moved: the rest stays as it is.
+      if (wanted && movedIds.size === wanted.size) break;
     }
     return moved;
   } finally {
