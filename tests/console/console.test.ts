@@ -105,6 +105,9 @@ describe('the operator console', () => {
     expect(steps).toEqual(['placed', 'priced', 'stock_reserved', 'paid', 'fulfilment_placed', 'completed']);
     expect(await page.locator('[data-section="payment"]').textContent()).toMatch(/charged.*charge/s);
     expect(await page.locator('[data-section="placement"]').textContent()).toMatch(/placed/);
+    // Every call to a third party, with what came of it.
+    expect(await page.locator('[data-attempt="charge:charged"]').count()).toBe(1);
+    expect(await page.locator('[data-attempt="place:placed"]').count()).toBe(1);
     await shot('order-completed');
 
     // The search by customer lists it too (newest first), and the filters narrow it.
@@ -132,6 +135,9 @@ describe('the operator console', () => {
         await page.reload();
         return /refunded.*refund/s.test((await page.locator('[data-section="payment"]').textContent()) ?? '');
       });
+      // Each failed placement call is listed, then the refund.
+      expect(await page.locator('[data-attempt="place:retry"]').count()).toBeGreaterThan(0);
+      expect(await page.locator('[data-attempt="refund:refunded"]').count()).toBe(1);
       await shot('order-refunded');
     } finally {
       system.chance.fulfilment = () => 0.5;
@@ -187,7 +193,7 @@ describe('the operator console', () => {
     expect(await letter.locator('pre').first().textContent()).toContain('x-last-error');
     expect(await letter.locator('pre').nth(1).textContent()).toContain(`"correlation_id": "${id}"`);
     await shot('dead-letters');
-    await page.getByRole('button', { name: 'Replay the selected' }).click();
+    await letter.getByRole('button', { name: 'Replay this one' }).click();
     await page.getByRole('status').filter({ hasText: 'replayed: 1' }).waitFor();
     expect((await q.finalOrder(id)).status).toBe('COMPLETED');
   }, 30_000);

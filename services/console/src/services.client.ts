@@ -31,6 +31,8 @@ export interface PaymentView {
   attempts: number;
   charge: { charge_id: string; amount: number } | null;
   refund: { refund_id: string; amount: number } | null;
+  /** Every call to the gateway, oldest first. */
+  history: { step: string; outcome: string; error: string | null; reference: string | null; at: string }[];
 }
 
 export interface PlacementView {
@@ -38,6 +40,8 @@ export interface PlacementView {
   attempts: number;
   placement_id: string | null;
   last_error: string | null;
+  /** Every call to the partner, oldest first. */
+  history: { outcome: string; error: string | null; placement_id: string | null; at: string }[];
 }
 
 export interface NotificationView {

@@ -1,5 +1,5 @@
 import type { TraceCarrier } from '@platform/observability';
-import type { ColumnType } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 import type { JsonColumn } from '@platform/postgres';
 import type { OrderSnapshot } from '@platform/contracts';
 import type { PlacementStatus } from './placements/placement.js';
@@ -20,7 +20,18 @@ export interface PlacementsTable {
   updated_at: ColumnType<Date, never, Date>;
 }
 
+/** One call of the worker to the partner (see migrations/004_attempts.sql). */
+export interface PlacementAttemptsTable {
+  order_id: string;
+  position: Generated<string>;
+  outcome: string;
+  error: string | null;
+  placement_id: string | null;
+  at: ColumnType<Date, never, never>;
+}
+
 /** The fulfilment database, as Kysely sees it (outbox and inbox are written through their packages). */
 export interface FulfilmentDatabase {
   placements: PlacementsTable;
+  placement_attempts: PlacementAttemptsTable;
 }

@@ -64,11 +64,16 @@ describe('fulfilment service', () => {
       'attempts',
       'created_at',
       'deadline_at',
+      'history',
       'last_error',
       'order_id',
       'placement_id',
       'status',
       'updated_at',
+    ]);
+    // Its history: the one call to the partner, and what came of it.
+    expect((placement as { history?: unknown[] } | undefined)?.history).toEqual([
+      expect.objectContaining({ outcome: 'placed', placement_id: atPartner?.placement_id, error: null }),
     ]);
   });
 

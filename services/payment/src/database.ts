@@ -26,7 +26,19 @@ export interface PaymentsTable {
   updated_at: ColumnType<Date, never, Date>;
 }
 
+/** One gateway call of the worker (see migrations/004_attempts.sql). */
+export interface PaymentAttemptsTable {
+  order_id: string;
+  position: Generated<string>;
+  step: 'charge' | 'refund' | 'settle_cancelled';
+  outcome: string;
+  error: string | null;
+  reference: string | null;
+  at: ColumnType<Date, never, never>;
+}
+
 /** The payment database, as Kysely sees it (outbox and inbox are written through their packages). */
 export interface PaymentDatabase {
   payments: PaymentsTable;
+  payment_attempts: PaymentAttemptsTable;
 }

@@ -110,10 +110,17 @@ describe('payment service', () => {
     expect(eventsFor(order.order_id).map((e) => e.type)).toEqual([PaymentEvents.processed]);
     const record = await gatewayRecord(payment.gatewayUrl, order.order_id);
     expect(record).toMatchObject({ failed_attempts: 2, charge: { amount: 9.99 }, refund: null });
-    expect(await paymentOf(payment.baseUrl, order.order_id)).toMatchObject({
-      status: 'charged',
-      attempts: 3,
-    });
+    const view = await paymentOf(payment.baseUrl, order.order_id);
+    expect(view).toMatchObject({ status: 'charged', attempts: 3 });
+    // Every gateway call in its history: two failures retried, then the charge.
+    const history = (view as { history?: { step: string; outcome: string; reference: string | null }[] })
+      .history;
+    expect(history?.map((call) => `${call.step}:${call.outcome}`)).toEqual([
+      'charge:retry',
+      'charge:retry',
+      'charge:charged',
+    ]);
+    expect(history?.[2]?.reference).toMatch(/^ch_/);
   });
 
   it('fails the payment after 1 + 3 failed attempts, charging nothing', async () => {

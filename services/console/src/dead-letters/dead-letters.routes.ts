@@ -13,6 +13,8 @@ import { findLetters, groupByError } from './dead-letter-groups.js';
 const SERVICES = Object.keys(SUBSCRIPTIONS);
 
 interface Selection {
+  /** One letter's message id (its own "replay this one" button). */
+  only?: string;
   ids?: string | string[];
   all?: string;
   confirmed?: string;
@@ -20,6 +22,7 @@ interface Selection {
 
 /** The letters a form selected: every one (`all`), or the listed message ids. */
 function selectionOf(body: Selection): LetterSelection {
+  if (body.only !== undefined) return [body.only];
   if (body.all === 'yes') return 'all';
   return body.ids === undefined ? [] : Array.isArray(body.ids) ? body.ids : [body.ids];
 }

@@ -22,7 +22,7 @@ import {
   type PlacementDecision,
   type PlacementOutcome,
 } from './placement.js';
-import { lockPlacements, savePlacements } from './placements.repository.js';
+import { appendAttempts, lockPlacements, savePlacements } from './placements.repository.js';
 
 type Trx = Transaction<FulfilmentDatabase>;
 
@@ -100,6 +100,15 @@ export async function recordAttempts(
     );
     round.forEach((attempt, i) => applied.set(attempt, results[i] as PlacementApplied));
   }
+  await appendAttempts(
+    trx,
+    attempts.map(({ leased, result }) => ({
+      orderId: leased.order_id,
+      outcome: result.kind,
+      error: result.kind === 'placed' ? null : result.error,
+      placementId: result.kind === 'placed' ? result.placementId : null,
+    })),
+  );
   return attempts.map((attempt) => applied.get(attempt) as PlacementApplied);
 }
 

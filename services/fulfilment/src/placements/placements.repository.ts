@@ -91,6 +91,34 @@ export async function savePlacements(
   }
 }
 
+/** A partner call to add to a placement's history. */
+export interface PlacementAttemptRecord {
+  orderId: string;
+  outcome: string;
+  error: string | null;
+  placementId: string | null;
+}
+
+/** Appends partner calls to their placements' histories, in one statement. */
+export async function appendAttempts(trx: Trx, attempts: readonly PlacementAttemptRecord[]): Promise<void> {
+  if (attempts.length === 0) return;
+  await sql`
+    INSERT INTO placement_attempts (order_id, outcome, error, placement_id)
+    SELECT * FROM unnest(
+      ${attempts.map((a) => a.orderId)}::text[], ${attempts.map((a) => a.outcome)}::text[],
+      ${attempts.map((a) => a.error)}::text[], ${attempts.map((a) => a.placementId)}::text[])`.execute(trx);
+}
+
+/** A placement's partner calls, oldest first. */
+export async function findAttempts(db: Db, orderId: string) {
+  return db
+    .selectFrom('placement_attempts')
+    .select(['outcome', 'error', 'placement_id', 'at'])
+    .where('order_id', '=', orderId)
+    .orderBy('position')
+    .execute();
+}
+
 /** Placements are leased to the placement worker through `lease_until`. */
 const PLACEMENT_LEASES: LeasedTable = {
   table: 'placements',

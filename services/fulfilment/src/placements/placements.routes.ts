@@ -3,7 +3,7 @@ import { Type, type Static } from 'typebox';
 import { Identifier } from '@platform/contracts';
 import type { Kysely } from 'kysely';
 import type { FulfilmentDatabase } from '../database.js';
-import { findPlacementView } from './placements.repository.js';
+import { findAttempts, findPlacementView } from './placements.repository.js';
 
 const PlacementParams = Type.Object({ order_id: Identifier('The order the placement is for') });
 
@@ -19,7 +19,7 @@ export const placementsRoutes: FastifyPluginAsync<{ db: Kysely<FulfilmentDatabas
       const placement = await findPlacementView(db, request.params.order_id);
       if (!placement)
         return reply.code(404).send({ message: `No placement for order ${request.params.order_id}` });
-      return placement;
+      return { ...placement, history: await findAttempts(db, request.params.order_id) };
     },
   );
 };

@@ -10,7 +10,7 @@ import type { PaymentSettings } from '../config.js';
 import type { PaymentDatabase } from '../database.js';
 import type { PaymentApplied } from './apply-payment-events.js';
 import type { PaymentGateway } from './payment-gateway.client.js';
-import type { GatewayResult, LeasedPayment } from './payment.js';
+import { stepOf, type GatewayResult, type LeasedPayment } from './payment.js';
 import { leaseDuePayments, releaseLeases } from './payments.repository.js';
 import { recordGatewayResults, type StepResult } from './record-gateway-results.js';
 
@@ -81,12 +81,6 @@ export function startPaymentWorker(deps: PaymentWorkerDeps): LeaseWorker<LeasedP
     logger,
   });
   return worker;
-}
-
-/** The gateway step a leased payment is due for. */
-function stepOf(payment: LeasedPayment): 'refund' | 'settle_cancelled' | 'charge' {
-  if (payment.status === 'refunding') return 'refund';
-  return payment.cancel_requested ? 'settle_cancelled' : 'charge';
 }
 
 /**

@@ -71,6 +71,12 @@ export interface PaymentDecision {
 }
 
 /** How a worker's gateway step ended, to be recorded against the payment it leased. */
+/** The gateway step a leased payment is due for. Pure. */
+export function stepOf(payment: LeasedPayment): 'refund' | 'settle_cancelled' | 'charge' {
+  if (payment.status === 'refunding') return 'refund';
+  return payment.cancel_requested ? 'settle_cancelled' : 'charge';
+}
+
 export type GatewayResult =
   | { kind: 'charged'; charge: GatewayCharge }
   | { kind: 'failed'; error: string }

@@ -111,6 +111,36 @@ export async function savePayments(
   }
 }
 
+/** A gateway call to add to a payment's history. */
+export interface AttemptRecord {
+  orderId: string;
+  step: 'charge' | 'refund' | 'settle_cancelled';
+  outcome: string;
+  error: string | null;
+  reference: string | null;
+}
+
+/** Appends gateway calls to their payments' histories, in one statement. */
+export async function appendAttempts(trx: Trx, attempts: readonly AttemptRecord[]): Promise<void> {
+  if (attempts.length === 0) return;
+  await sql`
+    INSERT INTO payment_attempts (order_id, step, outcome, error, reference)
+    SELECT * FROM unnest(
+      ${attempts.map((a) => a.orderId)}::text[], ${attempts.map((a) => a.step)}::text[],
+      ${attempts.map((a) => a.outcome)}::text[], ${attempts.map((a) => a.error)}::text[],
+      ${attempts.map((a) => a.reference)}::text[])`.execute(trx);
+}
+
+/** A payment's gateway calls, oldest first. */
+export async function findAttempts(db: Db, orderId: string) {
+  return db
+    .selectFrom('payment_attempts')
+    .select(['step', 'outcome', 'error', 'reference', 'at'])
+    .where('order_id', '=', orderId)
+    .orderBy('position')
+    .execute();
+}
+
 /** Payments are leased to the payment worker through `lease_until`. */
 const PAYMENT_LEASES: LeasedTable = {
   table: 'payments',

@@ -4,10 +4,10 @@ import { Identifier } from '@platform/contracts';
 import type { Kysely } from 'kysely';
 import type { PaymentDatabase } from '../database.js';
 import type { Payment } from './payment.js';
-import { findPayment } from './payments.repository.js';
+import { findAttempts, findPayment } from './payments.repository.js';
 
-/** A payment as `GET /payments/{order_id}` shows it: the charge and the refund, once made. */
-function toPaymentView(payment: Payment) {
+/** A payment as `GET /payments/{order_id}` shows it: the charge and the refund, once made, and every call. */
+function toPaymentView(payment: Payment, history: Awaited<ReturnType<typeof findAttempts>>) {
   const { amount } = payment;
   return {
     order_id: payment.order_id,
@@ -18,6 +18,7 @@ function toPaymentView(payment: Payment) {
     refund: payment.refund_id === null ? null : { refund_id: payment.refund_id, amount },
     created_at: payment.created_at,
     updated_at: payment.updated_at,
+    history,
   };
 }
 
@@ -32,7 +33,7 @@ export const paymentRoutes: FastifyPluginAsync<{ db: Kysely<PaymentDatabase> }> 
       const payment = await findPayment(db, request.params.order_id);
       if (!payment)
         return reply.code(404).send({ message: `No payment for order ${request.params.order_id}` });
-      return toPaymentView(payment);
+      return toPaymentView(payment, await findAttempts(db, request.params.order_id));
     },
   );
 };

@@ -2,7 +2,8 @@ import type { Transaction } from 'kysely';
 import { rounds } from '@platform/service-host';
 import type { PaymentDatabase } from '../database.js';
 import { applyPaymentDecisions, type PaymentApplied } from './apply-payment-events.js';
-import { recordGatewayResult, type GatewayResult, type LeasedPayment } from './payment.js';
+import { recordGatewayResult, stepOf, type GatewayResult, type LeasedPayment } from './payment.js';
+import { appendAttempts } from './payments.repository.js';
 
 /** A worker's step to record: the payment as it leased it, and what the gateway said. */
 export interface StepResult {
@@ -33,5 +34,20 @@ export async function recordGatewayResults(
     );
     round.forEach((step, i) => applied.set(step, results[i] as PaymentApplied));
   }
+  await appendAttempts(
+    trx,
+    steps.map(({ leased, result }) => ({
+      orderId: leased.order_id,
+      step: stepOf(leased),
+      outcome: result.kind,
+      error: 'error' in result ? result.error : null,
+      reference:
+        result.kind === 'charged'
+          ? result.charge.charge_id
+          : result.kind === 'refunded'
+            ? result.refund.refund_id
+            : null,
+    })),
+  );
   return steps.map((step) => applied.get(step) as PaymentApplied);
 }
