@@ -1,0 +1,159 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { Database, Cluster } from '@kubernetes-models/cloudnative-pg/postgresql.cnpg.io/v1';
+import { ScaledObject, TriggerAuthentication } from '@kubernetes-models/keda/keda.sh/v1alpha1';
+import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
+import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { ConfigMap, Namespace, Secret, Service } from 'kubernetes-models/v1';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+
+// deploy/k8s (issue 15, part): each overlay rendered by kustomize (the machine's kubectl), every object
+// validated offline against the Kubernetes schemas (kubernetes-models) and the CRDs' (KEDA, CloudNativePG);
+// the RabbitMQ Cluster Operator has no published models, so the fields used are checked by hand.
+const run = promisify(execFile);
+const root = new URL('../../', import.meta.url).pathname;
+
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: Record<string, unknown>;
+}
+
+type Model = new (data: never) => { validate(): void };
+const MODELS: Record<string, Model> = {
+  'apps/v1 Deployment': Deployment,
+  'apps/v1 StatefulSet': StatefulSet,
+  'autoscaling/v2 HorizontalPodAutoscaler': HorizontalPodAutoscaler,
+  'policy/v1 PodDisruptionBudget': PodDisruptionBudget,
+  'v1 ConfigMap': ConfigMap,
+  'v1 Namespace': Namespace,
+  'v1 Secret': Secret,
+  'v1 Service': Service,
+  'keda.sh/v1alpha1 ScaledObject': ScaledObject,
+  'keda.sh/v1alpha1 TriggerAuthentication': TriggerAuthentication,
+  'postgresql.cnpg.io/v1 Cluster': Cluster,
+  'postgresql.cnpg.io/v1 Database': Database,
+};
+
+async function render(overlay: string): Promise<K8sObject[]> {
+  const { stdout } = await run('kubectl', ['kustomize', `deploy/k8s/overlays/${overlay}`], { cwd: root });
+  return parseAllDocuments(stdout).map((document) => document.toJS() as K8sObject);
+}
+
+/** Every object valid against its schema; the RabbitmqCluster's fields checked by hand. */
+function validateAll(objects: readonly K8sObject[]): void {
+  for (const object of objects) {
+    const key = `${object.apiVersion} ${object.kind}`;
+    if (key === 'rabbitmq.com/v1beta1 RabbitmqCluster') {
+      const spec = object.spec as {
+        replicas?: unknown;
+        image?: unknown;
+        persistence?: { storage?: unknown };
+      };
+      expect(Number.isInteger(spec.replicas), 'RabbitmqCluster replicas').toBe(true);
+      expect(typeof spec.image).toBe('string');
+      expect(spec.persistence?.storage).toMatch(/^\d+Gi$/);
+      continue;
+    }
+    if (object.kind === 'Secret') {
+      // kustomize folds long base64 values over lines; the API server's decoder skips the newlines, the
+      // schema's "byte" format does not: compare what the server reads.
+      const data = (object as { data?: Record<string, string> }).data ?? {};
+      for (const name of Object.keys(data)) data[name] = (data[name] ?? '').replace(/\s+/g, '');
+    }
+    const model = MODELS[key];
+    expect(model, `${key} has a schema here`).toBeDefined();
+    // Throws with the path of what is wrong.
+    expect(
+      () => new (model as Model)(object as never).validate(),
+      `${key} ${object.metadata.name}`,
+    ).not.toThrow();
+  }
+}
+
+const SERVICES = ['order', 'inventory', 'payment', 'fulfilment', 'notification', 'console'];
+
+type Container = {
+  ports: { containerPort: number }[];
+  readinessProbe?: { httpGet?: { path: string } };
+  livenessProbe?: { httpGet?: { path: string } };
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+};
+type DeploymentSpec = {
+  replicas: number;
+  template: {
+    metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
+    spec: { containers: Container[]; terminationGracePeriodSeconds?: number };
+  };
+};
+
+describe('Kubernetes manifests (kustomize)', () => {
+  it.each(['dev', 'prod'])('%s renders, and every object validates against its schema', async (overlay) => {
+    const objects = await render(overlay);
+    expect(objects.length).toBeGreaterThan(20);
+    validateAll(objects);
+
+    const named = (kind: string, name: string) =>
+      objects.find((object) => object.kind === kind && object.metadata.name === name);
+    for (const service of SERVICES) {
+      const deployment = named('Deployment', service);
+      const spec = deployment?.spec as DeploymentSpec | undefined;
+      const container = spec?.template.spec.containers[0];
+      expect(container?.readinessProbe?.httpGet?.path, service).toBe('/health/ready');
+      expect(container?.livenessProbe?.httpGet?.path, service).toBe('/health/live');
+      expect(container?.resources?.requests?.cpu, service).toBeDefined();
+      expect(container?.resources?.limits?.memory, service).toBeDefined();
+      // Longer than the service's own bounded shutdown (15 s).
+      expect(spec?.template.spec.terminationGracePeriodSeconds).toBeGreaterThan(15);
+      expect(deployment?.metadata.labels).toMatchObject({
+        'app.kubernetes.io/name': service,
+        'app.kubernetes.io/part-of': 'order-platform',
+      });
+      if (service !== 'console') {
+        expect(spec?.template.metadata.annotations?.['prometheus.io/scrape'], service).toBe('true');
+      }
+      const port = container?.ports[0]?.containerPort;
+      const svc = named('Service', service)?.spec as { ports: { port: number }[] } | undefined;
+      expect(
+        svc?.ports.map((p) => p.port),
+        service,
+      ).toEqual([port]);
+      expect(named('PodDisruptionBudget', service), service).toBeDefined();
+    }
+  });
+
+  it('dev runs the simulators, one RabbitMQ and one PostgreSQL; prod the operators’ clusters and scaling', async () => {
+    const dev = await render('dev');
+    expect(
+      dev
+        .filter((o) => o.kind === 'StatefulSet')
+        .map((o) => o.metadata.name)
+        .sort(),
+    ).toEqual(['postgres', 'rabbitmq']);
+    expect(dev.some((o) => o.kind === 'Deployment' && o.metadata.name === 'simulators')).toBe(true);
+
+    const prod = await render('prod');
+    const kinds = new Set(prod.map((o) => o.kind));
+    expect([...kinds]).toEqual(
+      expect.arrayContaining([
+        'RabbitmqCluster',
+        'Cluster',
+        'Database',
+        'ScaledObject',
+        'HorizontalPodAutoscaler',
+      ]),
+    );
+    expect(prod.find((o) => o.kind === 'RabbitmqCluster')?.spec).toMatchObject({ replicas: 3 });
+    expect(prod.find((o) => o.kind === 'Cluster')?.spec).toMatchObject({ instances: 3 });
+    for (const service of SERVICES.filter((name) => name !== 'console')) {
+      const spec = prod.find((o) => o.kind === 'Deployment' && o.metadata.name === service)?.spec as
+        DeploymentSpec | undefined;
+      expect(spec?.replicas, service).toBe(2);
+    }
+    // Nothing secret in prod: the Secret is the operator's to create.
+    expect(prod.some((o) => o.kind === 'Secret')).toBe(false);
+  });
+});
