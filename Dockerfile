@@ -2,7 +2,7 @@
 # says which process to run.
 
 # --- build: all dependencies, compile, then drop what production does not need ---------------------------
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY . .
 RUN npm ci --no-audit --no-fund \
@@ -13,7 +13,7 @@ RUN npm ci --no-audit --no-fund \
            packages/*/dist/**/*.tsbuildinfo services/*/dist/*.tsbuildinfo
 
 # --- runtime: production dependencies and compiled code only, as the unprivileged `node` user --------------
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production \
     SERVICE_ENTRY=services/order/dist/src/main.js \
     HEALTH_URL=http://127.0.0.1:8000/health/live
