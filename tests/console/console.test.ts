@@ -290,6 +290,14 @@ describe('an open console (AUTH_MODE=optional, on this machine)', () => {
       const remote = await open.app.inject({ url: '/orders', remoteAddress: '203.0.113.7' });
       expect(remote.statusCode).toBe(303);
       expect(remote.headers.location).toBe('/login?next=%2Forders');
+      // Local in appearance only: a site's name rebound to 127.0.0.1, or a proxy relaying someone else.
+      for (const headers of [
+        { host: 'evil.example' },
+        { host: 'localhost', 'x-forwarded-for': '203.0.113.7' },
+      ]) {
+        const relayed = await open.app.inject({ url: '/orders', remoteAddress: '127.0.0.1', headers });
+        expect(relayed.statusCode, JSON.stringify(headers)).toBe(303);
+      }
     } finally {
       await open.stop();
     }

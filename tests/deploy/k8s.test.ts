@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { Database, Cluster } from '@kubernetes-models/cloudnative-pg/postgresql.cnpg.io/v1';
+import { Cluster } from '@kubernetes-models/cloudnative-pg/postgresql.cnpg.io/v1';
 import { ScaledObject, TriggerAuthentication } from '@kubernetes-models/keda/keda.sh/v1alpha1';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
@@ -11,7 +11,8 @@ import { parseAllDocuments } from 'yaml';
 
 // deploy/k8s (issue 15, part): each overlay rendered by kustomize (the machine's kubectl), every object
 // validated offline against the Kubernetes schemas (kubernetes-models) and the CRDs' (KEDA, CloudNativePG);
-// the RabbitMQ Cluster Operator has no published models, so the fields used are checked by hand.
+// the RabbitMQ Cluster Operator has no published models, and CloudNativePG's `Database` (1.25) is newer
+// than the models that run on Node 20: their fields are checked by hand.
 const run = promisify(execFile);
 const root = new URL('../../', import.meta.url).pathname;
 
@@ -35,7 +36,6 @@ const MODELS: Record<string, Model> = {
   'keda.sh/v1alpha1 ScaledObject': ScaledObject,
   'keda.sh/v1alpha1 TriggerAuthentication': TriggerAuthentication,
   'postgresql.cnpg.io/v1 Cluster': Cluster,
-  'postgresql.cnpg.io/v1 Database': Database,
 };
 
 async function render(overlay: string): Promise<K8sObject[]> {
@@ -63,6 +63,15 @@ function validateAll(objects: readonly K8sObject[]): void {
       // schema's "byte" format does not: compare what the server reads.
       const data = (object as { data?: Record<string, string> }).data ?? {};
       for (const name of Object.keys(data)) data[name] = (data[name] ?? '').replace(/\s+/g, '');
+    }
+    if (key === 'postgresql.cnpg.io/v1 Database') {
+      const spec = object.spec as { name?: unknown; owner?: unknown; cluster?: { name?: unknown } };
+      expect([typeof spec.name, typeof spec.owner, typeof spec.cluster?.name]).toEqual([
+        'string',
+        'string',
+        'string',
+      ]);
+      continue;
     }
     const model = MODELS[key];
     expect(model, `${key} has a schema here`).toBeDefined();

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Channel, Connection, SyncMessage } from 'rabbitmq-client';
 import {
@@ -83,7 +84,7 @@ export async function replayDeadLetters(
   selection: LetterSelection = 'all',
 ): Promise<DeadLetter[]> {
   const { queue } = serviceQueues(exchange, service);
-  return moveLetters(connection, exchange, service, selection, (channel, message) => {
+  return moveLetters(connection, exchange, service, selection, (channel, message, stamp) => {
     const {
       [ATTEMPT_HEADER]: _attempt,
       [LAST_ERROR_HEADER]: _error,
@@ -97,7 +98,7 @@ export async function replayDeadLetters(
         correlationId: message.correlationId,
         durable: true,
         contentType: 'application/json',
-        headers,
+        headers: { ...headers, ...stamp },
       },
       rawBody(message.body),
     );
@@ -118,7 +119,7 @@ export async function discardDeadLetters(
   const archive = archiveQueueDeclaration(exchange, service);
   const channel = await connection.acquire();
   await channel.queueDeclare(archive).finally(() => channel.close());
-  return moveLetters(connection, exchange, service, selection, (publisher, message) =>
+  return moveLetters(connection, exchange, service, selection, (publisher, message, stamp) =>
     publisher.basicPublish(
       {
         routingKey: archive.queue,
@@ -126,51 +127,60 @@ export async function discardDeadLetters(
         correlationId: message.correlationId,
         durable: true,
         contentType: 'application/json',
-        headers: { ...message.headers, [DISCARDED_AT_HEADER]: new Date().toISOString() },
+        headers: { ...message.headers, ...stamp, [DISCARDED_AT_HEADER]: new Date().toISOString() },
       },
       rawBody(message.body),
     ),
   );
 }
 
+/** Marks the copies one replay or discard made, so that the same run never takes one of them again. */
+const MOVED_BY_HEADER = 'x-moved-by';
+
 /**
- * Takes the selected letters from the dead-letter queue, publishes each with `publish` (confirmed) and then
- * acknowledges it. Letters not selected are held unacknowledged and given back, unchanged, when the
- * channel closes; a letter that comes back during the run (a replayed event refused again at once) is
- * held too, so nothing goes round and round. Letters that a listing gave back a moment ago may take a
- * moment to be there again (a quorum queue returns them through its log): an empty first look is retried
- * for up to a second.
+ * Takes the selected letters from the dead-letter queue, publishes each with `publish` (confirmed; the copy
+ * stamped with this run's id) and then acknowledges it. Letters not selected are held unacknowledged and
+ * given back, unchanged, when the channel closes; a copy this run made that comes back meanwhile (a
+ * replayed event refused again at once) is held too, so nothing goes round and round. Letters a listing
+ * gave back a moment ago may take a moment to be there again (a quorum queue returns them through its
+ * log): the queue is looked at again for up to a second while it seems empty (until every selected
+ * letter was found, for a selection). A run takes at most the letters there at its start and a thousand
+ * more, so a steady stream of new letters cannot keep it going.
  */
 async function moveLetters(
   connection: Connection,
   exchange: string,
   service: string,
   selection: LetterSelection,
-  publish: (channel: Channel, message: SyncMessage) => Promise<void>,
+  publish: (channel: Channel, message: SyncMessage, stamp: Record<string, string>) => Promise<void>,
 ): Promise<DeadLetter[]> {
   const { deadLetterQueue } = serviceQueues(exchange, service);
   const wanted = selection === 'all' ? undefined : new Set(selection);
+  const stamp = { [MOVED_BY_HEADER]: randomUUID() };
   const channel = await connection.acquire();
   try {
-    await channel.queueDeclare(deadLetterQueueDeclaration(exchange, service));
+    const { messageCount } = await channel.queueDeclare(deadLetterQueueDeclaration(exchange, service));
     await channel.confirmSelect();
     const moved: DeadLetter[] = [];
-    const movedIds = new Set<string>();
-    let message = await channel.basicGet(deadLetterQueue);
-    for (let retries = 0; !message && retries < 10; retries += 1) {
-      await sleep(100);
-      message = await channel.basicGet(deadLetterQueue);
-    }
-    for (; message; message = await channel.basicGet(deadLetterQueue)) {
+    const found = new Set<string>();
+    const done = () => wanted !== undefined && found.size === wanted.size;
+    let emptyLooks = 0;
+    for (let taken = 0; taken < messageCount + 1_000 && !done();) {
+      const message = await channel.basicGet(deadLetterQueue);
+      if (!message) {
+        if (emptyLooks >= 10 || (wanted === undefined && moved.length > 0)) break;
+        emptyLooks += 1;
+        await sleep(100);
+        continue;
+      }
+      taken += 1;
+      if (message.headers?.[MOVED_BY_HEADER] === stamp[MOVED_BY_HEADER]) continue;
       const id = message.messageId;
-      if (id !== undefined && movedIds.has(id)) continue;
       if (wanted && (id === undefined || !wanted.has(id))) continue;
-      await publish(channel, message);
+      await publish(channel, message, stamp);
       channel.basicAck({ deliveryTag: message.deliveryTag });
       moved.push(toDeadLetter(message));
-      if (id !== undefined) movedIds.add(id);
-      // Everything selected is moved: the rest stays as it is.
-      if (wanted && movedIds.size === wanted.size) break;
+      if (id !== undefined) found.add(id);
     }
     return moved;
   } finally {

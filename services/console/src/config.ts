@@ -16,6 +16,8 @@ const ConsoleEnv = Type.Object({
   CONSOLE_TRACE_URL: Type.Optional(Type.String({ pattern: '^https?://.*\\{trace_id\\}' })),
   // Signs the session cookie; random at each start when unset (sessions then end with a restart).
   CONSOLE_SESSION_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  // Served over TLS (an ingress terminating it): the cookies are marked Secure.
+  CONSOLE_COOKIE_SECURE: Type.Boolean({ default: false }),
   RABBITMQ_URL: Type.String({ pattern: '^amqps?://', default: 'amqp://guest:guest@127.0.0.1:5672' }),
   RABBITMQ_EXCHANGE: Type.String({ minLength: 1, default: 'orders' }),
   SAGA_DEADLINE_MS: Type.Integer({ minimum: 1000, default: 120_000 }),
@@ -29,6 +31,8 @@ export interface ConsoleConfig {
   apis: Record<'order' | 'inventory' | 'payment' | 'fulfilment' | 'notification', string>;
   traceUrl: string | undefined;
   sessionSecret: string | undefined;
+  /** Mark the session and CSRF cookies `Secure` (behind TLS termination the request itself says http). */
+  cookieSecure: boolean;
   rabbitmq: { url: string; exchange: string };
   /** The order service's saga deadline, in ms: the overview shows the oldest order against it. */
   sagaDeadlineMs: number;
@@ -50,6 +54,7 @@ export function loadConsoleConfig(env: Record<string, string | undefined> = proc
     },
     traceUrl: e.CONSOLE_TRACE_URL,
     sessionSecret: e.CONSOLE_SESSION_SECRET,
+    cookieSecure: e.CONSOLE_COOKIE_SECURE,
     rabbitmq: { url: e.RABBITMQ_URL, exchange: e.RABBITMQ_EXCHANGE },
     sagaDeadlineMs: e.SAGA_DEADLINE_MS,
     logLevel: e.LOG_LEVEL,

@@ -85,7 +85,7 @@ export async function createConsoleService(config: ConsoleConfig, logger: Logger
   await app.register(fastifyFormbody);
   await app.register(fastifyCsrf, {
     sessionPlugin: '@fastify/cookie',
-    cookieOpts: { path: '/', httpOnly: true, sameSite: 'strict', signed: true },
+    cookieOpts: { path: '/', httpOnly: true, sameSite: 'strict', signed: true, secure: config.cookieSecure },
   });
   await app.register(fastifyView, { engine: { eta: new Eta({ views: VIEWS }) }, templates: VIEWS });
 
@@ -115,7 +115,7 @@ export async function createConsoleService(config: ConsoleConfig, logger: Logger
     reply.code(404).view('not-found.eta', { user: request.user, what: request.url }),
   );
 
-  await app.register(loginRoutes, { verify });
+  await app.register(loginRoutes, { verify, secureCookies: config.cookieSecure });
   await app.register(overviewRoutes, { sampler });
   await app.register(ordersRoutes, { client, traceUrl: config.traceUrl });
   await app.register(deadLettersRoutes, { connection, exchange: config.rabbitmq.exchange });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { DeadLetter } from '@platform/messaging';
 import { findLetters, groupByError } from '../src/dead-letters/dead-letter-groups.js';
 import { parsePrometheusText, sumOf } from '../src/overview/prometheus-text.js';
+import { safeNext } from '../src/session/login.routes.js';
 
 const letter = (id: string, error: string | undefined, at?: string, order = 'o-1'): DeadLetter => ({
   messageId: id,
@@ -62,5 +63,23 @@ describe('Prometheus text', () => {
     expect(sumOf(samples, 'orders_in_flight')).toBe(3);
     expect(samples.find((s) => s.name === 'weird')?.labels.label).toBe('with "quote"');
     expect(sumOf(samples, 'absent')).toBe(0);
+  });
+});
+
+describe('where a login leads', () => {
+  it('to a path of the console only, never to another site', () => {
+    expect(safeNext('/orders?q=abc')).toBe('/orders?q=abc');
+    expect(safeNext('/dead-letters/inventory')).toBe('/dead-letters/inventory');
+    for (const offSite of [
+      '//evil.example',
+      '/\\evil.example',
+      '/\t/evil.example',
+      'https://evil.example',
+      'evil',
+      '',
+      42,
+    ]) {
+      expect(safeNext(offSite), JSON.stringify(offSite)).toBe('/');
+    }
   });
 });

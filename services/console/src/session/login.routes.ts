@@ -2,13 +2,28 @@ import type { FastifyPluginAsync, preValidationHookHandler } from 'fastify';
 import { AuthError, type TokenVerifier } from '@platform/auth';
 import { endSession, startSession } from './operator-session.js';
 
-/** Where to go after logging in: a path of this console only (never another site). */
+const HERE = 'http://console.invalid';
+
+/**
+ * Where to go after logging in: a path of this console only, never another site (`//evil`, `/\\evil`
+ * and control characters are read by browsers as other hosts, so the path is resolved and compared).
+ */
 export function safeNext(next: unknown): string {
-  return typeof next === 'string' && next.startsWith('/') && !next.startsWith('//') ? next : '/';
+  if (typeof next !== 'string' || !next.startsWith('/') || next.includes('\\')) return '/';
+  // Control characters (a tab or a newline in `/\t/evil`) are dropped by URL parsers: refused here.
+  for (let i = 0; i < next.length; i += 1) {
+    const code = next.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return '/';
+  }
+  const url = new URL(next, HERE);
+  return url.origin === HERE ? `${url.pathname}${url.search}` : '/';
 }
 
 /** `GET /login` (a form that takes a token), `POST /login`, `POST /logout`. */
-export const loginRoutes: FastifyPluginAsync<{ verify: TokenVerifier }> = async (app, { verify }) => {
+export const loginRoutes: FastifyPluginAsync<{ verify: TokenVerifier; secureCookies: boolean }> = async (
+  app,
+  { verify, secureCookies },
+) => {
   // Forms are parsed before the check: the token travels in the body (`_csrf`).
   const csrf: preValidationHookHandler = (request, reply, done) => {
     app.csrfProtection(request, reply, done);
@@ -30,7 +45,12 @@ export const loginRoutes: FastifyPluginAsync<{ verify: TokenVerifier }> = async 
     async (request, reply) => {
       const next = safeNext(request.body.next);
       try {
-        await startSession(reply, (request.body.token ?? '').trim(), verify, request.protocol === 'https');
+        await startSession(
+          reply,
+          (request.body.token ?? '').trim(),
+          verify,
+          secureCookies || request.protocol === 'https',
+        );
       } catch (error) {
         if (!(error instanceof AuthError)) throw error;
         const forbidden = /operator role/.test(error.message);

@@ -24,6 +24,24 @@ export interface SessionOptions {
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+const LOOPBACK_HOST = /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/;
+
+/**
+ * Whether the request comes from this machine itself: from the loopback interface, addressed to a
+ * loopback name (a page of another site rebinding its name to 127.0.0.1 is not), and not relayed by a
+ * proxy or a port-forward (which would make every remote caller look local).
+ */
+function isLocalRequest(request: FastifyRequest): boolean {
+  const { headers } = request;
+  return (
+    LOOPBACK.has(request.socket.remoteAddress ?? '') &&
+    LOOPBACK_HOST.test(headers.host ?? '') &&
+    headers.forwarded === undefined &&
+    headers['x-forwarded-for'] === undefined &&
+    headers['x-forwarded-host'] === undefined &&
+    headers['x-real-ip'] === undefined
+  );
+}
 
 /**
  * The request's user: the operator whose token the session cookie holds (verified again on every
@@ -42,7 +60,7 @@ export async function consoleUserOf(
     if (principal?.operator === true)
       return { subject: principal.subject, token: unsigned.value, open: false };
   }
-  if (options.openToken && LOOPBACK.has(request.socket.remoteAddress ?? '')) {
+  if (options.openToken && isLocalRequest(request)) {
     return { subject: 'console (open)', token: await options.openToken(), open: true };
   }
   return undefined;

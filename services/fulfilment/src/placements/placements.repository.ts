@@ -103,8 +103,8 @@ export interface PlacementAttemptRecord {
 export async function appendAttempts(trx: Trx, attempts: readonly PlacementAttemptRecord[]): Promise<void> {
   if (attempts.length === 0) return;
   await sql`
-    INSERT INTO placement_attempts (order_id, outcome, error, placement_id)
-    SELECT * FROM unnest(
+    INSERT INTO placement_attempts (order_id, outcome, error, placement_id, at)
+    SELECT *, clock_timestamp() FROM unnest(
       ${attempts.map((a) => a.orderId)}::text[], ${attempts.map((a) => a.outcome)}::text[],
       ${attempts.map((a) => a.error)}::text[], ${attempts.map((a) => a.placementId)}::text[])`.execute(trx);
 }

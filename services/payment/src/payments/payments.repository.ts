@@ -124,8 +124,8 @@ export interface AttemptRecord {
 export async function appendAttempts(trx: Trx, attempts: readonly AttemptRecord[]): Promise<void> {
   if (attempts.length === 0) return;
   await sql`
-    INSERT INTO payment_attempts (order_id, step, outcome, error, reference)
-    SELECT * FROM unnest(
+    INSERT INTO payment_attempts (order_id, step, outcome, error, reference, at)
+    SELECT *, clock_timestamp() FROM unnest(
       ${attempts.map((a) => a.orderId)}::text[], ${attempts.map((a) => a.step)}::text[],
       ${attempts.map((a) => a.outcome)}::text[], ${attempts.map((a) => a.error)}::text[],
       ${attempts.map((a) => a.reference)}::text[])`.execute(trx);
