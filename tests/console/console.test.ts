@@ -23,22 +23,11 @@ let page: Page;
 beforeAll(async () => {
   system = await startTestSystem('console');
   q = ask(system);
-  const config = loadConsoleConfig({
-    CONSOLE_HOST: '127.0.0.1',
-    CONSOLE_PORT: '0',
-    CONSOLE_ORDER_API_URL: system.urls.order,
-    CONSOLE_INVENTORY_API_URL: system.urls.inventory,
-    CONSOLE_PAYMENT_API_URL: system.urls.payment,
-    CONSOLE_FULFILMENT_API_URL: system.urls.fulfilment,
-    CONSOLE_NOTIFICATION_API_URL: system.urls.notification,
+  const config = consoleConfig({
     CONSOLE_TRACE_URL: 'http://jaeger.example.test/trace/{trace_id}',
-    RABBITMQ_URL: TEST_RABBITMQ_URL,
-    RABBITMQ_EXCHANGE: system.exchange.name,
     SAGA_DEADLINE_MS: '12000',
     // Login required, although the browser is on this machine.
     AUTH_MODE: 'required',
-    AUTH_JWT_SECRET: TEST_AUTH_SECRET,
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
   });
   consoleService = await createConsoleService(
     config,
@@ -59,6 +48,23 @@ afterAll(async () => {
 /** The steps of the order page's saga timeline, in order. */
 const stepsShown = async () =>
   Promise.all((await page.locator('ol.timeline li').all()).map((item) => item.getAttribute('data-step')));
+
+/** A console reading the test system, signing and checking tokens with the test secret. */
+const consoleConfig = (env: Record<string, string>) =>
+  loadConsoleConfig({
+    CONSOLE_HOST: '127.0.0.1',
+    CONSOLE_PORT: '0',
+    CONSOLE_ORDER_API_URL: system.urls.order,
+    CONSOLE_INVENTORY_API_URL: system.urls.inventory,
+    CONSOLE_PAYMENT_API_URL: system.urls.payment,
+    CONSOLE_FULFILMENT_API_URL: system.urls.fulfilment,
+    CONSOLE_NOTIFICATION_API_URL: system.urls.notification,
+    RABBITMQ_URL: TEST_RABBITMQ_URL,
+    RABBITMQ_EXCHANGE: system.exchange.name,
+    AUTH_JWT_SECRET: TEST_AUTH_SECRET,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...env,
+  });
 
 const shot = (name: string) => page.screenshot({ path: `${SCREENSHOTS}${name}.png`, fullPage: true });
 
@@ -269,19 +275,7 @@ describe('the operator console', () => {
 
 describe('an open console (AUTH_MODE=optional, on this machine)', () => {
   it('asks for no login on the loopback interface, and says so in a banner', async () => {
-    const config = loadConsoleConfig({
-      CONSOLE_PORT: '0',
-      CONSOLE_ORDER_API_URL: system.urls.order,
-      CONSOLE_INVENTORY_API_URL: system.urls.inventory,
-      CONSOLE_PAYMENT_API_URL: system.urls.payment,
-      CONSOLE_FULFILMENT_API_URL: system.urls.fulfilment,
-      CONSOLE_NOTIFICATION_API_URL: system.urls.notification,
-      RABBITMQ_URL: TEST_RABBITMQ_URL,
-      RABBITMQ_EXCHANGE: system.exchange.name,
-      AUTH_MODE: 'optional',
-      AUTH_JWT_SECRET: TEST_AUTH_SECRET,
-      LOG_LEVEL: 'silent',
-    });
+    const config = consoleConfig({ AUTH_MODE: 'optional' });
     const open = await createConsoleService(config, createLogger({ service: 'console', level: 'silent' }));
     try {
       const local = await open.app.inject({ url: '/orders', remoteAddress: '127.0.0.1' });

@@ -1,13 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { testToken } from '@platform/testing';
+import { operatorHeaders } from '@platform/testing';
 import { startTestSystem, type ServiceName, type TestSystem } from '../saga/system.harness.js';
 
 let system: TestSystem;
 /** An operator may list every order: the input is what is under test here, not the rights. */
-const asOperator = async () => ({
-  headers: { authorization: `Bearer ${await testToken('operator', { operator: true })}` },
-});
+const asOperator = async () => ({ headers: await operatorHeaders() });
 
 beforeAll(async () => {
   system = await startTestSystem('edges');

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testToken, waitFor } from '@platform/testing';
+import { operatorHeaders, testToken, waitFor } from '@platform/testing';
 import { ask, startTestSystem, type OrderView, type StockLevel, type TestSystem } from './system.harness.js';
 
 // SPEC §2: every cancellation reason leaves stock and money as they were.
@@ -147,7 +147,7 @@ describe("the order's history (seed 001's audit trail)", () => {
   it('gives every change of an order in order, with what each carried', async () => {
     const id = await q.placeOrder(orderOf('classic-box', 1));
     expect(await finalState(id)).toMatchObject({ status: 'COMPLETED' });
-    const operator = { authorization: `Bearer ${await testToken('operator', { operator: true })}` };
+    const operator = await operatorHeaders();
     const { events } = (await (
       await fetch(`${system.urls.order}/orders/${id}/events`, { headers: operator })
     ).json()) as {

@@ -2,9 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OrderEvents } from '@platform/contracts';
-import { TEST_RABBITMQ_URL, testToken, waitFor } from '@platform/testing';
-
-const operatorToken = testToken('operator', { operator: true });
+import { operatorToken, TEST_RABBITMQ_URL, waitFor } from '@platform/testing';
 import { ask, http, startTestSystem, type OrderView, type TestSystem } from './system.harness.js';
 
 // SPEC §4 under load: 200 mixed orders with the gateway's real 80%, a service restarted in the middle, a
@@ -79,7 +77,7 @@ describe('200 mixed orders', () => {
         .slice(0, 200)
         .filter((_, i) => i % 17 === 0)
         .map(async (id) =>
-          http(`${system.urls.order}/orders/${id}/cancel`, { method: 'POST', token: await operatorToken }),
+          http(`${system.urls.order}/orders/${id}/cancel`, { method: 'POST', token: await operatorToken() }),
         ),
     );
     await new Promise((resolve) => setTimeout(resolve, 2_000));

@@ -9,7 +9,7 @@ import {
   type RunningSimulator,
 } from '@platform/simulators';
 import {
-  testToken,
+  operatorToken,
   waitFor,
   createTestDatabase,
   createTestExchange,
@@ -201,9 +201,6 @@ export interface GatewayRecord {
   refund: { amount: number } | null;
 }
 
-/** An operator's token: the services' query APIs are operators' (SPEC §4.10). */
-const operator = () => testToken('test-operator', { operator: true });
-
 /** The questions scenario tests ask of a running system. */
 export function ask(system: TestSystem) {
   return {
@@ -228,11 +225,14 @@ export function ask(system: TestSystem) {
     },
     async stock(productCode: string): Promise<StockLevel> {
       return (
-        await http<StockLevel>(`${system.urls.inventory}/stock/${productCode}`, { token: await operator() })
+        await http<StockLevel>(`${system.urls.inventory}/stock/${productCode}`, {
+          token: await operatorToken(),
+        })
       ).body;
     },
     async allStock(): Promise<StockLevel[]> {
-      return (await http<StockLevel[]>(`${system.urls.inventory}/stock`, { token: await operator() })).body;
+      return (await http<StockLevel[]>(`${system.urls.inventory}/stock`, { token: await operatorToken() }))
+        .body;
     },
     /** Charged minus refunded at the gateway for this order (0 when it was never charged). */
     async netCharged(id: string): Promise<number> {
@@ -247,7 +247,7 @@ export function ask(system: TestSystem) {
     async notificationKinds(id: string): Promise<string[]> {
       const response = await http<{ kind: string }[]>(
         `${system.urls.notification}/notifications?order_id=${id}`,
-        { token: await operator() },
+        { token: await operatorToken() },
       );
       return response.body.map((notification) => notification.kind).sort();
     },

@@ -97,11 +97,3 @@ export const bearerSecurityScheme = {
     description: "A JWT: `sub` is the customer's user id; `roles` containing `operator` makes an operator.",
   },
 } as const;
-
-/**
- * The access of the inventory, payment, fulfilment and notification query APIs (ports 8001–8004):
- * operator routes in both modes (SPEC §4.10: the services' query APIs need the operator role).
- */
-export function queryApiAccess(): Access {
-  return 'operator';
-}

@@ -2,7 +2,6 @@ export { authEnvSchema, toAuthConfig, type AuthConfig, type AuthMode } from './a
 export {
   authenticate,
   bearerSecurityScheme,
-  queryApiAccess,
   securityOf,
   type Access,
   type AuthenticateOptions,

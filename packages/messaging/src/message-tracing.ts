@@ -1,6 +1,7 @@
 import { SpanKind, trace, type Context, type Span } from '@opentelemetry/api';
 import type { AsyncMessage } from 'rabbitmq-client';
 import { captureTraceContext, restoreTraceContext, type TraceCarrier } from '@platform/observability';
+import type { OutgoingMessage } from './broker.js';
 
 /**
  * Spans of publishing and consuming, made here because no OpenTelemetry instrumentation exists for
@@ -20,15 +21,7 @@ export interface PublishSpan {
  * Starts the producer span of publishing a message that belongs to a trace (`traceContext`, stored with
  * its outbox row): a child of the context the row was written in, whose own context the message carries.
  */
-export function startPublishSpan(
-  message: {
-    messageId: string;
-    routingKey: string;
-    correlationId: string;
-    traceContext?: TraceCarrier | null;
-  },
-  exchange: string,
-): PublishSpan | undefined {
+export function startPublishSpan(message: OutgoingMessage, exchange: string): PublishSpan | undefined {
   if (!message.traceContext) return undefined;
   const parent = restoreTraceContext(message.traceContext);
   const span = messagingTracer.startSpan(

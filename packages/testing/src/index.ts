@@ -11,4 +11,4 @@ export {
 export { waitFor } from './wait-for.js';
 export { sagaEvent } from './saga-events.js';
 export { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver.js';
-export { operatorHeaders, TEST_AUTH_SECRET, testToken } from './test-tokens.js';
+export { operatorHeaders, operatorToken, TEST_AUTH_SECRET, testToken } from './test-tokens.js';

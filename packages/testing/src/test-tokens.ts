@@ -14,8 +14,13 @@ export function testToken(subject: string, options: { operator?: boolean } = {})
 
 let operator: Promise<string> | undefined;
 
-/** The headers of an operator's request (the services' query APIs are operators', SPEC §4.10). */
-export async function operatorHeaders(): Promise<{ authorization: string }> {
+/** An operator's token, made once per test file (listing every order, the query APIs: SPEC §4.10). */
+export function operatorToken(): Promise<string> {
   operator ??= testToken('test-operator', { operator: true });
-  return { authorization: `Bearer ${await operator}` };
+  return operator;
+}
+
+/** The headers of an operator's request. */
+export async function operatorHeaders(): Promise<{ authorization: string }> {
+  return { authorization: `Bearer ${await operatorToken()}` };
 }

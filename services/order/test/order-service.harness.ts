@@ -8,7 +8,7 @@ import {
   TEST_AUTH_SECRET,
   TEST_RABBITMQ_URL,
   TEST_RETRY_DELAYS_MS,
-  testToken,
+  operatorToken,
 } from '@platform/testing';
 import pg from 'pg';
 import { loadOrderConfig } from '../src/config.js';
@@ -83,7 +83,7 @@ export async function createTestInfrastructure(prefix: string): Promise<{
  * An operator's token: what these tests call the API with unless they pass their own `authorization`
  * (the rules of who may do what are tested in auth.test.ts, each with its own tokens).
  */
-const operator = testToken('test-operator', { operator: true }).then((token) => `Bearer ${token}`);
+const operator = operatorToken().then((token) => `Bearer ${token}`);
 
 /** POSTs JSON (or a raw string), as an operator, and returns status, headers and parsed body. */
 export async function post(

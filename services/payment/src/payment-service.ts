@@ -1,4 +1,4 @@
-import { authenticate, createTokenVerifier, queryApiAccess } from '@platform/auth';
+import { authenticate, createTokenVerifier } from '@platform/auth';
 import type { FastifyInstance } from 'fastify';
 import type { EventConsumer } from '@platform/messaging';
 import type { Logger } from '@platform/observability';
@@ -60,12 +60,12 @@ export async function createPaymentService(config: PaymentConfig, logger: Logger
     }),
   );
   const app = await buildServiceApp({ ...host, logger });
-  // The query API, behind the bearer-token guard (operators only in AUTH_MODE=required).
+  // The query API, behind the bearer-token guard: operators only, in both modes (SPEC §4.10).
   await app.register(async (guarded) => {
     await guarded.register(authenticate, {
       mode: config.auth.mode,
       verify: createTokenVerifier(config.auth),
-      defaultAccess: queryApiAccess(),
+      defaultAccess: 'operator',
     });
     await guarded.register(paymentRoutes, { db });
   });
