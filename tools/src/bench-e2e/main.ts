@@ -15,6 +15,7 @@ import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { Connection } from 'rabbitmq-client';
 import { SUBSCRIPTIONS } from '@platform/contracts';
@@ -29,6 +30,7 @@ import {
   waitUntilAllAnswer,
   type ServiceName,
 } from '../isolated-system.js';
+import { describeReplicas, parseReplicas } from '../supervisor/replicas.js';
 import { loadBenchConfig } from './config.js';
 import { startOtlpSink } from './otlp-sink.js';
 import type { LoadCommand, LoadReply, Percentiles, StepResult } from './load-protocol.js';
@@ -43,6 +45,10 @@ import {
 } from './report.js';
 
 const config = loadBenchConfig();
+// `--replicas` as npm start takes it (`2`, `payment=3`): the system under test runs that many instances.
+const replicaArgs =
+  parseArgs({ options: { replicas: { type: 'string', multiple: true } } }).values.replicas ?? [];
+const replicas = parseReplicas(replicaArgs);
 const say = (line = '') => process.stdout.write(`${line}\n`);
 
 const USERS = ['7c11e1ce2741', 'e6f24d7d1c7e', 'customer-123'];
@@ -101,10 +107,14 @@ let loadGenerator: ChildProcess | undefined;
 function startSupervisor(): ChildProcess {
   const entry = fileURLToPath(new URL('../supervisor/main.js', import.meta.url));
   const nodeArgs = config.cpuProfileDir === undefined ? [] : profileArgs(config.cpuProfileDir);
-  const child = spawn(process.execPath, [...nodeArgs, entry], {
-    env: systemEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, entry, ...replicaArgs.flatMap((value) => ['--replicas', value])],
+    {
+      env: systemEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let recent = '';
   const count = (chunk: Buffer) => {
     for (const byte of chunk) if (byte === 10) logLines += 1;
@@ -157,20 +167,24 @@ async function vacuumAll(): Promise<void> {
   }
 }
 
-/** The processes whose CPU is counted: each service, the simulators, the supervisor, RabbitMQ, PostgreSQL. */
-function processTrees(): Map<string, number> {
-  const trees = new Map<string, number>();
+/**
+ * The processes whose CPU is counted: each service (all its instances together), the simulators, the
+ * supervisor, RabbitMQ, PostgreSQL.
+ */
+function processTrees(): Map<string, number[]> {
+  const trees = new Map<string, number[]>();
+  const add = (name: string, pid: number) => trees.set(name, [...(trees.get(name) ?? []), pid]);
   for (const child of childrenOf(supervisor?.pid ?? -1)) {
     const command = commandLine(child);
     const name =
       /services\/(\w+)\//.exec(command)?.[1] ?? (command.includes('simulators/') ? 'simulators' : undefined);
-    if (name) trees.set(name, child);
+    if (name) add(name, child);
   }
   const postgres = findServerProcess(Number(new URL(config.postgresUrl).port || 5432), 'postgres');
   const rabbitmq = findServerProcess(Number(new URL(config.rabbitmqUrl).port || 5672), 'beam.smp');
-  if (postgres) trees.set('postgresql', postgres);
-  if (rabbitmq) trees.set('rabbitmq', rabbitmq);
-  if (loadGenerator?.pid) trees.set('load-generator', loadGenerator.pid);
+  if (postgres) add('postgresql', postgres);
+  if (rabbitmq) add('rabbitmq', rabbitmq);
+  if (loadGenerator?.pid) add('load-generator', loadGenerator.pid);
   return trees;
 }
 
@@ -179,7 +193,7 @@ function cpuReading(): { read(): Record<string, number> } {
   const trees = processTrees();
   const supervisorPid = supervisor?.pid ?? -1;
   const snapshot = () => {
-    const all = readTreesCpuMs(new Map([...trees, ['supervisor-tree', supervisorPid]]));
+    const all = readTreesCpuMs(new Map([...trees, ['supervisor-tree', [supervisorPid]]]));
     const children = [...trees.keys()]
       .filter((name) => SERVICES.includes(name as never) || name === 'simulators')
       .reduce((sum, name) => sum + (all.get(name) ?? 0), 0);
@@ -339,7 +353,8 @@ const machine = {
 };
 say(
   `bench:e2e on ${machine.cores} cores (${machine.cpu ?? '?'}), Node ${machine.node}, PostgreSQL ${machine.postgresql ?? '?'} ` +
-    `(autovacuum ${machine.autovacuum ?? '?'}; the benchmark vacuums before each rate), exchange ${exchange}`,
+    `(autovacuum ${machine.autovacuum ?? '?'}; the benchmark vacuums before each rate), exchange ${exchange}, ` +
+    `instances: ${describeReplicas(replicas) || 'one of each service'}`,
 );
 
 try {
@@ -489,7 +504,7 @@ try {
   );
   await writeFile(
     config.output,
-    `${JSON.stringify({ measuredAt: new Date().toISOString(), machine, settings: { ...config, env: undefined }, idleCpuMsPerS, traces, checks, steps }, null, 2)}\n`,
+    `${JSON.stringify({ measuredAt: new Date().toISOString(), machine, settings: { ...config, env: undefined, replicas }, idleCpuMsPerS, traces, checks, steps }, null, 2)}\n`,
   );
   say(`\nresults written to ${config.output}`);
 } finally {

@@ -71,10 +71,12 @@ export function treeCpuMs(pid: number, parents = parentsOfAll()): number {
   return total;
 }
 
-/** CPU of several trees at once, keyed by name (one scan of /proc for all). */
-export function readTreesCpuMs(trees: ReadonlyMap<string, number>): Map<string, number> {
+/** CPU of several groups of trees at once (a service's instances, say), summed per name; one scan of /proc. */
+export function readTreesCpuMs(trees: ReadonlyMap<string, readonly number[]>): Map<string, number> {
   const parents = parentsOfAll();
-  return new Map([...trees].map(([name, pid]) => [name, treeCpuMs(pid, parents)]));
+  return new Map(
+    [...trees].map(([name, pids]) => [name, pids.reduce((sum, pid) => sum + treeCpuMs(pid, parents), 0)]),
+  );
 }
 
 /** The command line of a process, arguments joined by spaces ('' when gone). */

@@ -40,7 +40,13 @@ import {
   readStock,
   type ObservedSystem,
 } from './observe-system.js';
-import { countAnswers, startOpenLoopLoad, type OpenLoopLoad, type OrderBody } from './open-loop-load.js';
+import {
+  countAnswers,
+  SCARCE_PRODUCTS,
+  SEED_ORDER_BODIES,
+  startOpenLoopLoad,
+  type OpenLoopLoad,
+} from './open-loop-load.js';
 import { createPostgresCluster, type PostgresCluster } from './postgres-cluster.js';
 import { createRabbitmqNode, type RabbitmqNode } from './rabbitmq-node.js';
 import { checksTable, faultsTable } from './report.js';
@@ -57,17 +63,6 @@ try {
   process.exit(2);
 }
 
-// Every seed user with every seed product: healthy paths, slow and failing third parties, an empty stock.
-const USERS = ['7c11e1ce2741', 'e6f24d7d1c7e', 'customer-123'];
-const PRODUCTS = ['classic-box', 'family-box', 'veggie-box', 'product-A', 'product-B', 'product-C'];
-const BODIES: OrderBody[] = PRODUCTS.flatMap((productCode) =>
-  USERS.map((user) => ({
-    productCode,
-    json: JSON.stringify({ user_id: user, items: [{ product_code: productCode, quantity: 1 }] }),
-  })),
-);
-// These keep their seed stock (5 and 0), so that orders also run out of stock; the rest get CHAOS_STOCK.
-const SEED_STOCK_PRODUCTS = ['product-B', 'product-C'];
 const EXCHANGE = 'chaos';
 
 const dir = await mkdtemp(join(tmpdir(), 'chaos-'));
@@ -151,7 +146,7 @@ async function run(): Promise<boolean> {
   await inventory.connect();
   await inventory.query('UPDATE stock SET available = $1 WHERE NOT (product_code = ANY($2))', [
     config.stock,
-    SEED_STOCK_PRODUCTS,
+    SCARCE_PRODUCTS,
   ]);
   await inventory.end();
   say(`[${elapsed()}] system up (logs: ${join(dir, 'system.log')})`);
@@ -178,7 +173,7 @@ async function run(): Promise<boolean> {
   load = startOpenLoopLoad({
     orderUrl: serviceUrls.order,
     rate: config.rate,
-    bodies: BODIES,
+    bodies: SEED_ORDER_BODIES,
     connections: config.connections,
   });
   const targets: ChaosTargets = {

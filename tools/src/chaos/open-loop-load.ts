@@ -27,6 +27,23 @@ export interface OrderBody {
   json: string;
 }
 
+const SEED_USERS = ['7c11e1ce2741', 'e6f24d7d1c7e', 'customer-123'];
+const SEED_PRODUCTS = ['classic-box', 'family-box', 'veggie-box', 'product-A', 'product-B', 'product-C'];
+
+/**
+ * Every seed user with every seed product (SPEC §6): healthy paths, slow and failing third parties, and,
+ * for the products that keep their seed stock (`SCARCE_PRODUCTS`), orders that run out of stock.
+ */
+export const SEED_ORDER_BODIES: readonly OrderBody[] = SEED_PRODUCTS.flatMap((productCode) =>
+  SEED_USERS.map((user) => ({
+    productCode,
+    json: JSON.stringify({ user_id: user, items: [{ product_code: productCode, quantity: 1 }] }),
+  })),
+);
+
+/** The products a run leaves at their seed stock (5 and 0), so that some orders run out of stock. */
+export const SCARCE_PRODUCTS: readonly string[] = ['product-B', 'product-C'];
+
 // A request that waits this long counts as unanswered: the order service refuses overload at once.
 const REQUEST_TIMEOUT_MS = 10_000;
 
@@ -40,6 +57,12 @@ export function startOpenLoopLoad(options: {
   rate: number;
   bodies: readonly OrderBody[];
   connections: number;
+  /**
+   * Each request on a connection of its own, as many independent clients would send them: instances
+   * sharing a port are handed connections, not requests, so a few kept-alive connections would all
+   * land on one of them.
+   */
+  connectionPerRequest?: boolean;
 }): OpenLoopLoad {
   const pool = new Pool(options.orderUrl, { connections: options.connections, keepAliveTimeout: 10_000 });
   const answers: Answer[] = [];
@@ -61,6 +84,7 @@ export function startOpenLoopLoad(options: {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: body.json,
+        reset: options.connectionPerRequest === true,
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
       status = String(response.statusCode);

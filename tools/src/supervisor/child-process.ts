@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import cluster from 'node:cluster';
 import { createInterface } from 'node:readline';
 
 /** A child the supervisor keeps running: restarted after a crash, stopped on request. */
@@ -15,13 +16,22 @@ const LONGEST_RESTART_DELAY_MS = 30_000;
 // A child that ran this long before crashing is restarted quickly again, not after the grown delay.
 const STABLE_AFTER_MS = 60_000;
 
-/** Starts `entry` with Node, forwards its lines to `output`, and restarts it with backoff if it dies. */
+/**
+ * Starts `entry` with Node, forwards its lines to `output`, and restarts it with backoff if it dies.
+ *
+ * With `sharedPorts`, the child is a `node:cluster` worker of this process: instances of one service then
+ * listen on the same port, this process accepting each connection and handing it to them in turn (the
+ * cluster module's round-robin, Node's documented default outside Windows). Node 20 has no `reusePort`,
+ * which would let separate processes share a port without it. A worker also exits when this process dies
+ * (its IPC channel closes), so no instance outlives a killed supervisor.
+ */
 export function superviseChild(options: {
   name: string;
   entry: string;
   /** Options for Node itself, before the entry point. */
   nodeArgs?: readonly string[];
   env: NodeJS.ProcessEnv;
+  sharedPorts?: boolean;
   output: (name: string, line: string) => void;
   report: (message: string) => void;
 }): SupervisedChild {
@@ -33,14 +43,12 @@ export function superviseChild(options: {
 
   function start(): void {
     const startedAt = Date.now();
-    const running = spawn(process.execPath, [...(options.nodeArgs ?? []), options.entry], {
-      env: options.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const running = options.sharedPorts === true ? forkWorker() : spawnChild();
     child = running;
     for (const stream of [running.stdout, running.stderr]) {
-      createInterface({ input: stream }).on('line', (line) => options.output(name, line));
+      if (stream) createInterface({ input: stream }).on('line', (line) => options.output(name, line));
     }
+    if (running.pid !== undefined) options.report(`${name} started (pid ${running.pid})`);
     running.on('exit', (code, signal) => {
       if (stopping) return;
       if (Date.now() - startedAt > STABLE_AFTER_MS) restartDelay = FIRST_RESTART_DELAY_MS;
@@ -51,6 +59,27 @@ export function superviseChild(options: {
       restartDelay = Math.min(restartDelay * 2, LONGEST_RESTART_DELAY_MS);
     });
   }
+  function spawnChild(): ChildProcess {
+    return spawn(process.execPath, [...(options.nodeArgs ?? []), options.entry], {
+      env: options.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  }
+
+  function forkWorker(): ChildProcess {
+    // Settings apply to the next fork only as given here; `args: []` keeps the supervisor's own arguments
+    // (--replicas …) from reaching the service.
+    cluster.setupPrimary({
+      exec: options.entry,
+      args: [],
+      execArgv: [...(options.nodeArgs ?? [])],
+      silent: true,
+    });
+    // fork adds `env` to this process's environment: variables the supervisor has and the child should
+    // not are not removed (the supervisor's children get its whole environment anyway).
+    return cluster.fork(options.env).process;
+  }
+
   start();
 
   return {

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { Connection } from 'rabbitmq-client';
 import { ConfigError } from '@platform/config';
@@ -6,19 +7,30 @@ import { ensureDatabase } from '@platform/postgres';
 import { superviseChild, type SupervisedChild } from './child-process.js';
 import { loadSupervisorConfig } from './config.js';
 import { createLineFormatter } from './log-lines.js';
+import { describeReplicas, parseReplicas, type Replicas } from './replicas.js';
+import { SERVICE_NAMES, type ServiceName } from '../isolated-system.js';
 import { loadSystemLayout, type ChildSpec, type SystemLayout } from '../system-layout.js';
 import { developmentSecret, developmentToken, loadToolAuthConfig } from '../dev-auth.js';
 
 // `npm start`: checks PostgreSQL and RabbitMQ, prepares the databases, starts every service and simulator
 // as its own process, waits until each is ready, prints where everything is, and keeps them running.
+// `npm start -- --replicas N` (or `--replicas payment=3`, see replicas.ts) runs several instances of the
+// services, each sharing its service's port.
 const config = loadSupervisorConfig();
 let layout: SystemLayout;
+let replicas: Replicas;
 try {
+  const { values } = parseArgs({ options: { replicas: { type: 'string', multiple: true } } });
+  replicas = parseReplicas(values.replicas ?? []);
   layout = loadSystemLayout(config.childEnv);
 } catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(error.message);
-  process.exit(1);
+  if (
+    !(error instanceof ConfigError) &&
+    (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') !== true
+  )
+    throw error;
+  console.error((error as Error).message);
+  process.exit(error instanceof ConfigError ? 1 : 2);
 }
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const bold = (text: string) => (config.colour ? `\x1b[1m${text}\x1b[0m` : text);
@@ -48,17 +60,28 @@ await requirePostgres(layout.databaseUrls[0] ?? 'postgres://127.0.0.1:5432/order
 await requireRabbitmq(layout.rabbitmq.url);
 for (const url of layout.databaseUrls) await ensureDatabase(url);
 
+// One instance of the console and the simulators; of a service as many as asked, named `payment#2`.
+const instances = layout.children.flatMap((spec) => {
+  const count = SERVICE_NAMES.includes(spec.name as ServiceName) ? replicas[spec.name as ServiceName] : 1;
+  if (count === 1) return [{ spec, name: spec.name, sharedPorts: false }];
+  return Array.from({ length: count }, (_, i) => ({
+    spec,
+    name: `${spec.name}#${i + 1}`,
+    sharedPorts: true,
+  }));
+});
 const format = createLineFormatter({
-  names: [...layout.children.map((child) => child.name), 'supervisor'],
+  names: [...instances.map((instance) => instance.name), 'supervisor'],
   colour: config.colour,
 });
 const report = (message: string) => say(format('supervisor', message));
-const children: SupervisedChild[] = layout.children.map((spec) =>
+const children: SupervisedChild[] = instances.map((instance) =>
   superviseChild({
-    name: spec.name,
-    entry: spec.entry,
+    name: instance.name,
+    entry: instance.spec.entry,
     nodeArgs: config.nodeArgs,
     env: config.childEnv,
+    sharedPorts: instance.sharedPorts,
     output: (name, line) => say(format(name, line)),
     report,
   }),
@@ -156,6 +179,15 @@ async function printUrls(system: SystemLayout): Promise<void> {
     ['fulfilment', `${system.urls.fulfilment}/placements/{order_id}`],
     ['notification', `${system.urls.notification}/notifications?order_id={order_id}`],
     ['metrics', 'GET /metrics on each of the five ports above'],
+    ...(describeReplicas(replicas) === ''
+      ? []
+      : [
+          [
+            'instances',
+            `${describeReplicas(replicas)}: each service's instances share its port (/metrics answers for ` +
+              'the instance that takes the connection)',
+          ] as [string, string],
+        ]),
     [
       'simulators',
       `product ${system.simulatorUrls.product}, user ${system.simulatorUrls.user}, ` +
