@@ -1,10 +1,12 @@
 import { Connection } from 'rabbitmq-client';
 import { failSpan, type Logger, type TraceCarrier } from '@platform/observability';
+import { brokerAddresses } from './broker-addresses.js';
 import { startPublishSpan } from './message-tracing.js';
 import { topologyDeclarations, type Subscriptions } from './topology.js';
 
 /** Where and as whom to connect, and the topic exchange to declare and publish to. */
 export interface BrokerOptions {
+  /** One AMQP URL, or a cluster's node URLs separated by commas (see broker-addresses.ts). */
   url: string;
   connectionName: string;
   exchange: string;
@@ -45,7 +47,7 @@ export interface Broker {
 export function connectBroker(options: BrokerOptions): Broker {
   const { logger } = options;
   const connection = new Connection({
-    url: options.url,
+    ...brokerAddresses(options.url),
     connectionName: options.connectionName,
     // The longest wait between reconnection attempts bounds how late a service notices the broker's
     // return: with 10 s, one reconnected 8 s after RabbitMQ was back (chaos run, issue 10). An attempt

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { authEnvSchema, toAuthConfig, type AuthConfig } from '@platform/auth';
+import { RABBITMQ_URLS_PATTERN } from '@platform/messaging';
 
 const PostgresUrl = (fallback: string) => Type.String({ pattern: '^postgres(ql)?://', default: fallback });
 const MsList = (fallback: string) => Type.String({ pattern: '^\\d+(,\\d+)*$', default: fallback });
@@ -21,7 +22,8 @@ export function serviceEnvSchema(prefix: string, defaults: { port: number; datab
 
 /** The broker, outbox relay and consumer variables, shared by every service including the order service. */
 export const brokerEnvSchema = {
-  RABBITMQ_URL: Type.String({ pattern: '^amqps?://', default: 'amqp://guest:guest@127.0.0.1:5672' }),
+  // One URL, or a cluster's nodes: `amqp://u:p@rabbit-0:5672,amqp://u:p@rabbit-1:5672,…`.
+  RABBITMQ_URL: Type.String({ pattern: RABBITMQ_URLS_PATTERN, default: 'amqp://guest:guest@127.0.0.1:5672' }),
   RABBITMQ_EXCHANGE: Type.String({ minLength: 1, default: 'orders' }),
   OUTBOX_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 5000, default: 200 }),
   OUTBOX_POLL_INTERVAL_MS: Type.Integer({ minimum: 50, default: 1000 }),

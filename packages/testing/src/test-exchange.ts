@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Connection, type AsyncMessage } from 'rabbitmq-client';
 import { SUBSCRIPTIONS } from '@platform/contracts';
-import { deleteTopology } from '@platform/messaging';
+import { brokerAddresses, deleteTopology } from '@platform/messaging';
 import { TEST_AUTH_SECRET } from './test-tokens.js';
 
 /** A message a test queue received. */
@@ -35,7 +35,7 @@ export const TEST_RABBITMQ_URL = process.env.TEST_RABBITMQ_URL ?? 'amqp://guest:
 /** Declares `test.<prefix>.<random>` as a durable topic exchange, as the services declare theirs. */
 export async function createTestExchange(prefix: string): Promise<TestExchange> {
   const name = `test.${prefix}.${randomBytes(5).toString('hex')}`;
-  const connection = new Connection({ url: TEST_RABBITMQ_URL, retryLow: 100 });
+  const connection = new Connection({ ...brokerAddresses(TEST_RABBITMQ_URL), retryLow: 100 });
   await connection.exchangeDeclare({ exchange: name, type: 'topic', durable: true });
   const queues: string[] = [];
   const consumers: { close(): Promise<void> }[] = [];

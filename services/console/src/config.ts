@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { authEnvSchema, toAuthConfig, type AuthConfig } from '@platform/auth';
 import { parseEnv } from '@platform/config';
+import { RABBITMQ_URLS_PATTERN } from '@platform/messaging';
 
 const Url = (fallback: string) => Type.String({ pattern: '^https?://', default: fallback });
 
@@ -18,7 +19,7 @@ const ConsoleEnv = Type.Object({
   CONSOLE_SESSION_SECRET: Type.Optional(Type.String({ minLength: 32 })),
   // Served over TLS (an ingress terminating it): the cookies are marked Secure.
   CONSOLE_COOKIE_SECURE: Type.Boolean({ default: false }),
-  RABBITMQ_URL: Type.String({ pattern: '^amqps?://', default: 'amqp://guest:guest@127.0.0.1:5672' }),
+  RABBITMQ_URL: Type.String({ pattern: RABBITMQ_URLS_PATTERN, default: 'amqp://guest:guest@127.0.0.1:5672' }),
   RABBITMQ_EXCHANGE: Type.String({ minLength: 1, default: 'orders' }),
   SAGA_DEADLINE_MS: Type.Integer({ minimum: 1000, default: 120_000 }),
   LOG_LEVEL: Type.String({ default: 'info' }),

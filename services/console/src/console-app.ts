@@ -9,6 +9,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Connection } from 'rabbitmq-client';
 import { createTokenVerifier, signToken } from '@platform/auth';
 import type { Logger } from '@platform/observability';
+import { brokerAddresses } from '@platform/messaging';
 import type { ConsoleConfig } from './config.js';
 import { deadLettersRoutes } from './dead-letters/dead-letters.routes.js';
 import { ordersRoutes } from './orders/orders.routes.js';
@@ -71,7 +72,7 @@ export async function createConsoleService(config: ConsoleConfig, logger: Logger
   const client = createServicesClient(config.apis);
   const sampler = startSystemSampler(client, config.sagaDeadlineMs);
   const connection = new Connection({
-    url: config.rabbitmq.url,
+    ...brokerAddresses(config.rabbitmq.url),
     connectionName: 'console',
     retryHigh: 2_000,
   });

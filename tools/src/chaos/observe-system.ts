@@ -1,5 +1,5 @@
 import { Connection } from 'rabbitmq-client';
-import { listDeadLetters } from '@platform/messaging';
+import { brokerAddresses, listDeadLetters } from '@platform/messaging';
 import { SUBSCRIPTIONS } from '@platform/contracts';
 import type { ServiceName } from '../isolated-system.js';
 import type { ObservedCharge, ObservedDeadLetter, ObservedOrder, ObservedStock } from './checks.js';
@@ -88,7 +88,11 @@ export async function readEffects(
 
 /** Every service's dead letters, left in their queues (`npm run dlq -- list` reads them the same way). */
 export async function readDeadLetters(system: ObservedSystem): Promise<ObservedDeadLetter[]> {
-  const connection = new Connection({ url: system.rabbitmqUrl, retryLow: 100, retryHigh: 1_000 });
+  const connection = new Connection({
+    ...brokerAddresses(system.rabbitmqUrl),
+    retryLow: 100,
+    retryHigh: 1_000,
+  });
   connection.on('error', () => undefined);
   try {
     const letters: ObservedDeadLetter[] = [];

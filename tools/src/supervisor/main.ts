@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { Connection } from 'rabbitmq-client';
 import { ConfigError } from '@platform/config';
+import { brokerAddresses } from '@platform/messaging';
 import { ensureDatabase } from '@platform/postgres';
 import { superviseChild, type SupervisedChild } from './child-process.js';
 import { loadSupervisorConfig } from './config.js';
@@ -150,13 +151,18 @@ async function requirePostgres(databaseUrl: string): Promise<void> {
 }
 
 async function requireRabbitmq(url: string): Promise<void> {
-  const connection = new Connection({ url, retryLow: 200, retryHigh: 1_000, connectionTimeout: 3_000 });
+  const connection = new Connection({
+    ...brokerAddresses(url),
+    retryLow: 200,
+    retryHigh: 1_000,
+    connectionTimeout: 3_000,
+  });
   connection.on('error', () => undefined);
   try {
     await connection.onConnect(4_000, true);
   } catch (error) {
     say(
-      `RabbitMQ is not reachable at ${new URL(url).host} (${(error as Error).message}). Start it: ` +
+      `RabbitMQ is not reachable at ${brokerAddresses(url).hosts.join(', ')} (${(error as Error).message}). Start it: ` +
         'rabbitmq-server -detached (or set RABBITMQ_URL)',
     );
     process.exit(1);
