@@ -1,3 +1,4 @@
+export { brokerAddresses, RABBITMQ_URLS_PATTERN, type BrokerAddresses } from './broker-addresses.js';
 export { connectBroker, type Broker, type BrokerOptions, type OutgoingMessage } from './broker.js';
 export {
   startConsumer,
@@ -8,7 +9,15 @@ export {
   type EventResult,
 } from './consumer.js';
 export { InvalidEventError, nextHop, type NextHop } from './failure-routing.js';
-export { deleteTopology, type Subscriptions } from './topology.js';
+export {
+  CRASH_DELIVERY_LIMIT,
+  deleteTopology,
+  LETTER_DELIVERY_LIMIT,
+  serviceQueueDeclarations,
+  serviceQueues,
+  type Subscriptions,
+} from './topology.js';
+export { upgradeQueues, type UpgradedQueue } from './queue-upgrade.js';
 export {
   discardDeadLetters,
   listArchivedLetters,

@@ -1,11 +1,28 @@
 import type { Connection } from 'rabbitmq-client';
 
+/*
+ * Every quorum queue states its delivery limit. RabbitMQ 3.x has none unless one is set; 4.0 gives each
+ * quorum queue a default of 20 and counts messages returned to the queue as deliveries, then drops (or
+ * dead-letters) a message past the limit (rabbitmq-server#11937, rabbitmq.com "Quorum Queues", poison
+ * message handling). Stated here, the behaviour is the same on both, and a queue declared on 3.x is
+ * declared with the same arguments on 4.x (RabbitMQ refuses to redeclare a queue with other arguments).
+ */
+
 /**
  * Redeliveries a quorum queue allows before it dead-letters a message by itself. Failures a handler
  * reports go through the delayed retry queues and never count here; this bounds only the messages that
  * keep killing their consumer (a crash, a lost channel) before it can say anything.
  */
-const CRASH_DELIVERY_LIMIT = 10;
+export const CRASH_DELIVERY_LIMIT = 10;
+
+/**
+ * The limit of the queues whose messages are looked at rather than consumed: dead letters and their
+ * archive. Listing them takes every letter unacknowledged and gives it back, which RabbitMQ 4.x counts as
+ * a delivery: at its default of 20 a letter would be dropped after 20 looks (these queues have no
+ * dead-letter exchange). A million is a limit no listing reaches. -1, 4.x's "no limit", is not used:
+ * RabbitMQ 3.10.8 accepted it and dropped a letter at its first return (measured).
+ */
+export const LETTER_DELIVERY_LIMIT = 1_000_000;
 
 /**
  * Quorum queues dead-letter at most once by default: a message expiring from a delay queue while the
@@ -52,11 +69,12 @@ export function workQueueDeclaration(exchange: string, service: string) {
   };
 }
 
+/** A service's dead-letter queue: what its consumer gave up on, kept until an operator acts. */
 export function deadLetterQueueDeclaration(exchange: string, service: string) {
   return {
     queue: serviceQueues(exchange, service).deadLetterQueue,
     durable: true,
-    arguments: { 'x-queue-type': 'quorum' as const },
+    arguments: { 'x-queue-type': 'quorum' as const, 'x-delivery-limit': LETTER_DELIVERY_LIMIT },
   };
 }
 
@@ -68,7 +86,7 @@ export function archiveQueueDeclaration(exchange: string, service: string) {
   return {
     queue: serviceQueues(exchange, service).archiveQueue,
     durable: true,
-    arguments: { 'x-queue-type': 'quorum' as const },
+    arguments: { 'x-queue-type': 'quorum' as const, 'x-delivery-limit': LETTER_DELIVERY_LIMIT },
   };
 }
 
@@ -79,12 +97,31 @@ export function retryQueueDeclaration(exchange: string, service: string, delayMs
     durable: true,
     arguments: {
       'x-queue-type': 'quorum' as const,
+      // Nothing consumes a delay queue (its messages expire); stated so that 4.x's default does not apply.
+      'x-delivery-limit': CRASH_DELIVERY_LIMIT,
       'x-message-ttl': delayMs,
       'x-dead-letter-exchange': '',
       'x-dead-letter-routing-key': serviceQueues(exchange, service).queue,
       ...AT_LEAST_ONCE_DEAD_LETTERING,
     },
   };
+}
+
+/**
+ * Every queue a consuming service owns, as it declares them: its work queue, dead-letter queue, their
+ * archive and a delay queue per retry delay (`retryDelaysMs`, CONSUMER_RETRY_DELAYS_MS).
+ */
+export function serviceQueueDeclarations(
+  exchange: string,
+  service: string,
+  retryDelaysMs: readonly number[],
+) {
+  return [
+    workQueueDeclaration(exchange, service),
+    deadLetterQueueDeclaration(exchange, service),
+    archiveQueueDeclaration(exchange, service),
+    ...retryDelaysMs.map((ms) => retryQueueDeclaration(exchange, service, ms)),
+  ];
 }
 
 /** Who consumes what: service name → binding keys on the exchange. */

@@ -1,17 +1,31 @@
 import { Connection } from 'rabbitmq-client';
 import { ConfigError } from '@platform/config';
 import { SUBSCRIPTIONS } from '@platform/contracts';
-import { listDeadLetters, replayDeadLetters, type DeadLetter } from '@platform/messaging';
+import {
+  brokerAddresses,
+  listDeadLetters,
+  replayDeadLetters,
+  upgradeQueues,
+  type DeadLetter,
+} from '@platform/messaging';
 import { loadDlqConfig } from './config.js';
 
 const USAGE = `usage: npm run dlq -- list <service>
        npm run dlq -- replay <service> [message-id]
+       npm run dlq -- upgrade-queues [service]   (services stopped: see the README's upgrade notes)
 services: ${Object.keys(SUBSCRIPTIONS).join(', ')}`;
 
-/** `npm run dlq`: lists a service's dead letters, or sends them (or one) back to its queue. */
+/**
+ * `npm run dlq`: lists a service's dead letters, sends them (or one) back to its queue, or brings the
+ * queues an earlier version declared to this version's arguments.
+ */
 async function main(args: string[]): Promise<number> {
   const [command, service, messageId] = args;
-  if ((command !== 'list' && command !== 'replay') || !service || !(service in SUBSCRIPTIONS)) {
+  const known = service !== undefined && service in SUBSCRIPTIONS;
+  const valid =
+    ((command === 'list' || command === 'replay') && known) ||
+    (command === 'upgrade-queues' && (service === undefined || known) && messageId === undefined);
+  if (!valid) {
     console.error(USAGE);
     return 2;
   }
@@ -25,18 +39,28 @@ async function main(args: string[]): Promise<number> {
     }
     throw error;
   }
-  const connection = new Connection({ url: config.url, retryLow: 100, retryHigh: 500 });
+  const connection = new Connection({ ...brokerAddresses(config.url), retryLow: 100, retryHigh: 500 });
   connection.on('error', () => undefined);
   try {
     await connection.onConnect(5_000, true);
   } catch {
     console.error(
-      `RabbitMQ is not reachable at ${new URL(config.url).host} (start it: rabbitmq-server -detached)`,
+      `RabbitMQ is not reachable at ${brokerAddresses(config.url).hosts.join(', ')} (start it: rabbitmq-server -detached)`,
     );
     return 1;
   }
   try {
-    if (command === 'list') {
+    if (command === 'upgrade-queues') {
+      for (const name of service === undefined ? Object.keys(SUBSCRIPTIONS) : [service]) {
+        const upgraded = await upgradeQueues(connection, config.exchange, name, config.retryDelaysMs);
+        for (const queue of upgraded) {
+          console.log(`${queue.queue}: declared anew, ${queue.messages} message(s) carried over`);
+        }
+        if (upgraded.length === 0) console.log(`${name}: every queue already as this version declares it`);
+      }
+    } else if (service === undefined) {
+      return 2;
+    } else if (command === 'list') {
       const letters = await listDeadLetters(connection, config.exchange, service);
       console.log(`${letters.length} dead letter(s) for ${service}`);
       for (const letter of letters) console.log(describe(letter));

@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto';
+import { Connection } from 'rabbitmq-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  brokerAddresses,
+  deleteTopology,
+  LETTER_DELIVERY_LIMIT,
+  listArchivedLetters,
+  listDeadLetters,
+  serviceQueueDeclarations,
+  serviceQueues,
+  upgradeQueues,
+} from '@platform/messaging';
+import { TEST_RABBITMQ_URL } from '@platform/testing';
+
+// RabbitMQ 4's quorum queues (a default delivery limit of 20, returns counted as deliveries): every queue
+// states its limit, dead letters survive being looked at, and queues an earlier version declared without
+// limits are brought to these arguments with their messages. On the real broker (3.10 on this project's
+// machines: the listing test is the one that would catch 4.x dropping letters).
+const exchange = `test.limits.${randomBytes(5).toString('hex')}`;
+const SERVICE = 'inventory';
+const DELAYS = [60_000];
+let connection: Connection;
+
+beforeAll(async () => {
+  connection = new Connection({ ...brokerAddresses(TEST_RABBITMQ_URL), retryLow: 100 });
+  await connection.onConnect(5_000, true);
+});
+afterAll(async () => {
+  const queues = serviceQueues(exchange, SERVICE);
+  for (const name of [queues.deadLetterQueue, queues.archiveQueue].map((q) => `${q}.upgrading`)) {
+    await connection.queueDelete({ queue: name }).catch(() => undefined);
+  }
+  await deleteTopology(connection, exchange, { [SERVICE]: [] }, DELAYS);
+  await connection.close();
+});
+
+/** The broker's answer to declaring `queue` as a quorum queue with `args`: 'ok' or its error. */
+async function redeclare(queue: string, args: Record<string, unknown>): Promise<string> {
+  const channel = await connection.acquire();
+  try {
+    await channel.queueDeclare({ queue, durable: true, arguments: { 'x-queue-type': 'quorum', ...args } });
+    return 'ok';
+  } catch (error) {
+    return (error as Error).message;
+  } finally {
+    await channel.close().catch(() => undefined);
+  }
+}
+
+async function send(queue: string, messageId: string): Promise<void> {
+  const publisher = connection.createPublisher({ confirm: true });
+  await publisher.send(
+    { routingKey: queue, messageId, durable: true, headers: { 'x-last-error': 'boom', 'x-attempt': 3 } },
+    { id: messageId },
+  );
+  await publisher.close();
+}
+
+describe('quorum queue delivery limits', () => {
+  it('are stated on every queue of a service, whatever the broker version', async () => {
+    await upgradeQueues(connection, exchange, SERVICE, DELAYS);
+    const declarations = serviceQueueDeclarations(exchange, SERVICE, DELAYS);
+    expect(declarations).toHaveLength(4);
+    // RabbitMQ compares a redeclaration's arguments with the queue's: the same ones without the limit are
+    // refused, naming it, which shows the queue on the broker has one.
+    for (const { queue, arguments: args } of declarations) {
+      const { 'x-delivery-limit': limit, ...others } = args;
+      expect(limit, queue).toBeGreaterThan(0);
+      expect(await redeclare(queue, others), queue).toContain("inequivalent arg 'x-delivery-limit'");
+      expect(await redeclare(queue, args), queue).toBe('ok');
+    }
+    expect(declarations[1]?.arguments['x-delivery-limit']).toBe(LETTER_DELIVERY_LIMIT);
+  });
+
+  it('let a dead letter be listed more often than 4.x allows by default (20) and stay', async () => {
+    const { deadLetterQueue } = serviceQueues(exchange, SERVICE);
+    await send(deadLetterQueue, 'looked-at');
+    for (let look = 1; look <= 25; look += 1) {
+      const letters = await listDeadLetters(connection, exchange, SERVICE);
+      expect(
+        letters.map((letter) => letter.messageId),
+        `look ${look}`,
+      ).toEqual(['looked-at']);
+    }
+    await connection.queuePurge({ queue: deadLetterQueue });
+  });
+});
+
+describe('npm run dlq -- upgrade-queues (upgradeQueues)', () => {
+  it('declares anew the queues an earlier version declared without limits, keeping their messages', async () => {
+    const { queue, deadLetterQueue, archiveQueue } = serviceQueues(exchange, SERVICE);
+    const retryQueue = `${queue}.retry.60000ms`;
+    for (const name of [deadLetterQueue, archiveQueue, retryQueue])
+      await connection.queueDelete({ queue: name });
+    // As the previous version declared them.
+    expect(await redeclare(deadLetterQueue, {})).toBe('ok');
+    expect(await redeclare(archiveQueue, {})).toBe('ok');
+    expect(
+      await redeclare(retryQueue, {
+        'x-message-ttl': 60_000,
+        'x-dead-letter-exchange': '',
+        'x-dead-letter-routing-key': queue,
+        'x-dead-letter-strategy': 'at-least-once',
+        'x-overflow': 'reject-publish',
+      }),
+    ).toBe('ok');
+    await send(deadLetterQueue, 'dead-1');
+    await send(deadLetterQueue, 'dead-2');
+    await send(archiveQueue, 'archived-1');
+    await send(retryQueue, 'retrying-1');
+
+    const upgraded = await upgradeQueues(connection, exchange, SERVICE, DELAYS);
+    expect(upgraded).toEqual([
+      { queue: deadLetterQueue, messages: 2 },
+      { queue: archiveQueue, messages: 1 },
+      { queue: retryQueue, messages: 1 },
+    ]);
+    for (const { queue: name, arguments: args } of serviceQueueDeclarations(exchange, SERVICE, DELAYS)) {
+      expect(await redeclare(name, args), name).toBe('ok');
+    }
+    const letters = await listDeadLetters(connection, exchange, SERVICE);
+    expect(letters.map((letter) => letter.messageId).sort()).toEqual(['dead-1', 'dead-2']);
+    expect(letters[0]).toMatchObject({ lastError: 'boom', attempts: 3 });
+    expect(JSON.parse(letters[0]?.body ?? '')).toEqual({ id: letters[0]?.messageId });
+    expect((await listArchivedLetters(connection, exchange, SERVICE)).map((l) => l.messageId)).toEqual([
+      'archived-1',
+    ]);
+    const retrying = await connection.queueDeclare({ queue: retryQueue, passive: true });
+    expect(retrying.messageCount).toBe(1);
+    // Nothing left behind, and nothing more to do.
+    for (const name of [deadLetterQueue, archiveQueue, retryQueue]) {
+      const left = await connection.queueDeclare({ queue: `${name}.upgrading`, passive: true }).then(
+        () => true,
+        () => false,
+      );
+      expect(left, `${name}.upgrading`).toBe(false);
+    }
+    expect(await upgradeQueues(connection, exchange, SERVICE, DELAYS)).toEqual([]);
+  });
+});
