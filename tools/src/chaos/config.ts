@@ -1,11 +1,11 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { Type } from 'typebox';
 import { parseEnv } from '@platform/config';
-import { FAULT_KINDS, parseFaults } from './faults.js';
+import { DEFAULT_CLUSTER_FAULTS, DEFAULT_FAULTS, parseFaults } from './faults.js';
 
 const ChaosEnv = Type.Object({
   CHAOS_RATE: Type.Number({ exclusiveMinimum: 0, default: 50 }),
-  CHAOS_FAULTS: Type.String({ minLength: 1, default: FAULT_KINDS.join(',') }),
+  CHAOS_FAULTS: Type.Optional(Type.String({ minLength: 1 })),
   CHAOS_ROUNDS: Type.Integer({ minimum: 1, default: 2 }),
   CHAOS_GAP_S: Type.Number({ minimum: 0, default: 30 }),
   CHAOS_RABBITMQ_DOWN_S: Type.Number({ minimum: 0, default: 30 }),
@@ -24,9 +24,13 @@ const ChaosEnv = Type.Object({
 
 /**
  * The chaos run's settings (`npm run chaos`, documented in the README). The defaults are the long run;
- * `.ci/run` shortens it with CHAOS_ROUNDS=1 and a smaller CHAOS_GAP_S. Throws ConfigError.
+ * `.ci/run` shortens it with CHAOS_ROUNDS=1 and a smaller CHAOS_GAP_S. With `cluster` (`--cluster`), the
+ * run has a three-node RabbitMQ cluster and its faults default to DEFAULT_CLUSTER_FAULTS. Throws ConfigError.
  */
-export function loadChaosConfig(env: Record<string, string | undefined> = process.env) {
+export function loadChaosConfig(
+  env: Record<string, string | undefined> = process.env,
+  options: { cluster: boolean } = { cluster: false },
+) {
   const e = parseEnv(ChaosEnv, env);
   return {
     /** Handed to the system under test, which takes its own variables from it. */
@@ -34,7 +38,14 @@ export function loadChaosConfig(env: Record<string, string | undefined> = proces
     /** Orders a second, open loop, for the whole run. */
     rate: e.CHAOS_RATE,
     /** The faults in the order they are injected, each round (see faults.ts). */
-    faults: parseFaults(e.CHAOS_FAULTS),
+    faults:
+      e.CHAOS_FAULTS === undefined
+        ? options.cluster
+          ? DEFAULT_CLUSTER_FAULTS
+          : DEFAULT_FAULTS
+        : parseFaults(e.CHAOS_FAULTS),
+    /** RabbitMQ nodes: 3 with `--cluster` (quorum queues on all three), else 1. */
+    rabbitmqNodes: options.cluster ? 3 : 1,
     rounds: e.CHAOS_ROUNDS,
     /** Load with no fault before the first fault, between faults (after recovery) and after the last, in s. */
     gapS: e.CHAOS_GAP_S,

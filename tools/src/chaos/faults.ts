@@ -8,12 +8,24 @@ import type { RabbitmqNode } from './rabbitmq-node.js';
 import { getJson, metricValue, scrapeMetrics, timeUntil } from './system-probes.js';
 
 /**
- * What the chaos run can break: `rabbitmq` (kill -9 of the node, started again after a while), a service
+ * What the chaos run can break: `rabbitmq` (kill -9 of every RabbitMQ node, started again after a while),
+ * `rabbitmq-node` (kill -9 of one node of the cluster, the next one at each such fault, started again after
+ * a while; the system should keep flowing on the others meanwhile), a service
  * name (kill -9 of its process, restarted by the supervisor), `postgresql` (stopped in immediate mode,
  * started again after a while) and `third-parties` (the simulators' process frozen with SIGSTOP for
  * longer than every client timeout, then resumed).
  */
-export const FAULT_KINDS = ['rabbitmq', ...SERVICE_NAMES, 'postgresql', 'third-parties'] as const;
+export const FAULT_KINDS = [
+  'rabbitmq',
+  'rabbitmq-node',
+  ...SERVICE_NAMES,
+  'postgresql',
+  'third-parties',
+] as const;
+/** The faults of a run that does not name them: every kind but `rabbitmq-node` (the same as `rabbitmq` on one node). */
+export const DEFAULT_FAULTS = FAULT_KINDS.filter((kind) => kind !== 'rabbitmq-node');
+/** The faults of `--cluster` when not named: one node killed, and later another while the first is back. */
+export const DEFAULT_CLUSTER_FAULTS: FaultKind[] = ['rabbitmq-node', 'rabbitmq-node'];
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** Parses a comma-separated list of fault kinds (CHAOS_FAULTS); throws a ConfigError naming an unknown one. */
@@ -45,7 +57,8 @@ export interface InjectedFault {
 
 /** What the faults act on and watch. */
 export interface ChaosTargets {
-  rabbitmq: RabbitmqNode;
+  /** One node, or a cluster's. */
+  rabbitmq: readonly RabbitmqNode[];
   postgres: PostgresCluster;
   processes: Record<ServiceName | 'simulators', SupervisedChild>;
   serviceUrls: Record<ServiceName, string>;
@@ -65,19 +78,45 @@ const DRAINED_OLDEST_ROW_S = 1;
 // Orders of this product take no slow or failing third-party path in the seed profile.
 const PROBE_PRODUCT = 'classic-box';
 
-/** Injects one fault, waits until the broken part is back, and measures how long the system took to recover. */
+/**
+ * Injects one fault, waits until the broken part is back, and measures how long the system took to recover.
+ * `occurrence` counts the faults of this kind before this one (which node a `rabbitmq-node` fault kills).
+ */
 export async function injectFault(
   kind: FaultKind,
   targets: ChaosTargets,
   settings: FaultSettings,
+  occurrence = 0,
 ): Promise<InjectedFault> {
   const timeoutMs = settings.recoveryTimeoutS * 1000;
   const startedAt = Date.now();
   switch (kind) {
-    case 'rabbitmq': {
-      await targets.rabbitmq.kill();
+    case 'rabbitmq-node': {
+      const node = targets.rabbitmq[occurrence % targets.rabbitmq.length];
+      if (!node) throw new Error('no RabbitMQ node');
+      await node.kill();
+      // With the others still a majority, orders keep flowing while the node is down: measured from the kill.
+      const flowing = recovery('saga flowing, node down', sagaFlowing(targets, startedAt, timeoutMs));
       await sleep(settings.rabbitmqDownS * 1000);
-      await targets.rabbitmq.start();
+      await node.start();
+      const endedAt = Date.now();
+      const recoveries = [
+        await flowing,
+        await recovery('outbox backlog empty', outboxDrained(targets, endedAt, timeoutMs)),
+      ];
+      return {
+        kind,
+        description: `kill -9 RabbitMQ node ${node.node}, down ${settings.rabbitmqDownS} s`,
+        startedAt,
+        endedAt,
+        recoveries,
+      };
+    }
+    case 'rabbitmq': {
+      await Promise.all(targets.rabbitmq.map((node) => node.kill()));
+      await sleep(settings.rabbitmqDownS * 1000);
+      // Together: a cluster node that was not the last to stop waits for its peers before it opens its port.
+      await Promise.all(targets.rabbitmq.map((node) => node.start()));
       const endedAt = Date.now();
       const recoveries = await Promise.all([
         recovery('outbox backlog empty', outboxDrained(targets, endedAt, timeoutMs)),
@@ -85,7 +124,7 @@ export async function injectFault(
       ]);
       return {
         kind,
-        description: `kill -9 RabbitMQ, down ${settings.rabbitmqDownS} s`,
+        description: `kill -9 RabbitMQ${targets.rabbitmq.length > 1 ? ' (every node)' : ''}, down ${settings.rabbitmqDownS} s`,
         startedAt,
         endedAt,
         recoveries,

@@ -13,6 +13,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { ConfigError } from '@platform/config';
 import { ensureDatabase } from '@platform/postgres';
@@ -48,7 +49,7 @@ import {
   type OpenLoopLoad,
 } from './open-loop-load.js';
 import { createPostgresCluster, type PostgresCluster } from './postgres-cluster.js';
-import { createRabbitmqNode, type RabbitmqNode } from './rabbitmq-node.js';
+import { createRabbitmqCluster, type RabbitmqCluster } from './rabbitmq-cluster.js';
 import { checksTable, faultsTable } from './report.js';
 import { timeUntil } from './system-probes.js';
 
@@ -56,10 +57,16 @@ const say = (line = '') => process.stdout.write(`${line}\n`);
 
 let config: ChaosConfig;
 try {
-  config = loadChaosConfig();
+  // `--cluster`: a three-node RabbitMQ cluster instead of one node (see rabbitmq-cluster.ts).
+  const { values } = parseArgs({ options: { cluster: { type: 'boolean', default: false } } });
+  config = loadChaosConfig(undefined, { cluster: values.cluster });
 } catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(error.message);
+  if (
+    !(error instanceof ConfigError) &&
+    (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') !== true
+  )
+    throw error;
+  console.error((error as Error).message);
   process.exit(2);
 }
 
@@ -70,7 +77,7 @@ const dir = await mkdtemp(join(tmpdir(), 'chaos-'));
 await chmod(dir, 0o755);
 const systemLog = createWriteStream(join(dir, 'system.log'));
 let postgres: PostgresCluster | undefined;
-let rabbitmq: RabbitmqNode | undefined;
+let rabbitmq: RabbitmqCluster | undefined;
 const processes = new Map<string, SupervisedChild>();
 let load: OpenLoopLoad | undefined;
 
@@ -103,15 +110,17 @@ async function run(): Promise<boolean> {
     dir: join(dir, 'postgresql'),
     port: await freePort(),
   });
-  rabbitmq = await createRabbitmqNode({
+  rabbitmq = await createRabbitmqCluster({
     server: config.rabbitmqServer,
     env: config.env,
     dir: join(dir, 'rabbitmq'),
     name: `chaos-${randomBytes(4).toString('hex')}`,
-    port: await freePort(),
-    distPort: await freePort(),
+    size: config.rabbitmqNodes,
   });
-  say(`[${elapsed()}] own PostgreSQL at ${postgres.url} and RabbitMQ at ${rabbitmq.url} started`);
+  say(
+    `[${elapsed()}] own PostgreSQL at ${postgres.url} and RabbitMQ at ${rabbitmq.url} started` +
+      (rabbitmq.nodes.length > 1 ? ` (a cluster of ${rabbitmq.nodes.length} nodes)` : ''),
+  );
 
   const ports = await freeSystemPorts();
   const cluster = postgres;
@@ -150,6 +159,8 @@ async function run(): Promise<boolean> {
   ]);
   await inventory.end();
   say(`[${elapsed()}] system up (logs: ${join(dir, 'system.log')})`);
+  // Every queue the services declared is replicated on every node (the default initial group size, 3).
+  const notOnEveryNode = rabbitmq.nodes.length > 1 ? await rabbitmq.queuesNotOnEveryNode() : [];
 
   const serviceUrls = Object.fromEntries(
     SERVICE_NAMES.map((service) => [service, localUrl(ports[service])]),
@@ -177,7 +188,7 @@ async function run(): Promise<boolean> {
     connections: config.connections,
   });
   const targets: ChaosTargets = {
-    rabbitmq,
+    rabbitmq: rabbitmq.nodes,
     postgres,
     processes: Object.fromEntries(processes) as ChaosTargets['processes'],
     serviceUrls,
@@ -188,7 +199,8 @@ async function run(): Promise<boolean> {
   for (let round = 1; round <= config.rounds; round += 1) {
     for (const kind of config.faults) {
       say(`[${elapsed()}] round ${round}: ${kind}`);
-      const fault = await injectFault(kind, targets, config);
+      const occurrence = faults.filter((earlier) => earlier.kind === kind).length;
+      const fault = await injectFault(kind, targets, config, occurrence);
       faults.push(fault);
       say(
         `[${elapsed()}]   ${fault.description}: ` +
@@ -233,6 +245,17 @@ async function run(): Promise<boolean> {
     deadLetters: await readDeadLetters(observed),
     faults,
   });
+  if (rabbitmq.nodes.length > 1) {
+    checks.push({
+      name: 'quorum queues on every node',
+      ok: notOnEveryNode.length === 0,
+      summary:
+        notOnEveryNode.length === 0
+          ? `every quorum queue had a replica on each of the ${rabbitmq.nodes.length} nodes`
+          : `${notOnEveryNode.length} quorum queues not on every node`,
+      violations: notOnEveryNode.slice(0, 10),
+    });
+  }
 
   say();
   say(`## chaos run: ${config.rate} orders/s, ${faults.length} faults`);

@@ -7,8 +7,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A RabbitMQ node of the chaos run's own, which it may kill without touching the machine's broker. */
 export interface RabbitmqNode {
+  /** The Erlang node name, `<name>@localhost`. */
+  readonly node: string;
   /** `amqp://guest:guest@127.0.0.1:<port>`. */
   readonly url: string;
+  /** The environment RabbitMQ's CLI tools need to reach this node (its cookie's HOME, its node name). */
+  readonly cliEnv: Record<string, string | undefined>;
   /** `kill -9` of the node's Erlang VM; resolves once its AMQP port refuses connections. */
   kill(): Promise<void>;
   /** Starts the node again on the same data directory (durable queues and persistent messages survive). */
@@ -25,6 +29,10 @@ const START_TIMEOUT_MS = 120_000;
  * machine's management plugin already holds 15672), using RabbitMQ's documented environment variables
  * (RABBITMQ_NODENAME, RABBITMQ_MNESIA_BASE, RABBITMQ_CONFIG_FILE, …; rabbitmq.com "Configuration"). The
  * machine's rabbitmq-env.conf and rabbitmq.conf are not read. Throws if the node does not start.
+ *
+ * With `cluster`, the node shares that Erlang cookie and finds its peers by RabbitMQ's classic config peer
+ * discovery (rabbitmq.com "Cluster Formation and Peer Discovery"): started after the first of them, it
+ * joins the first's cluster on its first boot.
  */
 export async function createRabbitmqNode(options: {
   server: string;
@@ -34,10 +42,23 @@ export async function createRabbitmqNode(options: {
   name: string;
   port: number;
   distPort: number;
+  cluster?: { cookie: string; nodes: readonly string[] };
 }): Promise<RabbitmqNode> {
-  const { dir, port } = options;
+  const { dir, port, cluster } = options;
+  const node = `${options.name}@localhost`;
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'rabbitmq.conf'), `listeners.tcp.local = 127.0.0.1:${port}\n`);
+  const peers = (cluster?.nodes ?? []).map(
+    (peer, i) => `cluster_formation.classic_config.nodes.${i + 1} = ${peer}\n`,
+  );
+  await writeFile(
+    join(dir, 'rabbitmq.conf'),
+    `listeners.tcp.local = 127.0.0.1:${port}\n` +
+      (cluster ? `cluster_formation.peer_discovery_backend = classic_config\n${peers.join('')}` : ''),
+  );
+  if (cluster) {
+    // Erlang refuses a cookie file others can read.
+    await writeFile(join(dir, '.erlang.cookie'), cluster.cookie, { mode: 0o400 });
+  }
   await writeFile(join(dir, 'rabbitmq-env.conf'), '');
   await writeFile(join(dir, 'enabled_plugins'), '[].\n');
   const pidFile = join(dir, 'rabbitmq.pid');
@@ -45,7 +66,7 @@ export async function createRabbitmqNode(options: {
     ...options.env,
     // The Erlang cookie is created in HOME: this node's own, not the user's.
     HOME: dir,
-    RABBITMQ_NODENAME: `${options.name}@localhost`,
+    RABBITMQ_NODENAME: node,
     RABBITMQ_DIST_PORT: String(options.distPort),
     RABBITMQ_CONF_ENV_FILE: join(dir, 'rabbitmq-env.conf'),
     RABBITMQ_CONFIG_FILE: join(dir, 'rabbitmq.conf'),
@@ -80,7 +101,9 @@ export async function createRabbitmqNode(options: {
 
   await start();
   return {
+    node,
     url: `amqp://guest:guest@127.0.0.1:${port}`,
+    cliEnv: { ...options.env, HOME: dir, RABBITMQ_NODENAME: node, ERL_EPMD_ADDRESS: '127.0.0.1' },
     kill,
     start,
     stop: () => kill().catch(() => undefined),
