@@ -22,6 +22,7 @@ interface ComposeService {
   ports?: string[];
   healthcheck?: unknown;
   depends_on?: Record<string, { condition: string }>;
+  deploy?: { replicas?: unknown };
 }
 const compose = parse(read('docker-compose.yml'), { merge: true }) as {
   services: Record<string, ComposeService>;
@@ -60,6 +61,17 @@ describe('docker-compose.yml', () => {
     }
     expect(services.rabbitmq?.image).toMatch(/management/);
     expect(publishedPorts('rabbitmq')).toContain(15672);
+  });
+
+  it('runs RabbitMQ 4, and as many instances of each saga service as <NAME>_REPLICAS says', () => {
+    expect(services.rabbitmq?.image).toMatch(/^rabbitmq:4\.\d+-management$/);
+    for (const name of ['order', 'inventory', 'payment', 'fulfilment', 'notification']) {
+      const prefix = name.toUpperCase();
+      expect(services[name]?.deploy?.replicas, name).toBe(`\${${prefix}_REPLICAS:-1}`);
+      // One host port per instance: a range when there are several, the service's own port by default.
+      const port = environmentOf(name)[`${prefix}_PORT`];
+      expect(services[name]?.ports, name).toEqual([`\${${prefix}_HOST_PORTS:-${port}}:${port}`]);
+    }
   });
 
   it.each(Object.entries(LOADERS))(
