@@ -20,18 +20,21 @@ import { TEST_RABBITMQ_URL } from '@platform/testing';
 const exchange = `test.limits.${randomBytes(5).toString('hex')}`;
 const SERVICE = 'inventory';
 const DELAYS = [60_000];
+const BINDINGS = ['order.placed', 'order.cancelled'];
+const OPTIONS = { retryDelaysMs: DELAYS, bindingKeys: BINDINGS };
 let connection: Connection;
 
 beforeAll(async () => {
   connection = new Connection({ ...brokerAddresses(TEST_RABBITMQ_URL), retryLow: 100 });
   await connection.onConnect(5_000, true);
+  await connection.exchangeDeclare({ exchange, type: 'topic', durable: true });
 });
 afterAll(async () => {
-  const queues = serviceQueues(exchange, SERVICE);
-  for (const name of [queues.deadLetterQueue, queues.archiveQueue].map((q) => `${q}.upgrading`)) {
-    await connection.queueDelete({ queue: name }).catch(() => undefined);
+  for (const { queue } of serviceQueueDeclarations(exchange, SERVICE, DELAYS)) {
+    await connection.queueDelete({ queue: `${queue}.upgrading` }).catch(() => undefined);
   }
   await deleteTopology(connection, exchange, { [SERVICE]: [] }, DELAYS);
+  await connection.exchangeDelete({ exchange });
   await connection.close();
 });
 
@@ -59,7 +62,7 @@ async function send(queue: string, messageId: string): Promise<void> {
 
 describe('quorum queue delivery limits', () => {
   it('are stated on every queue of a service, whatever the broker version', async () => {
-    await upgradeQueues(connection, exchange, SERVICE, DELAYS);
+    await upgradeQueues(connection, exchange, SERVICE, OPTIONS);
     const declarations = serviceQueueDeclarations(exchange, SERVICE, DELAYS);
     expect(declarations).toHaveLength(4);
     // RabbitMQ compares a redeclaration's arguments with the queue's: the same ones without the limit are
@@ -88,12 +91,16 @@ describe('quorum queue delivery limits', () => {
 });
 
 describe('npm run dlq -- upgrade-queues (upgradeQueues)', () => {
-  it('declares anew the queues an earlier version declared without limits, keeping their messages', async () => {
+  it('declares anew the queues an earlier version declared otherwise, keeping their messages and bindings', async () => {
     const { queue, deadLetterQueue, archiveQueue } = serviceQueues(exchange, SERVICE);
     const retryQueue = `${queue}.retry.60000ms`;
-    for (const name of [deadLetterQueue, archiveQueue, retryQueue])
+    for (const name of [queue, deadLetterQueue, archiveQueue, retryQueue]) {
       await connection.queueDelete({ queue: name });
-    // As the previous version declared them.
+    }
+    // As the previous version declared them (and a work queue as some older one might have: no limit, no
+    // dead-letter route), the work queue bound to one event only.
+    expect(await redeclare(queue, {})).toBe('ok');
+    await connection.queueBind({ queue, exchange, routingKey: 'order.placed' });
     expect(await redeclare(deadLetterQueue, {})).toBe('ok');
     expect(await redeclare(archiveQueue, {})).toBe('ok');
     expect(
@@ -109,9 +116,11 @@ describe('npm run dlq -- upgrade-queues (upgradeQueues)', () => {
     await send(deadLetterQueue, 'dead-2');
     await send(archiveQueue, 'archived-1');
     await send(retryQueue, 'retrying-1');
+    await send(queue, 'waiting-1');
 
-    const upgraded = await upgradeQueues(connection, exchange, SERVICE, DELAYS);
+    const upgraded = await upgradeQueues(connection, exchange, SERVICE, OPTIONS);
     expect(upgraded).toEqual([
+      { queue, messages: 1 },
       { queue: deadLetterQueue, messages: 2 },
       { queue: archiveQueue, messages: 1 },
       { queue: retryQueue, messages: 1 },
@@ -128,6 +137,12 @@ describe('npm run dlq -- upgrade-queues (upgradeQueues)', () => {
     ]);
     const retrying = await connection.queueDeclare({ queue: retryQueue, passive: true });
     expect(retrying.messageCount).toBe(1);
+    // The work queue kept its message and has every binding of the service again.
+    const publisher = connection.createPublisher({ confirm: true });
+    for (const routingKey of BINDINGS) await publisher.send({ exchange, routingKey }, { routingKey });
+    await publisher.close();
+    const work = await connection.queueDeclare({ queue, passive: true });
+    expect(work.messageCount).toBe(1 + BINDINGS.length);
     // Nothing left behind, and nothing more to do.
     for (const name of [deadLetterQueue, archiveQueue, retryQueue]) {
       const left = await connection.queueDeclare({ queue: `${name}.upgrading`, passive: true }).then(
@@ -136,6 +151,6 @@ describe('npm run dlq -- upgrade-queues (upgradeQueues)', () => {
       );
       expect(left, `${name}.upgrading`).toBe(false);
     }
-    expect(await upgradeQueues(connection, exchange, SERVICE, DELAYS)).toEqual([]);
+    expect(await upgradeQueues(connection, exchange, SERVICE, OPTIONS)).toEqual([]);
   });
 });

@@ -138,7 +138,7 @@ describe('the dashboard and the alert rules', () => {
     for (const name of ['consumer_queue_messages', 'dead_letter_messages']) expectLabels(name, ['service']);
   });
 
-  it('are wired in docker-compose: Prometheus scrapes every service on its port and loads the rules; Grafana is provisioned; the services export traces to Jaeger', async () => {
+  it('are wired in docker-compose: Prometheus scrapes every instance of every service on its port and loads the rules; Grafana is provisioned; the services export traces to Jaeger', async () => {
     const compose = parse(await read('docker-compose.yml'), { merge: true }) as {
       services: Record<
         string,
@@ -147,9 +147,12 @@ describe('the dashboard and the alert rules', () => {
     };
     const prometheus = parse(await read('ops/prometheus/prometheus.yml')) as {
       rule_files: string[];
-      scrape_configs: { static_configs: { targets: string[] }[] }[];
+      scrape_configs: { dns_sd_configs: { names: string[]; type: string; port: number }[] }[];
     };
-    const targets = prometheus.scrape_configs.flatMap((job) => job.static_configs.flatMap((c) => c.targets));
+    // Every instance of a service is a target of its own (DNS A records, one per container).
+    const discovery = prometheus.scrape_configs.flatMap((job) => job.dns_sd_configs);
+    expect(new Set(discovery.map((entry) => entry.type))).toEqual(new Set(['A']));
+    const targets = discovery.flatMap((entry) => entry.names.map((name) => `${name}:${entry.port}`));
     const expected = Object.keys(system.urls).map((name) => {
       const port = compose.services[name]?.ports?.[0]?.split(':').at(-1);
       return `${name}:${port ?? '?'}`;

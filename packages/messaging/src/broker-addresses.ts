@@ -22,8 +22,9 @@ export function brokerAddresses(urls: string, random: () => number = Math.random
   const parsed = urls.split(',').map((text) => new URL(text.trim()));
   const [first] = parsed;
   if (!first) throw new Error('RABBITMQ_URL: no URL');
-  const shared = (url: URL) =>
-    `${url.protocol}//${url.username}:${url.password}@${url.pathname}${url.search}`;
+  // The vhost as the client reads it: `amqp://h` and `amqp://h/` both name `/`.
+  const vhost = (url: URL) => decodeURIComponent(url.pathname.slice(1)) || '/';
+  const shared = (url: URL) => `${url.protocol}//${url.username}:${url.password}@${vhost(url)}${url.search}`;
   for (const url of parsed) {
     if (shared(url) !== shared(first)) {
       throw new Error(

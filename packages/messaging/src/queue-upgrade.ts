@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Connection } from 'rabbitmq-client';
 import { rawBody } from './message-headers.js';
-import { serviceQueueDeclarations } from './topology.js';
+import { serviceQueueDeclarations, serviceQueues } from './topology.js';
 
 /** A queue `upgradeQueues` declared anew, and how many messages it carried over. */
 export interface UpgradedQueue {
@@ -22,19 +22,26 @@ const isPreconditionFailed = (error: unknown) => (error as { code?: string }).co
  * each message leaves a queue only after the broker confirmed its copy. Queues already right are left
  * alone.
  *
- * Run it with the service stopped: a queue is deleted only once it counts no message, and a message
- * arriving meanwhile makes the upgrade stop with an error rather than be lost (but between the count and
- * the deletion there is no lock: quorum queues have no if-empty deletion). A rerun after a failure finishes the job: a
- * holding queue left behind is emptied into the new queue. Throws the broker's errors.
+ * The work queue's bindings (`bindingKeys` on the topic `exchange`, as SUBSCRIPTIONS gives them) are
+ * declared again at the end: a work queue declared anew has none.
+ *
+ * Run it with **every** service stopped, and the console and any `npm run dlq` too: nothing may publish
+ * to, consume from or list these queues meanwhile. A queue is deleted only once it counts no ready
+ * message, no consumer, twice a second apart (a listing holds letters unacknowledged for a moment, and
+ * they are not counted then); a message or a consumer seen makes the upgrade stop with an error rather
+ * than lose anything, but between the last count and the deletion there is no lock (quorum queues have no
+ * if-empty deletion). A rerun after a failure finishes the job: a holding queue left behind is emptied
+ * into the new queue. A crash between a copy's confirmation and the original's acknowledgement leaves the
+ * message twice (a replayed event is absorbed by the consumer's inbox). Throws the broker's errors.
  */
 export async function upgradeQueues(
   connection: Connection,
   exchange: string,
   service: string,
-  retryDelaysMs: readonly number[],
+  options: { retryDelaysMs: readonly number[]; bindingKeys: readonly string[] },
 ): Promise<UpgradedQueue[]> {
   const upgraded: UpgradedQueue[] = [];
-  for (const declaration of serviceQueueDeclarations(exchange, service, retryDelaysMs)) {
+  for (const declaration of serviceQueueDeclarations(exchange, service, options.retryDelaysMs)) {
     const holding = `${declaration.queue}.upgrading`;
     if (!(await declares(connection, declaration))) {
       const channel = await connection.acquire();
@@ -58,20 +65,30 @@ export async function upgradeQueues(
       upgraded.push({ queue: declaration.queue, messages });
     }
   }
+  const { queue } = serviceQueues(exchange, service);
+  await withChannel(connection, async (channel) => {
+    await channel.exchangeDeclare({ exchange, type: 'topic', durable: true });
+    for (const routingKey of options.bindingKeys) await channel.queueBind({ queue, exchange, routingKey });
+  });
   return upgraded;
 }
 
 /**
  * Deletes a queue that holds no message. Quorum queues refuse the if-empty flag (NOT_IMPLEMENTED), so the
- * count is read first: a message published between the two would be lost, hence services stopped.
+ * count is read first, twice: a message published between the last count and the deletion would be lost,
+ * hence everything stopped.
  */
 async function deleteEmpty(connection: Connection, queue: string): Promise<void> {
   await withChannel(connection, async (channel) => {
-    const { messageCount } = await channel.queueDeclare({ queue, passive: true });
-    if (messageCount > 0) {
-      throw new Error(
-        `${queue} received ${messageCount} message(s) during the upgrade: stop the services first`,
-      );
+    for (let look = 0; look < 2; look += 1) {
+      if (look > 0) await sleep(1_000);
+      const { messageCount, consumerCount } = await channel.queueDeclare({ queue, passive: true });
+      if (messageCount > 0 || consumerCount > 0) {
+        throw new Error(
+          `${queue} has ${messageCount} message(s) and ${consumerCount} consumer(s) during the upgrade: ` +
+            'stop every service, the console and npm run dlq first',
+        );
+      }
     }
     await channel.queueDelete({ queue });
   });
@@ -118,6 +135,8 @@ async function withChannel<T>(
  */
 async function moveAll(connection: Connection, from: string, to: string): Promise<number> {
   return withChannel(connection, async (channel) => {
+    // The broker confirms a message it could not route: the target must exist (NOT_FOUND otherwise).
+    await channel.queueDeclare({ queue: to, passive: true });
     await channel.confirmSelect();
     let moved = 0;
     for (let emptyLooks = 0; emptyLooks < 20;) {

@@ -3,6 +3,7 @@ export { runService, type RunningService } from './run-service.js';
 export {
   serviceEnvSchema,
   brokerEnvSchema,
+  checkBrokerAddresses,
   toBrokerConfig,
   toServiceHostConfig,
   type ServiceHostConfig,

@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { authEnvSchema, toAuthConfig, type AuthConfig } from '@platform/auth';
-import { RABBITMQ_URLS_PATTERN } from '@platform/messaging';
+import { ConfigError } from '@platform/config';
+import { brokerAddresses, RABBITMQ_URLS_PATTERN } from '@platform/messaging';
 
 const PostgresUrl = (fallback: string) => Type.String({ pattern: '^postgres(ql)?://', default: fallback });
 const MsList = (fallback: string) => Type.String({ pattern: '^\\d+(,\\d+)*$', default: fallback });
@@ -82,6 +83,7 @@ export function toBrokerConfig(
   ServiceHostConfig,
   'rabbitmq' | 'outbox' | 'consumer' | 'inboxRetentionMs' | 'batchIntervalMs' | 'logLevel'
 > {
+  checkBrokerAddresses(e.RABBITMQ_URL);
   return {
     rabbitmq: { url: e.RABBITMQ_URL, exchange: e.RABBITMQ_EXCHANGE },
     outbox: {
@@ -113,4 +115,16 @@ export function toServiceHostConfig(prefix: string, e: Record<string, unknown>):
     ...toBrokerConfig(e as BrokerEnv),
     auth: toAuthConfig(e as Parameters<typeof toAuthConfig>[0]),
   };
+}
+
+/**
+ * Refuses a RABBITMQ_URL list whose nodes differ in credentials, vhost or options (brokerAddresses), as a
+ * configuration error at start rather than at the first connection. Throws ConfigError.
+ */
+export function checkBrokerAddresses(url: string): void {
+  try {
+    brokerAddresses(url);
+  } catch (error) {
+    throw new ConfigError([(error as Error).message]);
+  }
 }

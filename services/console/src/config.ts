@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { authEnvSchema, toAuthConfig, type AuthConfig } from '@platform/auth';
 import { parseEnv } from '@platform/config';
 import { RABBITMQ_URLS_PATTERN } from '@platform/messaging';
+import { checkBrokerAddresses } from '@platform/service-host';
 
 const Url = (fallback: string) => Type.String({ pattern: '^https?://', default: fallback });
 
@@ -44,6 +45,7 @@ export interface ConsoleConfig {
 /** Parses the environment; throws a ConfigError naming every bad or missing variable. */
 export function loadConsoleConfig(env: Record<string, string | undefined> = process.env): ConsoleConfig {
   const e = parseEnv(ConsoleEnv, env);
+  checkBrokerAddresses(e.RABBITMQ_URL);
   return {
     http: { host: e.CONSOLE_HOST, port: e.CONSOLE_PORT },
     apis: {

@@ -46,10 +46,17 @@ import {
 
 const config = loadBenchConfig();
 // `--replicas` as npm start takes it (`2`, `payment=3`): the system under test runs that many instances.
-const replicaArgs =
-  parseArgs({ options: { replicas: { type: 'string', multiple: true } } }).values.replicas ?? [];
-const replicas = parseReplicas(replicaArgs);
 const say = (line = '') => process.stdout.write(`${line}\n`);
+let replicaArgs: string[];
+let replicas: ReturnType<typeof parseReplicas>;
+try {
+  replicaArgs =
+    parseArgs({ options: { replicas: { type: 'string', multiple: true } } }).values.replicas ?? [];
+  replicas = parseReplicas(replicaArgs);
+} catch (error) {
+  say((error as Error).message);
+  process.exit(2);
+}
 
 const USERS = ['7c11e1ce2741', 'e6f24d7d1c7e', 'customer-123'];
 const PRODUCTS = ['classic-box', 'family-box', 'veggie-box', 'product-A', 'product-B', 'product-C'];

@@ -16,6 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { ConfigError } from '@platform/config';
+import { serviceQueues } from '@platform/messaging';
 import { ensureDatabase } from '@platform/postgres';
 import {
   DATABASE_NAMES,
@@ -160,7 +161,13 @@ async function run(): Promise<boolean> {
   await inventory.end();
   say(`[${elapsed()}] system up (logs: ${join(dir, 'system.log')})`);
   // Every queue the services declared is replicated on every node (the default initial group size, 3).
-  const notOnEveryNode = rabbitmq.nodes.length > 1 ? await rabbitmq.queuesNotOnEveryNode() : [];
+  // (Each service's work queue at least: a listing that found no queue at all must not pass.)
+  const notOnEveryNode =
+    rabbitmq.nodes.length > 1
+      ? await rabbitmq.queuesNotOnEveryNode(
+          SERVICE_NAMES.map((service) => serviceQueues(EXCHANGE, service).queue),
+        )
+      : [];
 
   const serviceUrls = Object.fromEntries(
     SERVICE_NAMES.map((service) => [service, localUrl(ports[service])]),

@@ -12,8 +12,11 @@ export interface RabbitmqCluster {
   readonly nodes: readonly RabbitmqNode[];
   /** Every node's URL, separated by commas: what the services are given. */
   readonly url: string;
-  /** The quorum queues whose replicas are not on every node, as `queue: members`; [] when all are. */
-  queuesNotOnEveryNode(): Promise<string[]>;
+  /**
+   * What keeps the topology from being replicated on every node: each quorum queue without a member on
+   * every node (`queue: members`), and each of `expected` that is not there at all; [] when none.
+   */
+  queuesNotOnEveryNode(expected: readonly string[]): Promise<string[]>;
   /** Kills every node; never throws. */
   stop(): Promise<void>;
 }
@@ -64,7 +67,7 @@ export async function createRabbitmqCluster(options: {
   return {
     nodes,
     url: nodes.map((node) => node.url).join(','),
-    async queuesNotOnEveryNode() {
+    async queuesNotOnEveryNode(expected) {
       // Asked of the first node: the chaos run asks before any fault, while every node runs.
       const { stdout } = await rabbitmqctl(nodes[0] as RabbitmqNode, [
         'list_queues',
@@ -75,10 +78,13 @@ export async function createRabbitmqCluster(options: {
         'json',
       ]);
       const queues = JSON.parse(stdout) as { name: string; type: string; members: string[] | '' }[];
+      const listed = new Set(queues.map((queue) => queue.name));
+      const missing = expected.filter((name) => !listed.has(name)).map((name) => `${name}: not declared`);
       return queues
         .filter((queue) => queue.type === 'quorum')
         .filter((queue) => !cluster.nodes.every((node) => (queue.members || []).includes(node)))
-        .map((queue) => `${queue.name}: ${(queue.members || []).join(' ') || 'no members'}`);
+        .map((queue) => `${queue.name}: ${(queue.members || []).join(' ') || 'no members'}`)
+        .concat(missing);
     },
     stop,
   };

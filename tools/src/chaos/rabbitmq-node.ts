@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A RabbitMQ node of the chaos run's own, which it may kill without touching the machine's broker. */
@@ -19,6 +19,11 @@ export interface RabbitmqNode {
   start(): Promise<void>;
   /** Kills the node if it runs; never throws. */
   stop(): Promise<void>;
+  /**
+   * Whether stopping the node now would leave a quorum queue without a majority of its members online
+   * (`rabbitmq-queues check_if_node_is_quorum_critical`); true too when the check cannot be made.
+   */
+  isQuorumCritical(): Promise<boolean>;
 }
 
 const START_TIMEOUT_MS = 120_000;
@@ -99,14 +104,25 @@ export async function createRabbitmqNode(options: {
     while (await accepts(port)) await sleep(50);
   }
 
+  const cliEnv = { ...options.env, HOME: dir, RABBITMQ_NODENAME: node, ERL_EPMD_ADDRESS: '127.0.0.1' };
   await start();
   return {
     node,
     url: `amqp://guest:guest@127.0.0.1:${port}`,
-    cliEnv: { ...options.env, HOME: dir, RABBITMQ_NODENAME: node, ERL_EPMD_ADDRESS: '127.0.0.1' },
+    cliEnv,
     kill,
     start,
     stop: () => kill().catch(() => undefined),
+    isQuorumCritical: () =>
+      new Promise((resolve) => {
+        const cli = join(dirname(options.server), 'rabbitmq-queues');
+        execFile(
+          cli,
+          ['-n', node, 'check_if_node_is_quorum_critical'],
+          { env: cliEnv, timeout: 30_000 },
+          (error) => resolve(error !== null),
+        );
+      }),
   };
 }
 

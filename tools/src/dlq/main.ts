@@ -52,7 +52,10 @@ async function main(args: string[]): Promise<number> {
   try {
     if (command === 'upgrade-queues') {
       for (const name of service === undefined ? Object.keys(SUBSCRIPTIONS) : [service]) {
-        const upgraded = await upgradeQueues(connection, config.exchange, name, config.retryDelaysMs);
+        const upgraded = await upgradeQueues(connection, config.exchange, name, {
+          retryDelaysMs: config.retryDelaysMs,
+          bindingKeys: SUBSCRIPTIONS[name as keyof typeof SUBSCRIPTIONS],
+        });
         for (const queue of upgraded) {
           console.log(`${queue.queue}: declared anew, ${queue.messages} message(s) carried over`);
         }

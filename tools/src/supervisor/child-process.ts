@@ -7,6 +7,11 @@ export interface SupervisedChild {
   readonly name: string;
   /** The running process's id; undefined between a crash and its restart. */
   pid(): number | undefined;
+  /**
+   * For a worker sharing its port: whether it listens yet (its own, not a sibling's, answer on the port).
+   * Always true for a child of its own.
+   */
+  listening(): boolean;
   /** Sends SIGTERM and resolves once it exited (SIGKILL after `graceMs`). */
   stop(graceMs: number): Promise<void>;
 }
@@ -40,6 +45,7 @@ export function superviseChild(options: {
   let stopping = false;
   let restartDelay = FIRST_RESTART_DELAY_MS;
   let restartTimer: NodeJS.Timeout | undefined;
+  let listening = options.sharedPorts !== true;
 
   function start(): void {
     const startedAt = Date.now();
@@ -75,9 +81,12 @@ export function superviseChild(options: {
       execArgv: [...(options.nodeArgs ?? [])],
       silent: true,
     });
-    // fork adds `env` to this process's environment: variables the supervisor has and the child should
-    // not are not removed (the supervisor's children get its whole environment anyway).
-    return cluster.fork(options.env).process;
+    // fork lays `env` over this process's environment (the supervisor's children get its whole
+    // environment anyway).
+    listening = false;
+    const worker = cluster.fork(options.env);
+    worker.once('listening', () => (listening = true));
+    return worker.process;
   }
 
   start();
@@ -85,6 +94,7 @@ export function superviseChild(options: {
   return {
     name,
     pid: () => (child && child.exitCode === null && child.signalCode === null ? child.pid : undefined),
+    listening: () => listening,
     async stop(graceMs) {
       stopping = true;
       clearTimeout(restartTimer);

@@ -115,7 +115,13 @@ if (!(stopping as boolean)) {
 }
 
 async function waitUntilReady(spec: ChildSpec, deadline: number): Promise<boolean> {
+  // Instances sharing a port: the port answers once one listens; each must say it listens too.
+  const own = children.filter((_, i) => instances[i]?.spec === spec);
   while (Date.now() < deadline && !stopping) {
+    if (!own.every((child) => child.listening())) {
+      await sleep(250);
+      continue;
+    }
     const answers = await Promise.all(
       spec.readinessUrls.map((url) =>
         fetch(url, { signal: AbortSignal.timeout(1_000) }).then(
@@ -125,7 +131,8 @@ async function waitUntilReady(spec: ChildSpec, deadline: number): Promise<boolea
       ),
     );
     if (answers.every(Boolean)) {
-      report(`${spec.name} ready (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      const count = own.length > 1 ? `, ${own.length} instances` : '';
+      report(`${spec.name} ready (${((Date.now() - started) / 1000).toFixed(1)} s${count})`);
       return true;
     }
     await sleep(250);
