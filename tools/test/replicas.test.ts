@@ -13,6 +13,7 @@ import {
   type TestExchange,
 } from '@platform/testing';
 import { judge } from '../src/chaos/checks.js';
+import { metricValue } from '../src/chaos/system-probes.js';
 import {
   noOrderPending,
   readDeadLetters,
@@ -206,5 +207,25 @@ describe('npm start -- --replicas 2', () => {
         expect(count, `${instance} ${kind} (all: ${JSON.stringify(work)})`).toBeGreaterThan(0);
       }
     }
+
+    // The supervisor's all-instances /metrics of the order service adds up the two running instances:
+    // exactly the requests their logs show (order#1's since its restart; what it counted before died
+    // with it). Every response is both logged and counted by an onResponse hook.
+    const url = /order, all instances added up: (\S+)/.exec(output)?.[1];
+    expect(url).toBeDefined();
+    const response = await fetch(url ?? '');
+    expect(response.headers.get('x-instances')).toBe('2/2');
+    const counted = metricValue(await response.text(), 'http_request_duration_seconds_count', {
+      labelFilter: 'method="POST",route="/orders"',
+    });
+    const restart = output.lastIndexOf('order#1 started (pid');
+    const placements = (text: string, instance: string) =>
+      text
+        .split('\n')
+        .filter((line) => line.startsWith(`${instance} `) && /request completed.* url=\/orders$/.test(line))
+        .length;
+    const logged = placements(output, 'order#2') + placements(output.slice(restart), 'order#1');
+    expect(counted).toBe(logged);
+    expect(counted).toBeGreaterThan(placements(output, 'order#2'));
   }, 240_000);
 });

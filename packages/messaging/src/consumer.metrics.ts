@@ -32,6 +32,8 @@ export function createConsumerMetrics(
         name,
         help,
         registers: [registry],
+        // Every instance of a service reads the same queue: its instances' values are not to be added up.
+        aggregator: 'max',
         async collect() {
           const count = await queues.depth(queue);
           if (count !== undefined) this.set(count);

@@ -1,8 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { fastifyPlugin } from 'fastify-plugin';
 import { Histogram, type Registry } from 'prom-client';
+import { answerInstanceMetricsRequests } from './instance-metrics.js';
 
-/** Records `http_request_duration_seconds` by method, route template and status, and serves `GET /metrics`. */
+/**
+ * Records `http_request_duration_seconds` by method, route template and status, and serves `GET /metrics`
+ * (and, in a cluster worker, the supervisor's requests for this instance's metrics).
+ */
 export const httpMetricsPlugin = fastifyPlugin(
   async (app: FastifyInstance, { registry }: { registry: Registry }) => {
     const duration = new Histogram({
@@ -26,6 +30,8 @@ export const httpMetricsPlugin = fastifyPlugin(
       reply.type(registry.contentType);
       return registry.metrics();
     });
+    const stopAnswering = answerInstanceMetricsRequests(registry);
+    app.addHook('onClose', async () => stopAnswering());
   },
   { name: 'http-metrics' },
 );

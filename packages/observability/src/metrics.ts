@@ -37,6 +37,9 @@ export function registerQueryGauges<Key extends string>(
     new Gauge({
       ...gauges[key],
       registers: [registry],
+      // Every instance reads the same rows: the instances' values added up (npm start --replicas) would
+      // count the backlog once per instance.
+      aggregator: 'max',
       async collect() {
         await refresh();
         this.set(last[key]);

@@ -14,6 +14,13 @@ const ConsoleEnv = Type.Object({
   CONSOLE_PAYMENT_API_URL: Url('http://127.0.0.1:8002'),
   CONSOLE_FULFILMENT_API_URL: Url('http://127.0.0.1:8003'),
   CONSOLE_NOTIFICATION_API_URL: Url('http://127.0.0.1:8004'),
+  // Where a service's metrics are read, when not at its API's /metrics: npm start --replicas points these
+  // at its all-instances endpoints (a shared port answers for one instance at a time).
+  CONSOLE_ORDER_METRICS_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  CONSOLE_INVENTORY_METRICS_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  CONSOLE_PAYMENT_METRICS_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  CONSOLE_FULFILMENT_METRICS_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  CONSOLE_NOTIFICATION_METRICS_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   // A trace viewer's page for one trace, `{trace_id}` replaced: e.g. http://localhost:16686/trace/{trace_id}
   CONSOLE_TRACE_URL: Type.Optional(Type.String({ pattern: '^https?://.*\\{trace_id\\}' })),
   // Signs the session cookie; random at each start when unset (sessions then end with a restart).
@@ -31,6 +38,8 @@ const ConsoleEnv = Type.Object({
 export interface ConsoleConfig {
   http: { host: string; port: number };
   apis: Record<'order' | 'inventory' | 'payment' | 'fulfilment' | 'notification', string>;
+  /** Each service's Prometheus text: its API's `/metrics` unless CONSOLE_<NAME>_METRICS_URL says otherwise. */
+  metricsUrls: Record<'order' | 'inventory' | 'payment' | 'fulfilment' | 'notification', string>;
   traceUrl: string | undefined;
   sessionSecret: string | undefined;
   /** Mark the session and CSRF cookies `Secure` (behind TLS termination the request itself says http). */
@@ -54,6 +63,13 @@ export function loadConsoleConfig(env: Record<string, string | undefined> = proc
       payment: e.CONSOLE_PAYMENT_API_URL,
       fulfilment: e.CONSOLE_FULFILMENT_API_URL,
       notification: e.CONSOLE_NOTIFICATION_API_URL,
+    },
+    metricsUrls: {
+      order: e.CONSOLE_ORDER_METRICS_URL ?? `${e.CONSOLE_ORDER_API_URL}/metrics`,
+      inventory: e.CONSOLE_INVENTORY_METRICS_URL ?? `${e.CONSOLE_INVENTORY_API_URL}/metrics`,
+      payment: e.CONSOLE_PAYMENT_METRICS_URL ?? `${e.CONSOLE_PAYMENT_API_URL}/metrics`,
+      fulfilment: e.CONSOLE_FULFILMENT_METRICS_URL ?? `${e.CONSOLE_FULFILMENT_API_URL}/metrics`,
+      notification: e.CONSOLE_NOTIFICATION_METRICS_URL ?? `${e.CONSOLE_NOTIFICATION_API_URL}/metrics`,
     },
     traceUrl: e.CONSOLE_TRACE_URL,
     sessionSecret: e.CONSOLE_SESSION_SECRET,

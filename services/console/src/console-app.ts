@@ -69,7 +69,7 @@ export async function createConsoleService(config: ConsoleConfig, logger: Logger
           }
         : undefined,
   };
-  const client = createServicesClient(config.apis);
+  const client = createServicesClient(config.apis, config.metricsUrls);
   const sampler = startSystemSampler(client, config.sagaDeadlineMs);
   const connection = new Connection({
     ...brokerAddresses(config.rabbitmq.url),

@@ -67,7 +67,7 @@ export class ServiceUnavailableError extends Error {
  * The calls the console makes to the services' query APIs, each with the caller's operator token: the
  * console owns no data and has no rights of its own beyond the operator's (SPEC §4.10).
  */
-export function createServicesClient(apis: ConsoleConfig['apis']) {
+export function createServicesClient(apis: ConsoleConfig['apis'], metricsUrls: ConsoleConfig['metricsUrls']) {
   async function getJson<T>(service: keyof typeof apis, path: string, token: string): Promise<T | undefined> {
     let response: Response;
     try {
@@ -115,9 +115,9 @@ export function createServicesClient(apis: ConsoleConfig['apis']) {
         `/notifications?order_id=${encodeURIComponent(orderId)}`,
         token,
       )) ?? [],
-    /** A service's Prometheus text (`GET /metrics`); undefined when it does not answer. */
+    /** A service's Prometheus text (`GET /metrics`, or its metrics URL); undefined when it does not answer. */
     async metrics(service: keyof typeof apis): Promise<string | undefined> {
-      const response = await fetch(`${apis[service]}/metrics`, { signal: AbortSignal.timeout(2_000) }).catch(
+      const response = await fetch(metricsUrls[service], { signal: AbortSignal.timeout(2_000) }).catch(
         () => undefined,
       );
       return response?.ok === true ? response.text() : undefined;

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import cluster from 'node:cluster';
+import cluster, { type Worker } from 'node:cluster';
 import { createInterface } from 'node:readline';
 
 /** A child the supervisor keeps running: restarted after a crash, stopped on request. */
@@ -12,6 +12,8 @@ export interface SupervisedChild {
    * Always true for a child of its own.
    */
   listening(): boolean;
+  /** The running cluster worker of a child sharing its port; undefined otherwise. */
+  worker(): Worker | undefined;
   /** Sends SIGTERM and resolves once it exited (SIGKILL after `graceMs`). */
   stop(graceMs: number): Promise<void>;
 }
@@ -46,6 +48,7 @@ export function superviseChild(options: {
   let restartDelay = FIRST_RESTART_DELAY_MS;
   let restartTimer: NodeJS.Timeout | undefined;
   let listening = options.sharedPorts !== true;
+  let worker: Worker | undefined;
 
   function start(): void {
     const startedAt = Date.now();
@@ -84,9 +87,10 @@ export function superviseChild(options: {
     // fork lays `env` over this process's environment (the supervisor's children get its whole
     // environment anyway).
     listening = false;
-    const worker = cluster.fork(options.env);
-    worker.once('listening', () => (listening = true));
-    return worker.process;
+    const forked = cluster.fork(options.env);
+    worker = forked;
+    forked.once('listening', () => (listening = true));
+    return forked.process;
   }
 
   start();
@@ -95,6 +99,7 @@ export function superviseChild(options: {
     name,
     pid: () => (child && child.exitCode === null && child.signalCode === null ? child.pid : undefined),
     listening: () => listening,
+    worker: () => (worker?.isDead() === false ? worker : undefined),
     async stop(graceMs) {
       stopping = true;
       clearTimeout(restartTimer);

@@ -8,6 +8,7 @@ import { ensureDatabase } from '@platform/postgres';
 import { superviseChild, type SupervisedChild } from './child-process.js';
 import { loadSupervisorConfig } from './config.js';
 import { createLineFormatter } from './log-lines.js';
+import { serveInstanceMetrics, type InstanceMetricsServer } from './instance-metrics.js';
 import { describeReplicas, parseReplicas, type Replicas } from './replicas.js';
 import { SERVICE_NAMES, type ServiceName } from '../isolated-system.js';
 import { loadSystemLayout, type ChildSpec, type SystemLayout } from '../system-layout.js';
@@ -71,6 +72,16 @@ const instances = layout.children.flatMap((spec) => {
     sharedPorts: true,
   }));
 });
+// A shared port's /metrics answers for one instance: each replicated service gets an endpoint here that
+// adds up all of its instances, and the console reads that one.
+const instanceMetrics = new Map<ServiceName, InstanceMetricsServer>();
+for (const service of SERVICE_NAMES.filter((name) => replicas[name] > 1)) {
+  const server = await serveInstanceMetrics(() =>
+    children.filter((_, i) => instances[i]?.spec.name === service).map((child) => child.worker()),
+  );
+  instanceMetrics.set(service, server);
+  config.childEnv[`CONSOLE_${service.toUpperCase()}_METRICS_URL`] ??= server.url;
+}
 const format = createLineFormatter({
   names: [...instances.map((instance) => instance.name), 'supervisor'],
   colour: config.colour,
@@ -95,7 +106,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     stopping = true;
     report(`${signal}: stopping every process`);
     // The order service first (no new orders), the third parties last (in-flight calls finish).
-    void Promise.all([...children].reverse().map((child) => child.stop(20_000))).then(() => {
+    void Promise.all([...children].reverse().map((child) => child.stop(20_000))).then(async () => {
+      await Promise.all([...instanceMetrics.values()].map((server) => server.close()));
       report('all stopped');
       process.exit(0);
     });
@@ -191,16 +203,24 @@ async function printUrls(system: SystemLayout): Promise<void> {
     ['payment', `${system.urls.payment}/payments/{order_id}`],
     ['fulfilment', `${system.urls.fulfilment}/placements/{order_id}`],
     ['notification', `${system.urls.notification}/notifications?order_id={order_id}`],
-    ['metrics', 'GET /metrics on each of the five ports above'],
     ...(describeReplicas(replicas) === ''
       ? []
       : [
-          [
-            'instances',
-            `${describeReplicas(replicas)}: each service's instances share its port (/metrics answers for ` +
-              'the instance that takes the connection)',
-          ] as [string, string],
+          ['instances', `${describeReplicas(replicas)}: each service's instances share its port`] as [
+            string,
+            string,
+          ],
         ]),
+    [
+      'metrics',
+      instanceMetrics.size === 0
+        ? 'GET /metrics on each of the five ports above'
+        : 'GET /metrics on each of the five ports above (a shared port answers for one instance)',
+    ],
+    ...[...instanceMetrics].map(([service, server]): [string, string] => [
+      '',
+      `${service}, all instances added up: ${server.url}`,
+    ]),
     [
       'simulators',
       `product ${system.simulatorUrls.product}, user ${system.simulatorUrls.user}, ` +

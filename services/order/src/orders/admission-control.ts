@@ -49,6 +49,8 @@ export function createAdmissionControl(options: {
       name: 'orders_in_flight_limit',
       help: 'Orders not yet final past which POST /orders answers 503 (ORDER_MAX_IN_FLIGHT)',
       registers: [options.registry],
+      // A setting, the same in every instance.
+      aggregator: 'max',
     }).set(options.maxInFlight);
   }
 
