@@ -1,11 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Worker } from 'node:cluster';
 import { createServer } from 'node:http';
-import { AggregatorRegistry, type Registry } from 'prom-client';
+import { AggregatorRegistry } from 'prom-client';
 import { INSTANCE_METRICS_REQUEST, INSTANCE_METRICS_RESPONSE } from '@platform/observability';
 
-/** How long an instance may take to answer before a scrape goes on without it, in ms. */
-const ANSWER_TIMEOUT_MS = 2_000;
+/**
+ * How long an instance may take to answer, in ms: clearly less than the 2 s a reader such as the console
+ * waits for the whole scrape.
+ */
+const ANSWER_TIMEOUT_MS = 1_000;
+
+/** One instance's metrics as prom-client's `getMetricsAsJSON` gives them. */
+type InstanceMetrics = { type?: unknown; values?: unknown }[];
 
 /** The all-instances `/metrics` of one replicated service, served by the supervisor. */
 export interface InstanceMetricsServer {
@@ -19,27 +25,67 @@ export interface InstanceMetricsServer {
  * (`npm start -- --replicas`): each scrape asks every running instance for its metrics over the cluster's
  * IPC channel (`answerInstanceMetricsRequests` in the worker) and answers their aggregation by prom-client
  * (`AggregatorRegistry.aggregate`: counters and histograms added up, gauges as each declares, `max` for the
- * ones every instance reads from the same rows or queue). An instance that does not answer within 2 s
- * (restarting, say) is left out; the `x-instances` header says how many answered, of how many asked.
+ * ones every instance reads from the same rows or queue).
+ *
+ * Sums of counters must not go down, or every rate computed from them turns negative for a while: an
+ * instance that does not answer within 1 s counts with its last answer, and the counters and histograms of
+ * an instance that died stay in the sum as they last were (what it counted after its last scrape is
+ * lost). The `x-instances` header gives the instances that answered over those there should be; when no
+ * running instance has ever answered the answer is `503`, as the shared port would refuse.
  */
 export async function serveInstanceMetrics(
   instances: () => readonly (Worker | undefined)[],
 ): Promise<InstanceMetricsServer> {
+  const lastAnswers = new Map<number, InstanceMetrics>();
+  let departed: InstanceMetrics[] = [];
+
+  async function scrape(): Promise<{
+    text: string;
+    contentType: string;
+    answered: number;
+    of: number;
+    known: number;
+  }> {
+    const slots = instances();
+    const running = slots.filter((worker): worker is Worker => worker?.isConnected() === true);
+    const answers = await Promise.all(running.map(askForMetrics));
+    running.forEach((worker, i) => {
+      const answer = answers[i];
+      if (answer) lastAnswers.set(worker.id, answer);
+    });
+    const runningIds = new Set(running.map((worker) => worker.id));
+    for (const [id, answer] of lastAnswers) {
+      if (runningIds.has(id)) continue;
+      lastAnswers.delete(id);
+      departed = await compact([...departed, cumulativeOnly(answer)]);
+    }
+    const current = running.flatMap((worker) => {
+      const answer = lastAnswers.get(worker.id);
+      return answer ? [answer] : [];
+    });
+    const registry = AggregatorRegistry.aggregate([...current, ...departed]);
+    return {
+      text: await registry.metrics(),
+      contentType: registry.contentType,
+      answered: answers.filter(Boolean).length,
+      of: slots.length,
+      known: current.length,
+    };
+  }
+
   const server = createServer((request, response) => {
     if (request.method !== 'GET' || request.url !== '/metrics') {
       response.writeHead(404).end();
       return;
     }
-    const running = instances().filter((worker): worker is Worker => worker?.isConnected() === true);
-    void Promise.all(running.map(askForMetrics)).then(async (answers) => {
-      const answered = answers.filter((metrics): metrics is object[] => metrics !== undefined);
-      const registry: Registry = AggregatorRegistry.aggregate(answered);
-      response.writeHead(200, {
-        'content-type': registry.contentType,
-        'x-instances': `${answered.length}/${running.length}`,
-      });
-      response.end(await registry.metrics());
-    });
+    scrape().then(
+      ({ text, contentType, answered, of, known }) => {
+        const headers = { 'x-instances': `${answered}/${of}` };
+        if (known === 0) response.writeHead(503, headers).end('no instance running has answered\n');
+        else response.writeHead(200, { ...headers, 'content-type': contentType }).end(text);
+      },
+      (error: unknown) => response.writeHead(500).end(`${String(error)}\n`),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
@@ -49,28 +95,39 @@ export async function serveInstanceMetrics(
   };
 }
 
-/** One instance's metrics (prom-client's JSON), or undefined when it did not answer in time. */
-function askForMetrics(worker: Worker): Promise<object[] | undefined> {
+/** The counters and histograms of an instance's metrics: what keeps adding up after it is gone. */
+function cumulativeOnly(metrics: InstanceMetrics): InstanceMetrics {
+  return metrics.filter((metric) => metric.type === 'counter' || metric.type === 'histogram');
+}
+
+/** Several departed instances' metrics as one (their sum), so that the list does not grow with restarts. */
+async function compact(parts: InstanceMetrics[]): Promise<InstanceMetrics[]> {
+  if (parts.length <= 1) return parts;
+  return [await AggregatorRegistry.aggregate(parts).getMetricsAsJSON()];
+}
+
+/** One instance's metrics, or undefined when it did not answer in time or went away meanwhile. */
+function askForMetrics(worker: Worker): Promise<InstanceMetrics | undefined> {
   const id = randomUUID();
   return new Promise((resolve) => {
-    const done = (metrics: object[] | undefined) => {
+    const done = (metrics: InstanceMetrics | undefined) => {
       clearTimeout(timer);
       worker.off('message', onMessage);
+      worker.off('exit', onGone);
       resolve(metrics);
     };
     const onMessage = (message: unknown) => {
       const answer = message as { type?: unknown; id?: unknown; metrics?: unknown } | null;
       if (answer?.type === INSTANCE_METRICS_RESPONSE && answer.id === id) {
-        done(Array.isArray(answer.metrics) ? (answer.metrics as object[]) : undefined);
+        done(Array.isArray(answer.metrics) ? (answer.metrics as InstanceMetrics) : undefined);
       }
     };
-    const timer = setTimeout(() => done(undefined), ANSWER_TIMEOUT_MS);
+    const onGone = () => done(undefined);
+    const timer = setTimeout(onGone, ANSWER_TIMEOUT_MS);
     worker.on('message', onMessage);
-    try {
-      worker.send({ type: INSTANCE_METRICS_REQUEST, id });
-    } catch {
-      // The instance went away since it was counted: left out, as one that does not answer.
-      done(undefined);
-    }
+    worker.once('exit', onGone);
+    worker.send({ type: INSTANCE_METRICS_REQUEST, id }, (error: Error | null) => {
+      if (error) onGone();
+    });
   });
 }

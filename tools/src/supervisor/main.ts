@@ -80,7 +80,8 @@ for (const service of SERVICE_NAMES.filter((name) => replicas[name] > 1)) {
     children.filter((_, i) => instances[i]?.spec.name === service).map((child) => child.worker()),
   );
   instanceMetrics.set(service, server);
-  config.childEnv[`CONSOLE_${service.toUpperCase()}_METRICS_URL`] ??= server.url;
+  // An empty variable counts as unset, as everywhere in the configuration.
+  config.childEnv[`CONSOLE_${service.toUpperCase()}_METRICS_URL`] ||= server.url;
 }
 const format = createLineFormatter({
   names: [...instances.map((instance) => instance.name), 'supervisor'],
