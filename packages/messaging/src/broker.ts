@@ -66,15 +66,38 @@ export function connectBroker(options: BrokerOptions): Broker {
   connection.on('error', (error) => logger.warn({ err: error }, 'rabbitmq connection error'));
   connection.on('connection', () => logger.info('rabbitmq connected'));
 
-  const publisher = connection.createPublisher({
-    confirm: true,
-    // One attempt: the outbox relay decides what to retry, so a message is never re-sent behind its back.
-    maxAttempts: 1,
-    exchanges: [{ exchange: options.exchange, type: 'topic', durable: true }],
-    // Re-declared on every reconnection too: a broker that lost its state gets its queues back before any
-    // event is published into a void.
-    ...topologyDeclarations(options.exchange, options.subscriptions),
-  });
+  const createPublisher = () =>
+    connection.createPublisher({
+      confirm: true,
+      // One attempt: the outbox relay decides what to retry, so a message is never re-sent behind its back.
+      maxAttempts: 1,
+      exchanges: [{ exchange: options.exchange, type: 'topic', durable: true }],
+      // Re-declared on every reconnection too: a broker that lost its state gets its queues back before any
+      // event is published into a void.
+      ...topologyDeclarations(options.exchange, options.subscriptions),
+    });
+  let publisher = createPublisher();
+  let renewedAt = Number.NEGATIVE_INFINITY;
+
+  /**
+   * A quorum queue refuses (nacks) a publish it cannot take; with no length limit on any queue here that
+   * is not the queue being full. Seen on a RabbitMQ 3.10 cluster (`npm run chaos -- --cluster`): after a
+   * node was killed, every publish routed to one queue whose leader had moved was nacked, on the channel
+   * opened just after the kill, until the node came back 16 s later. A new channel asks for the queue's
+   * leader again, so the publisher is replaced (at most once a second); the refused messages stay in the
+   * outbox and the relay sends them again.
+   */
+  function renewPublisherAfterNack(results: PromiseSettledResult<void>[]): void {
+    const nacked = results.some(
+      (result) => result.status === 'rejected' && (result.reason as { code?: unknown }).code === 'NACK',
+    );
+    if (!nacked || performance.now() - renewedAt < 1_000) return;
+    renewedAt = performance.now();
+    const stale = publisher;
+    publisher = createPublisher();
+    logger.warn('a publish was refused (nack): publishing on a new channel from now on');
+    void stale.close().catch(() => undefined);
+  }
 
   const send = (message: OutgoingMessage): Promise<void> => {
     const traced = startPublishSpan(message, options.exchange);
@@ -117,7 +140,10 @@ export function connectBroker(options: BrokerOptions): Broker {
       if (corked) socket.cork();
       const sent = Promise.allSettled(messages.map(send));
       if (corked) process.nextTick(() => socket.uncork());
-      return sent;
+      return sent.then((results) => {
+        renewPublisherAfterNack(results);
+        return results;
+      });
     },
     async close() {
       await publisher.close();
