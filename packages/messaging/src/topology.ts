@@ -153,13 +153,8 @@ export async function deleteTopology(
   retryDelaysMs: readonly number[] = [],
 ): Promise<void> {
   for (const service of Object.keys(subscriptions)) {
-    const { queue, deadLetterQueue, archiveQueue } = serviceQueues(exchange, service);
-    const names = [
-      queue,
-      deadLetterQueue,
-      archiveQueue,
-      ...retryDelaysMs.map((ms) => retryQueueName(exchange, service, ms)),
-    ];
-    for (const name of names) await connection.queueDelete({ queue: name });
+    for (const { queue } of serviceQueueDeclarations(exchange, service, retryDelaysMs)) {
+      await connection.queueDelete({ queue });
+    }
   }
 }

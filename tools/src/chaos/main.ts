@@ -34,14 +34,7 @@ import { loadSystemLayout } from '../system-layout.js';
 import { describeCounts, judge } from './checks.js';
 import { loadChaosConfig, type ChaosConfig } from './config.js';
 import { injectFault, type ChaosTargets, type InjectedFault } from './faults.js';
-import {
-  noOrderPending,
-  readDeadLetters,
-  readEffects,
-  readOrders,
-  readStock,
-  type ObservedSystem,
-} from './observe-system.js';
+import { isIdle, observeIdleSystem, readStock, type ObservedSystem } from './observe-system.js';
 import {
   countAnswers,
   SCARCE_PRODUCTS,
@@ -222,35 +215,15 @@ async function run(): Promise<boolean> {
   const sent = load.answers.length;
   say(`[${elapsed()}] load stopped: ${sent} orders sent (${describeCounts(countStatuses(load))})`);
 
-  const settledMs = await timeUntil(
-    async () =>
-      (await noOrderPending(observed)) &&
-      (await readStock(observed).then(
-        (levels) => levels.every((level) => level.reserved === 0),
-        () => false,
-      )),
-    Date.now(),
-    config.settleS * 1000,
-    1_000,
-  );
+  const settledMs = await timeUntil(() => isIdle(observed), Date.now(), config.settleS * 1000, 1_000);
   say(
     `[${elapsed()}] ${settledMs === null ? `still not idle after ${config.settleS} s` : `idle after ${(settledMs / 1000).toFixed(1)} s`}; checking`,
   );
-  const orders = await readOrders(observed);
-  const stockAfter = await readStock(observed);
-  const effects = await readEffects(
-    observed,
-    orders.map((order) => order.id),
-  );
   const checks = judge({
     acceptedIds: load.accepted.map((order) => order.id),
-    orders,
-    charges: effects.charges,
-    notificationKinds: effects.notificationKinds,
     stockBefore,
-    stockAfter,
-    deadLetters: await readDeadLetters(observed),
     faults,
+    ...(await observeIdleSystem(observed)),
   });
   if (rabbitmq.nodes.length > 1) {
     checks.push({

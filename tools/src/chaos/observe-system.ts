@@ -2,7 +2,13 @@ import { Connection } from 'rabbitmq-client';
 import { brokerAddresses, listDeadLetters } from '@platform/messaging';
 import { SUBSCRIPTIONS } from '@platform/contracts';
 import type { ServiceName } from '../isolated-system.js';
-import type { ObservedCharge, ObservedDeadLetter, ObservedOrder, ObservedStock } from './checks.js';
+import type {
+  Observations,
+  ObservedCharge,
+  ObservedDeadLetter,
+  ObservedOrder,
+  ObservedStock,
+} from './checks.js';
 import { getJson } from './system-probes.js';
 
 // Requests at once while reading every order's charge and notifications: quick, and light on the system.
@@ -110,4 +116,30 @@ export async function readDeadLetters(system: ObservedSystem): Promise<ObservedD
   } finally {
     await connection.close();
   }
+}
+
+/** Whether the system is idle: no order PENDING and nothing reserved; false when it does not answer. */
+export async function isIdle(system: ObservedSystem): Promise<boolean> {
+  if (!(await noOrderPending(system))) return false;
+  return readStock(system).then(
+    (levels) => levels.every((level) => level.reserved === 0),
+    () => false,
+  );
+}
+
+/**
+ * What `judge` reads from an idle system: every order, each one's charge and notifications, the stock and
+ * every service's dead letters (the run itself knows the rest: what was accepted, the stock before, the
+ * faults).
+ */
+export async function observeIdleSystem(
+  system: ObservedSystem,
+): Promise<Pick<Observations, 'orders' | 'charges' | 'notificationKinds' | 'stockAfter' | 'deadLetters'>> {
+  const orders = await readOrders(system);
+  const stockAfter = await readStock(system);
+  const { charges, notificationKinds } = await readEffects(
+    system,
+    orders.map((order) => order.id),
+  );
+  return { orders, charges, notificationKinds, stockAfter, deadLetters: await readDeadLetters(system) };
 }

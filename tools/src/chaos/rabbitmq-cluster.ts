@@ -1,11 +1,7 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { freePort } from '../isolated-system.js';
 import { createRabbitmqNode, type RabbitmqNode } from './rabbitmq-node.js';
-
-const run = promisify(execFile);
 
 /** A RabbitMQ cluster of the chaos run's own: its nodes, and the URL listing them all (RABBITMQ_URL). */
 export interface RabbitmqCluster {
@@ -58,7 +54,11 @@ export async function createRabbitmqCluster(options: {
       );
     }
     if (options.size > 1) {
-      await rabbitmqctl(nodes[0] as RabbitmqNode, ['await_online_nodes', String(options.size)], 120_000);
+      await (nodes[0] as RabbitmqNode).cli(
+        'rabbitmqctl',
+        ['await_online_nodes', String(options.size)],
+        120_000,
+      );
     }
   } catch (error) {
     await stop();
@@ -69,7 +69,7 @@ export async function createRabbitmqCluster(options: {
     url: nodes.map((node) => node.url).join(','),
     async queuesNotOnEveryNode(expected) {
       // Asked of the first node: the chaos run asks before any fault, while every node runs.
-      const { stdout } = await rabbitmqctl(nodes[0] as RabbitmqNode, [
+      const stdout = await (nodes[0] as RabbitmqNode).cli('rabbitmqctl', [
         'list_queues',
         'name',
         'type',
@@ -88,11 +88,4 @@ export async function createRabbitmqCluster(options: {
     },
     stop,
   };
-
-  function rabbitmqctl(node: RabbitmqNode, args: string[], timeoutMs = 30_000) {
-    return run(join(dirname(options.server), 'rabbitmqctl'), ['-n', node.node, ...args], {
-      env: node.cliEnv,
-      timeout: timeoutMs,
-    });
-  }
 }

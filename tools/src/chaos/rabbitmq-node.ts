@@ -4,6 +4,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 
 /** A RabbitMQ node of the chaos run's own, which it may kill without touching the machine's broker. */
 export interface RabbitmqNode {
@@ -11,8 +12,11 @@ export interface RabbitmqNode {
   readonly node: string;
   /** `amqp://guest:guest@127.0.0.1:<port>`. */
   readonly url: string;
-  /** The environment RabbitMQ's CLI tools need to reach this node (its cookie's HOME, its node name). */
-  readonly cliEnv: Record<string, string | undefined>;
+  /**
+   * Runs one of RabbitMQ's CLI tools against this node (its cookie, its name), resolving with its
+   * output; rejects when the tool fails or runs longer than `timeoutMs` (30 s by default).
+   */
+  cli(tool: 'rabbitmqctl' | 'rabbitmq-queues', args: readonly string[], timeoutMs?: number): Promise<string>;
   /** `kill -9` of the node's Erlang VM; resolves once its AMQP port refuses connections. */
   kill(): Promise<void>;
   /** Starts the node again on the same data directory (durable queues and persistent messages survive). */
@@ -27,6 +31,7 @@ export interface RabbitmqNode {
 }
 
 const START_TIMEOUT_MS = 120_000;
+const run = promisify(execFile);
 
 /**
  * Starts a node named `name@localhost` with a data, log and configuration directory of its own under
@@ -105,24 +110,26 @@ export async function createRabbitmqNode(options: {
   }
 
   const cliEnv = { ...options.env, HOME: dir, RABBITMQ_NODENAME: node, ERL_EPMD_ADDRESS: '127.0.0.1' };
+  const cli = async (tool: string, args: readonly string[], timeoutMs = 30_000): Promise<string> => {
+    const { stdout } = await run(join(dirname(options.server), tool), ['-n', node, ...args], {
+      env: cliEnv,
+      timeout: timeoutMs,
+    });
+    return stdout;
+  };
   await start();
   return {
     node,
     url: `amqp://guest:guest@127.0.0.1:${port}`,
-    cliEnv,
     kill,
     start,
     stop: () => kill().catch(() => undefined),
+    cli,
     isQuorumCritical: () =>
-      new Promise((resolve) => {
-        const cli = join(dirname(options.server), 'rabbitmq-queues');
-        execFile(
-          cli,
-          ['-n', node, 'check_if_node_is_quorum_critical'],
-          { env: cliEnv, timeout: 30_000 },
-          (error) => resolve(error !== null),
-        );
-      }),
+      cli('rabbitmq-queues', ['check_if_node_is_quorum_critical']).then(
+        () => false,
+        () => true,
+      ),
   };
 }
 
