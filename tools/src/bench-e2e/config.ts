@@ -12,6 +12,7 @@ const BenchEnv = Type.Object({
   }),
   BENCH_LIGHT_RATE: Type.Number({ minimum: 0, default: 10 }),
   BENCH_TWICE: Type.Boolean({ default: true }),
+  BENCH_HALF: Type.Boolean({ default: true }),
   BENCH_DURATION_S: Type.Number({ exclusiveMinimum: 0, default: 20 }),
   BENCH_DRAIN_S: Type.Number({ minimum: 0, default: 30 }),
   BENCH_STEADY_FROM_S: Type.Number({ minimum: 0, default: 5 }),
@@ -20,6 +21,8 @@ const BenchEnv = Type.Object({
   BENCH_WARMUP_RATE: Type.Number({ exclusiveMinimum: 0, default: 100 }),
   BENCH_OVERLOAD_FACTOR: Type.Number({ minimum: 0, default: 3 }),
   BENCH_OVERLOAD_S: Type.Number({ exclusiveMinimum: 0, default: 30 }),
+  BENCH_FLOOD_FACTOR: Type.Number({ minimum: 0, default: 3 }),
+  BENCH_FLOOD_S: Type.Number({ exclusiveMinimum: 0, default: 30 }),
   BENCH_STOP_AFTER_UNSUSTAINABLE: Type.Integer({ minimum: 1, default: 2 }),
   BENCH_CONNECTIONS: Type.Integer({ minimum: 1, default: 256 }),
   BENCH_POSTGRES_URL: Type.String({
@@ -46,8 +49,10 @@ export function loadBenchConfig(env: Record<string, string | undefined> = proces
     singleProductRates: list(e.BENCH_SINGLE_PRODUCT_RATES),
     /** A light step first (order-to-final latency when nothing queues); 0 skips it. */
     lightRate: e.BENCH_LIGHT_RATE,
-    /** Whether to measure twice the maximum sustainable rate when the ladder did not. */
+    /** Whether to measure twice the maximum sustainable rate. */
     twice: e.BENCH_TWICE,
+    /** Whether to measure half the maximum sustainable rate (SPEC §4.11's latency targets hold there). */
+    half: e.BENCH_HALF,
     durationS: e.BENCH_DURATION_S,
     drainS: e.BENCH_DRAIN_S,
     steadyFromS: Math.min(e.BENCH_STEADY_FROM_S, e.BENCH_DURATION_S / 2),
@@ -57,8 +62,12 @@ export function loadBenchConfig(env: Record<string, string | undefined> = proces
      * seconds of CPU that would otherwise be charged to the first measured rate.
      */
     warmup: { seconds: e.BENCH_WARMUP_S, rate: e.BENCH_WARMUP_RATE },
+    /** The overload step, over pooled connections: this many times the sustainable rate (0 skips it). */
     overloadFactor: e.BENCH_OVERLOAD_FACTOR,
     overloadS: e.BENCH_OVERLOAD_S,
+    /** The flood step, a new connection per request: this many times the sustainable rate (0 skips it). */
+    floodFactor: e.BENCH_FLOOD_FACTOR,
+    floodS: e.BENCH_FLOOD_S,
     stopAfterUnsustainable: e.BENCH_STOP_AFTER_UNSUSTAINABLE,
     connections: e.BENCH_CONNECTIONS,
     postgresUrl: e.BENCH_POSTGRES_URL,

@@ -5,6 +5,7 @@
  * its latency counts from that time: a system that stalls cannot hide it by slowing the load down
  * (coordinated omission).
  */
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import hdr from 'hdr-histogram-js';
 import { Connection, type AsyncMessage } from 'rabbitmq-client';
 import { Pool } from 'undici';
@@ -23,6 +24,9 @@ const finals = new Map<string, Final>();
 /** Final events received, whichever step's orders they were about. */
 let finalsReceived = 0;
 let pool: Pool | undefined;
+let orderUrl: URL | undefined;
+/** How long a request may go unanswered before it counts as `timeout`, in ms. */
+const REQUEST_TIMEOUT_MS = 10_000;
 let broker: Connection | undefined;
 let closeFinals: (() => Promise<void>) | undefined;
 
@@ -31,10 +35,13 @@ function reply(message: LoadReply): void {
 }
 
 async function setUp(setup: LoadSetup): Promise<void> {
+  orderUrl = new URL('/orders', setup.orderUrl);
   pool = new Pool(setup.orderUrl, {
     connections: setup.connections,
     pipelining: 1,
     keepAliveTimeout: 60_000,
+    headersTimeout: REQUEST_TIMEOUT_MS,
+    bodyTimeout: REQUEST_TIMEOUT_MS,
   });
   broker = new Connection({ url: setup.rabbitmqUrl, connectionName: 'bench-load-generator' });
   const queue = `${setup.exchange}.bench-finals`;
@@ -82,9 +89,72 @@ function sortedPercentiles(values: number[]): Percentiles {
   return { p50: at(0.5), p90: at(0.9), p99: at(0.99), p999: at(0.999), max: at(1) };
 }
 
+/** An answer: its status, its Retry-After header and its body. */
+interface Answer {
+  status: number;
+  retryAfter: boolean;
+  body: string;
+}
+
+/** `POST /orders` over the pool's kept-alive connections. */
+async function postPooled(client: Pool, body: string): Promise<Answer> {
+  const response = await client.request({
+    path: '/orders',
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
+  return {
+    status: response.statusCode,
+    retryAfter: response.headers['retry-after'] !== undefined,
+    body: await response.body.text(),
+  };
+}
+
+/**
+ * `POST /orders` on a connection of its own, closed after the answer (no agent, `Connection: close`): what
+ * a crowd of independent clients does, each paying for its own connection.
+ */
+function postOnNewConnection(url: URL, body: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(
+      url,
+      {
+        method: 'POST',
+        agent: false,
+        headers: {
+          'content-type': 'application/json',
+          connection: 'close',
+          'content-length': Buffer.byteLength(body),
+        },
+        timeout: REQUEST_TIMEOUT_MS,
+      },
+      (response: IncomingMessage) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            retryAfter: response.headers['retry-after'] !== undefined,
+            body: text,
+          }),
+        );
+        response.on('error', reject);
+      },
+    );
+    request.on('timeout', () => request.destroy(new TimeoutError()));
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+class TimeoutError extends Error {}
+
 async function runStep(step: RunStep): Promise<StepResult> {
-  if (!pool) throw new Error('load generator not set up');
+  if (!pool || !orderUrl) throw new Error('load generator not set up');
   const client = pool;
+  const url = orderUrl;
   const intake = hdr.build({
     lowestDiscernibleValue: 1,
     highestTrackableValue: 3_600_000_000,
@@ -101,22 +171,18 @@ async function runStep(step: RunStep): Promise<StepResult> {
     const body = step.bodies[index % step.bodies.length] ?? '{}';
     let status = 'error';
     try {
-      const response = await client.request({
-        path: '/orders',
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body,
-      });
-      status = String(response.statusCode);
-      const text = await response.body.text();
-      if (response.statusCode === 201) {
-        const id = (JSON.parse(text) as { id?: unknown }).id;
+      const answer =
+        step.connections === 'pooled' ? await postPooled(client, body) : await postOnNewConnection(url, body);
+      status = String(answer.status);
+      if (answer.status === 201) {
+        const id = (JSON.parse(answer.body) as { id?: unknown }).id;
         if (typeof id === 'string') accepted.set(id, scheduledAt);
-      } else if (response.statusCode === 503 && response.headers['retry-after'] !== undefined) {
+      } else if (answer.status === 503 && answer.retryAfter) {
         retryAfter += 1;
       }
-    } catch {
-      status = 'error';
+    } catch (error) {
+      const name = (error as { name?: string; code?: string }).name;
+      status = error instanceof TimeoutError || name === 'HeadersTimeoutError' ? 'timeout' : 'error';
     }
     intake.recordValue(Math.max(1, Math.round((now() - scheduledAt) * 1000)));
     statuses[status] = (statuses[status] ?? 0) + 1;

@@ -1,5 +1,12 @@
 /** What the benchmark asks of its load generator, and what it answers (over the fork's IPC channel). */
 
+/**
+ * How the load generator's requests reach the order API: `pooled`, over a pool of kept-alive connections
+ * (BENCH_CONNECTIONS of them), as a service calling another would; `per-request`, each request on a new
+ * connection closed after its answer, as thousands of independent clients would (SPEC §4.9).
+ */
+export type ConnectionMode = 'pooled' | 'per-request';
+
 /** One open-loop step: `rate` orders a second for `durationS`, bodies taken in turn from `bodies`. */
 export interface RunStep {
   kind: 'run';
@@ -11,6 +18,7 @@ export interface RunStep {
   drainS: number;
   /** Orders final from this far into the step on count as steady (skips the ramp-up), in s. */
   steadyFromS: number;
+  connections: ConnectionMode;
 }
 
 /** The load generator's setup: where to send orders and where final events are announced. */
@@ -39,7 +47,10 @@ export interface StepResult {
   durationS: number;
   sent: number;
   accepted: number;
-  /** Answers by HTTP status ('error' for a request that got none). */
+  /**
+   * Answers by HTTP status: 'error' for a request whose connection failed or closed without an answer,
+   * 'timeout' for one unanswered after ten seconds.
+   */
   statuses: Record<string, number>;
   /** 503 answers that carried a Retry-After header. */
   retryAfter: number;

@@ -3,56 +3,57 @@
  * process, `fast` simulators), on databases, an exchange and ports of its own, under open-loop load at a
  * ladder of fixed rates. For each rate it reports intake latency, finals per second, order-to-final
  * latency, orders left unfinished, CPU per order for every process (services, simulators, supervisor,
- * RabbitMQ, PostgreSQL) and log lines per order; then the maximum sustainable rate, a step at twice it
- * (does throughput hold?) and one at three times it (is overload refused early?). It prints Markdown
- * tables and writes everything to a JSON file. Settings: config.ts (BENCH_*), documented in the README.
+ * RabbitMQ, PostgreSQL), log lines and commits per order; then the maximum sustainable rate, steps at half
+ * and twice it, and two at three times it: one over pooled connections, one with a new connection per
+ * request (is overload refused early, however callers connect?). Its header gives the machine and a
+ * reference measured in the same run (machine-reference.ts).
+ *
+ * `--compare <git-ref>` builds that version in a worktree of its own and runs both systems side by side,
+ * alternating them step by step (the other one paused meanwhile), and prints each figure of both with
+ * their ratio; `--pairs N` measures every step N times for each, alternating which goes first, and reports
+ * the medians. `--replicas` as npm start takes it. Settings: config.ts (BENCH_*), documented in the README.
+ * It prints Markdown tables and writes everything to a JSON file.
  *
  * It exits 0 once it has measured: missing a target is a result, not an error.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
-import { Connection } from 'rabbitmq-client';
-import { SUBSCRIPTIONS } from '@platform/contracts';
-import { deleteTopology } from '@platform/messaging';
-import {
-  DATABASE_NAMES,
-  SERVICE_NAMES as SERVICES,
-  freeSystemPorts,
-  isolatedSystemEnv,
-  localUrl,
-  readinessUrls,
-  waitUntilAllAnswer,
-  type ServiceName,
-} from '../isolated-system.js';
 import { describeReplicas, parseReplicas } from '../supervisor/replicas.js';
+import { prepareBaselineCheckout } from './baseline-checkout.js';
 import { loadBenchConfig } from './config.js';
+import type { ConnectionMode } from './load-protocol.js';
+import { measureMachineReference } from './machine-reference.js';
 import { startOtlpSink } from './otlp-sink.js';
-import type { LoadCommand, LoadReply, Percentiles, StepResult } from './load-protocol.js';
-import { commandLine, childrenOf, findServerProcess, readTreesCpuMs } from './process-cpu.js';
 import {
+  comparisonTable,
   cpuPerOrderMs,
   cpuTable,
   isSustainable,
-  maximumSustainableRate,
+  medianStep,
   stepsTable,
   type MeasuredStep,
 } from './report.js';
+import { startSystemUnderTest, withAdminDatabase, type SystemUnderTest } from './system-under-test.js';
 
-const config = loadBenchConfig();
-// `--replicas` as npm start takes it (`2`, `payment=3`): the system under test runs that many instances.
 const say = (line = '') => process.stdout.write(`${line}\n`);
-let replicaArgs: string[];
-let replicas: ReturnType<typeof parseReplicas>;
+const config = loadBenchConfig();
+
+let args: { replicas: string[]; compare?: string; pairs: number };
 try {
-  replicaArgs =
-    parseArgs({ options: { replicas: { type: 'string', multiple: true } } }).values.replicas ?? [];
-  replicas = parseReplicas(replicaArgs);
+  const { values } = parseArgs({
+    options: {
+      replicas: { type: 'string', multiple: true },
+      compare: { type: 'string' },
+      pairs: { type: 'string' },
+    },
+  });
+  const pairs = Number(values.pairs ?? 1);
+  if (!Number.isInteger(pairs) || pairs < 1)
+    throw new Error(`--pairs must be a whole number ≥ 1, not ${values.pairs}`);
+  parseReplicas(values.replicas ?? []);
+  args = { replicas: values.replicas ?? [], compare: values.compare, pairs };
 } catch (error) {
   say((error as Error).message);
   process.exit(2);
@@ -61,7 +62,6 @@ try {
 const USERS = ['7c11e1ce2741', 'e6f24d7d1c7e', 'customer-123'];
 const PRODUCTS = ['classic-box', 'family-box', 'veggie-box', 'product-A', 'product-B', 'product-C'];
 const HOT_PRODUCT = 'classic-box';
-
 const orderBody = (user: string, product: string) =>
   JSON.stringify({ user_id: user, items: [{ product_code: product, quantity: 1 }] });
 /** Every user with every product, in turn (3 × 6 combinations). */
@@ -69,441 +69,373 @@ const MIXED_BODIES = PRODUCTS.flatMap((product) => USERS.map((user) => orderBody
 const SINGLE_PRODUCT_BODIES = USERS.map((user) => orderBody(user, HOT_PRODUCT));
 
 // ---------------------------------------------------------------------------------------------------------
-// The system under test
+// The machine
 
-const id = randomBytes(4).toString('hex');
-const exchange = `bench.${id}`;
-const databaseUrl = (service: ServiceName) => {
-  const url = new URL(config.postgresUrl);
-  url.pathname = `/bench_${id}_${DATABASE_NAMES[service]}`;
-  return url.toString();
+const versions = await withAdminDatabase(config.postgresUrl, async (client) => ({
+  postgresql: (await client.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version,
+  autovacuum: (await client.query<{ autovacuum: string }>('SHOW autovacuum')).rows[0]?.autovacuum,
+}));
+const reference = await measureMachineReference(config.postgresUrl);
+const machine = {
+  cores: cpus().length,
+  cpu: cpus()[0]?.model,
+  node: process.version,
+  ...versions,
+  reference,
 };
-
-const ports = await freeSystemPorts();
-const traceSink = config.tracesSampling === undefined ? undefined : await startOtlpSink();
-
-const systemEnv: Record<string, string | undefined> = {
-  ...isolatedSystemEnv({
-    base: config.env,
-    ports,
-    databaseUrl,
-    rabbitmqUrl: config.rabbitmqUrl,
-    exchange,
-    simulatorsProfile: 'fast',
-  }),
-  ...(config.cpuProfileDir === undefined
-    ? {}
-    : { SUPERVISOR_NODE_ARGS: profileArgs(config.cpuProfileDir).join(' ') }),
-  // Tracing is on only when asked for: the services never inherit an endpoint from the bench's shell.
-  OTEL_EXPORTER_OTLP_ENDPOINT: traceSink?.url,
-  ...(traceSink && {
-    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
-    OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
-    OTEL_TRACES_SAMPLER_ARG: String(config.tracesSampling),
-  }),
-};
-
-function profileArgs(dir: string): string[] {
-  return ['--cpu-prof', `--cpu-prof-dir=${dir}`];
-}
-
-let logLines = 0;
-let supervisor: ChildProcess | undefined;
-let loadGenerator: ChildProcess | undefined;
-
-function startSupervisor(): ChildProcess {
-  const entry = fileURLToPath(new URL('../supervisor/main.js', import.meta.url));
-  const nodeArgs = config.cpuProfileDir === undefined ? [] : profileArgs(config.cpuProfileDir);
-  const child = spawn(
-    process.execPath,
-    [...nodeArgs, entry, ...replicaArgs.flatMap((value) => ['--replicas', value])],
-    {
-      env: systemEnv,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let recent = '';
-  const count = (chunk: Buffer) => {
-    for (const byte of chunk) if (byte === 10) logLines += 1;
-    // Kept for the error message should the system fail to start.
-    recent = (recent + chunk.toString()).slice(-4_000);
-  };
-  child.stdout.on('data', count);
-  child.stderr.on('data', count);
-  child.once('exit', (code) => {
-    if (!stopping) {
-      say(recent);
-      say(`the system under test exited (code ${String(code)}); see its last lines above`);
-      process.exit(1);
-    }
-  });
-  return child;
-}
-
-async function withDatabase<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await run(client);
-  } finally {
-    await client.end();
-  }
-}
-
-/** Transactions committed so far in each of the system's databases (pg_stat_database). */
-async function commitsByDatabase(): Promise<Record<string, number>> {
-  const admin = new URL(config.postgresUrl);
-  admin.pathname = '/postgres';
-  return withDatabase(admin.toString(), async (client) => {
-    const rows = (
-      await client.query<{ datname: string; commits: string }>(
-        `SELECT datname, xact_commit AS commits FROM pg_stat_database WHERE datname LIKE $1`,
-        [`bench_${id}_%`],
-      )
-    ).rows;
-    return Object.fromEntries(
-      rows.map((row) => [row.datname.replace(`bench_${id}_`, ''), Number(row.commits)]),
-    );
-  });
-}
-
-/** Autovacuum is off on this project's machines (a CI setting): each step starts from vacuumed tables. */
-async function vacuumAll(): Promise<void> {
-  for (const service of SERVICES) {
-    await withDatabase(databaseUrl(service), (client) => client.query('VACUUM (ANALYZE)'));
-  }
-}
-
-/**
- * The processes whose CPU is counted: each service (all its instances together), the simulators, the
- * supervisor, RabbitMQ, PostgreSQL.
- */
-function processTrees(): Map<string, number[]> {
-  const trees = new Map<string, number[]>();
-  const add = (name: string, pid: number) => trees.set(name, [...(trees.get(name) ?? []), pid]);
-  for (const child of childrenOf(supervisor?.pid ?? -1)) {
-    const command = commandLine(child);
-    const name =
-      /services\/(\w+)\//.exec(command)?.[1] ?? (command.includes('simulators/') ? 'simulators' : undefined);
-    if (name) add(name, child);
-  }
-  const postgres = findServerProcess(Number(new URL(config.postgresUrl).port || 5432), 'postgres');
-  const rabbitmq = findServerProcess(Number(new URL(config.rabbitmqUrl).port || 5672), 'beam.smp');
-  if (postgres) add('postgresql', postgres);
-  if (rabbitmq) add('rabbitmq', rabbitmq);
-  if (loadGenerator?.pid) add('load-generator', loadGenerator.pid);
-  return trees;
-}
-
-/** CPU used by each process since `before` (a reading of this function), in ms. */
-function cpuReading(): { read(): Record<string, number> } {
-  const trees = processTrees();
-  const supervisorPid = supervisor?.pid ?? -1;
-  const snapshot = () => {
-    const all = readTreesCpuMs(new Map([...trees, ['supervisor-tree', [supervisorPid]]]));
-    const children = [...trees.keys()]
-      // Every process the supervisor started (the console too): what is left is the supervisor's own.
-      .filter((name) => !['postgresql', 'rabbitmq', 'load-generator'].includes(name))
-      .reduce((sum, name) => sum + (all.get(name) ?? 0), 0);
-    all.set('supervisor', (all.get('supervisor-tree') ?? 0) - children);
-    all.delete('supervisor-tree');
-    return all;
-  };
-  const before = snapshot();
-  return {
-    read() {
-      const after = snapshot();
-      return Object.fromEntries([...after].map(([name, ms]) => [name, ms - (before.get(name) ?? 0)]));
-    },
-  };
-}
+say(
+  `bench:e2e on ${machine.cores} cores (${machine.cpu ?? '?'}), Node ${machine.node}, PostgreSQL ${machine.postgresql ?? '?'} ` +
+    `(autovacuum ${machine.autovacuum ?? '?'}; the benchmark vacuums before each step), ` +
+    `instances: ${describeReplicas(parseReplicas(args.replicas)) || 'one of each service'}`,
+);
+say(
+  `machine reference: JavaScript work ${reference.jsWorkMs.toFixed(0)} ms, one wake-up ${reference.wakeUpCpuUs.toFixed(0)} µs of CPU, ` +
+    `PostgreSQL ${reference.postgresCommitsPerS.toFixed(0)} commits/s on one connection`,
+);
 
 // ---------------------------------------------------------------------------------------------------------
-// The load generator
+// The systems
 
-function command(message: LoadCommand): Promise<LoadReply> {
-  const child = loadGenerator;
-  if (!child) throw new Error('no load generator');
-  return new Promise((resolve) => {
-    child.once('message', (reply: LoadReply) => resolve(reply));
-    child.send(message);
-  });
+const traceSink = config.tracesSampling === undefined ? undefined : await startOtlpSink();
+const tracingEnv = traceSink && {
+  OTEL_EXPORTER_OTLP_ENDPOINT: traceSink.url,
+  OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+  OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+  OTEL_TRACES_SAMPLER_ARG: String(config.tracesSampling),
+};
+const repoDir = fileURLToPath(new URL('../../..', import.meta.url));
+const systems: SystemUnderTest[] = [];
+
+async function tearDownAll(): Promise<void> {
+  for (const system of systems.splice(0)) await system.tearDown();
+}
+process.once('SIGINT', () => {
+  say('interrupted: removing what the benchmark created');
+  void tearDownAll().finally(() => process.exit(130));
+});
+
+/** Runs `measure` for one system with every other one paused. */
+async function alone<T>(system: SystemUnderTest, measure: () => Promise<T>): Promise<T> {
+  const others = systems.filter((other) => other !== system);
+  for (const other of others) other.pause();
+  try {
+    return await measure();
+  } finally {
+    for (const other of others) other.resume();
+  }
 }
 
-async function measure(
-  scenario: string,
-  rate: number,
-  durationS: number,
-  bodies: string[],
-): Promise<MeasuredStep> {
-  await vacuumAll();
-  const commitsBefore = await commitsByDatabase();
-  const cpu = cpuReading();
-  const linesBefore = logLines;
-  const reply = await command({
-    kind: 'run',
-    rate,
-    durationS,
-    bodies,
-    drainS: config.drainS,
-    steadyFromS: Math.min(config.steadyFromS, durationS / 2),
-  });
-  if (reply.kind !== 'result') throw new Error(`unexpected reply ${reply.kind}`);
-  const cpuMs = cpu.read();
-  const commitsAfter = await commitsByDatabase();
-  const step: MeasuredStep = {
-    ...withoutNulls(reply.result),
-    scenario,
-    cpuMs,
-    logLines: logLines - linesBefore,
-    // The statistics collector's own reads and the vacuum count too: a handful, against thousands.
-    commits: Object.fromEntries(
-      Object.entries(commitsAfter).map(([database, n]) => [database, n - (commitsBefore[database] ?? 0)]),
-    ),
-  };
-  say(describe(step));
-  return step;
-}
+/** Every measurement of a step, by system label: `pairs` of them, and their median. */
+type Measurements = Map<string, { runs: MeasuredStep[]; median: MeasuredStep }>;
 
-/** IPC carries JSON, which turns NaN (a percentile of no samples) into null: back to NaN. */
-function withoutNulls(result: StepResult): StepResult {
-  const percentiles = (p: Percentiles): Percentiles =>
-    Object.fromEntries(
-      Object.entries(p).map(([key, value]) => [key, value ?? Number.NaN]),
-    ) as unknown as Percentiles;
-  return {
-    ...result,
-    intakeMs: percentiles(result.intakeMs),
-    orderToFinalMs: percentiles(result.orderToFinalMs),
-  };
-}
-
-function describe(step: MeasuredStep): string {
+function describe(label: string, step: MeasuredStep): string {
   const f = step.orderToFinalMs;
+  const statuses = Object.entries(step.statuses)
+    .map(([status, n]) => `${status}×${n}`)
+    .join(' ');
   return (
-    `  ${step.scenario} ${step.rate}/s: accepted ${step.accepted}/${step.sent}, intake p99 ${step.intakeMs.p99.toFixed(1)} ms, ` +
+    `  [${label}] ${step.scenario} ${step.rate}/s: accepted ${step.accepted}/${step.sent} (${statuses}), ` +
+    `intake p99 ${step.intakeMs.p99.toFixed(1)} max ${step.intakeMs.max.toFixed(0)} ms, ` +
     `finals ${step.steadyFinalsPerS.toFixed(1)}/s, to final p50 ${f.p50.toFixed(0)} p99 ${f.p99.toFixed(0)} ms, ` +
     `not final ${step.notFinal}, CPU ${cpuPerOrderMs(step).toFixed(2)} ms/order ` +
     `(${isSustainable(step) ? 'sustainable' : 'not sustainable'})`
   );
 }
 
-async function ladder(scenario: string, rates: number[], bodies: string[]): Promise<MeasuredStep[]> {
-  const steps: MeasuredStep[] = [];
-  let unsustainableInARow = 0;
+/**
+ * Measures one step for each of `which` systems (all by default), `pairs` times, alternating which system
+ * goes first, and keeps the median of each system's runs.
+ */
+async function measureStep(
+  scenario: string,
+  rateOf: (system: SystemUnderTest) => number,
+  durationS: number,
+  bodies: string[],
+  connections: ConnectionMode = 'pooled',
+  which: readonly SystemUnderTest[] = systems,
+): Promise<Measurements> {
+  const runs = new Map<string, MeasuredStep[]>(which.map((system) => [system.label, []]));
+  for (let pair = 0; pair < args.pairs; pair++) {
+    const order = pair % 2 === 0 ? which : [...which].reverse();
+    for (const system of order) {
+      const step = await alone(system, () =>
+        system.measure({ scenario, rate: rateOf(system), durationS, bodies, connections }),
+      );
+      say(describe(system.label, step));
+      runs.get(system.label)?.push(step);
+    }
+  }
+  return new Map(
+    [...runs].map(([label, measured]) => [label, { runs: measured, median: medianStep(measured) }]),
+  );
+}
+
+/** Every measured step, by system label, in the order measured. */
+const results = new Map<string, MeasuredStep[]>();
+const allRuns = new Map<string, MeasuredStep[]>();
+function keep(measurements: Measurements): Measurements {
+  for (const [label, { runs, median }] of measurements) {
+    results.set(label, [...(results.get(label) ?? []), median]);
+    allRuns.set(label, [...(allRuns.get(label) ?? []), ...runs]);
+  }
+  return measurements;
+}
+
+/**
+ * A ladder of rates, each measured for every system still climbing: a system stops after
+ * BENCH_STOP_AFTER_UNSUSTAINABLE unsustainable rates in a row. Returns each system's maximum sustainable
+ * rate (undefined when none was).
+ */
+async function ladder(
+  scenario: string,
+  rates: number[],
+  bodies: string[],
+): Promise<Map<string, number | undefined>> {
+  const unsustainableInARow = new Map(systems.map((system) => [system.label, 0]));
+  const best = new Map<string, number | undefined>(systems.map((system) => [system.label, undefined]));
   for (const rate of rates) {
-    if (unsustainableInARow >= config.stopAfterUnsustainable) {
-      say(`  ${scenario} ${rate}/s: skipped (${unsustainableInARow} rates in a row were not sustainable)`);
+    const climbing = systems.filter(
+      (system) => (unsustainableInARow.get(system.label) ?? 0) < config.stopAfterUnsustainable,
+    );
+    if (climbing.length === 0) {
+      say(
+        `  ${scenario} ${rate}/s: skipped (every system failed ${config.stopAfterUnsustainable} rates in a row)`,
+      );
       continue;
     }
-    const step = await measure(scenario, rate, config.durationS, bodies);
-    steps.push(step);
-    unsustainableInARow = isSustainable(step) ? 0 : unsustainableInARow + 1;
-  }
-  return steps;
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Teardown
-
-let stopping = false;
-
-async function tearDown(): Promise<void> {
-  stopping = true;
-  if (loadGenerator?.connected) {
-    loadGenerator.send({ kind: 'stop' } satisfies LoadCommand);
-    await new Promise((resolve) => loadGenerator?.once('exit', resolve));
-  }
-  const running = supervisor;
-  const stillRunning = () => running?.exitCode === null && running.signalCode === null;
-  if (running && stillRunning()) {
-    const exited = new Promise((resolve) => running.once('exit', resolve));
-    running.kill('SIGTERM');
-    await Promise.race([exited, sleep(45_000)]);
-    if (stillRunning()) running.kill('SIGKILL');
-  }
-  for (const service of SERVICES) {
-    const name = new URL(databaseUrl(service)).pathname.slice(1);
-    const admin = new URL(config.postgresUrl);
-    admin.pathname = '/postgres';
-    await withDatabase(admin.toString(), (client) =>
-      client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`),
-    ).catch((error: unknown) => say(`could not drop ${name}: ${String(error)}`));
-  }
-  const connection = new Connection({ url: config.rabbitmqUrl });
-  try {
-    await deleteTopology(connection, exchange, SUBSCRIPTIONS, config.retryDelaysMs);
-    await connection.exchangeDelete({ exchange });
-  } catch (error) {
-    say(`could not remove exchange ${exchange} and its queues: ${String(error)}`);
-  } finally {
-    await connection.close();
-  }
-}
-
-process.once('SIGINT', () => {
-  say('interrupted: removing what the benchmark created');
-  void tearDown().finally(() => process.exit(130));
-});
-
-// ---------------------------------------------------------------------------------------------------------
-// The run
-
-const versions = await withDatabase(config.postgresUrl.replace(/\/?$/, '/postgres'), async (client) => ({
-  postgresql: (await client.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version,
-  autovacuum: (await client.query<{ autovacuum: string }>('SHOW autovacuum')).rows[0]?.autovacuum,
-}));
-const machine = {
-  cores: cpus().length,
-  cpu: cpus()[0]?.model,
-  node: process.version,
-  ...versions,
-};
-say(
-  `bench:e2e on ${machine.cores} cores (${machine.cpu ?? '?'}), Node ${machine.node}, PostgreSQL ${machine.postgresql ?? '?'} ` +
-    `(autovacuum ${machine.autovacuum ?? '?'}; the benchmark vacuums before each rate), exchange ${exchange}, ` +
-    `instances: ${describeReplicas(replicas) || 'one of each service'}`,
-);
-
-try {
-  supervisor = startSupervisor();
-  await waitUntilAllAnswer(readinessUrls(ports), 120_000);
-  await withDatabase(databaseUrl('inventory'), (client) =>
-    client.query('UPDATE stock SET available = $1, reserved = 0, sold = 0', [config.stock]),
-  );
-  loadGenerator = fork(fileURLToPath(new URL('./load-generator.js', import.meta.url)), {
-    env: config.env,
-  });
-  await command({
-    kind: 'setup',
-    orderUrl: localUrl(ports.order),
-    rabbitmqUrl: config.rabbitmqUrl,
-    exchange,
-    connections: config.connections,
-  });
-  say(`system up (supervisor pid ${String(supervisor.pid)})`);
-  if (config.warmup.seconds > 0) {
-    say(`warming up: ${config.warmup.rate} orders/s for ${config.warmup.seconds} s (not measured)`);
-    await command({
-      kind: 'run',
-      rate: config.warmup.rate,
-      durationS: config.warmup.seconds,
-      bodies: MIXED_BODIES,
-      drainS: config.drainS,
-      steadyFromS: 0,
-    });
-    await vacuumAll();
-  }
-  say(`measuring idle CPU for ${config.idleS} s`);
-  await sleep(3_000);
-  const idle = cpuReading();
-  await sleep(config.idleS * 1000);
-  const idleCpuMsPerS = Object.fromEntries(
-    Object.entries(idle.read())
-      .filter(([name]) => name !== 'load-generator')
-      .map(([name, ms]) => [name, ms / config.idleS]),
-  );
-  const idleTotal = Object.values(idleCpuMsPerS).reduce((sum, ms) => sum + ms, 0);
-  say(
-    `idle: ${idleTotal.toFixed(1)} ms of CPU per second (${JSON.stringify(idleCpuMsPerS, (_k, v: unknown) => (typeof v === 'number' ? Number(v.toFixed(1)) : v))})`,
-  );
-
-  const steps: MeasuredStep[] = [];
-  if (config.lightRate > 0) {
-    say('light load');
-    steps.push(await measure('light', config.lightRate, Math.max(config.durationS / 2, 5), MIXED_BODIES));
-  }
-  say('mixed users and products');
-  const mixed = await ladder('mixed', config.rates, MIXED_BODIES);
-  steps.push(...mixed);
-  const msr = maximumSustainableRate(mixed);
-  say(`maximum sustainable rate (mixed): ${msr === undefined ? 'none of the rates' : `${msr} orders/s`}`);
-
-  let twice: MeasuredStep | undefined;
-  if (msr !== undefined && config.twice) {
-    twice = mixed.find((step) => step.rate === 2 * msr);
-    if (!twice) {
-      say('twice the maximum sustainable rate');
-      twice = await measure('twice', 2 * msr, config.durationS, MIXED_BODIES);
-      steps.push(twice);
+    const measured = keep(
+      await measureStep(scenario, () => rate, config.durationS, bodies, 'pooled', climbing),
+    );
+    for (const [label, { median }] of measured) {
+      if (isSustainable(median)) {
+        unsustainableInARow.set(label, 0);
+        best.set(label, Math.max(best.get(label) ?? 0, rate));
+      } else {
+        unsustainableInARow.set(label, (unsustainableInARow.get(label) ?? 0) + 1);
+      }
     }
   }
+  return best;
+}
 
-  if (config.singleProductRates.length > 0) say(`single product (${HOT_PRODUCT})`);
-  const single = await ladder('single', config.singleProductRates, SINGLE_PRODUCT_BODIES);
-  steps.push(...single);
-  const singleMsr = maximumSustainableRate(single);
-
-  let overload: MeasuredStep | undefined;
-  if (config.overloadFactor > 0) {
-    const base = msr ?? Math.min(...config.rates);
-    const rate = Math.round(config.overloadFactor * base);
-    say(`overload: ${rate} orders/s (${config.overloadFactor} × ${base}) for ${config.overloadS} s`);
-    overload = await measure('overload', rate, config.overloadS, MIXED_BODIES);
-    steps.push(overload);
+try {
+  if (args.compare !== undefined) {
+    const baseline = await prepareBaselineCheckout(repoDir, args.compare, say);
+    systems.push(
+      await startSystemUnderTest({
+        label: baseline.label,
+        checkoutDir: baseline.dir,
+        config,
+        replicaArgs: args.replicas,
+        env: tracingEnv,
+        say,
+      }),
+    );
   }
+  // Paused while the next one starts: a system's start-up is busy, and it would slow the other's.
+  for (const system of systems) system.pause();
+  systems.push(
+    await startSystemUnderTest({
+      label: 'this',
+      checkoutDir: repoDir,
+      config,
+      replicaArgs: args.replicas,
+      env: tracingEnv,
+      say,
+    }),
+  );
+  for (const system of systems) system.resume();
+
+  const idle = new Map<string, Record<string, number>>();
+  for (const system of systems) {
+    if (config.warmup.seconds > 0) {
+      say(
+        `[${system.label}] warming up: ${config.warmup.rate} orders/s for ${config.warmup.seconds} s (not measured)`,
+      );
+      await alone(system, () => system.warmUp(config.warmup.rate, config.warmup.seconds, MIXED_BODIES));
+    }
+  }
+  for (const system of systems) {
+    const perProcess = await alone(system, () => system.measureIdle(config.idleS));
+    idle.set(system.label, perProcess);
+    const total = Object.values(perProcess).reduce((sum, ms) => sum + ms, 0);
+    say(
+      `[${system.label}] idle: ${total.toFixed(1)} ms of CPU per second (${JSON.stringify(perProcess, (_k, v: unknown) => (typeof v === 'number' ? Number(v.toFixed(1)) : v))})`,
+    );
+  }
+
+  const light =
+    config.lightRate > 0
+      ? keep(
+          await measureStep('light', () => config.lightRate, Math.max(config.durationS / 2, 5), MIXED_BODIES),
+        )
+      : undefined;
+  say('mixed users and products');
+  const msr = await ladder('mixed', config.rates, MIXED_BODIES);
+  for (const [label, rate] of msr)
+    say(
+      `[${label}] maximum sustainable rate (mixed): ${rate === undefined ? 'none of the rates' : `${rate} orders/s`}`,
+    );
+  const withRate = systems.filter((system) => msr.get(system.label) !== undefined);
+  const rateOf = (factor: number) => (system: SystemUnderTest) =>
+    Math.round(factor * (msr.get(system.label) ?? 0));
+
+  let half: Measurements | undefined;
+  if (config.half && withRate.length > 0) {
+    say('half the maximum sustainable rate');
+    half = keep(await measureStep('half', rateOf(0.5), config.durationS, MIXED_BODIES, 'pooled', withRate));
+  }
+  let twice: Measurements | undefined;
+  if (config.twice && withRate.length > 0) {
+    say('twice the maximum sustainable rate');
+    twice = keep(await measureStep('twice', rateOf(2), config.durationS, MIXED_BODIES, 'pooled', withRate));
+  }
+  if (config.singleProductRates.length > 0) {
+    say(`single product (${HOT_PRODUCT})`);
+    await ladder('single', config.singleProductRates, SINGLE_PRODUCT_BODIES);
+  }
+  const base = (system: SystemUnderTest) => msr.get(system.label) ?? Math.min(...config.rates);
+  let overload: Measurements | undefined;
+  if (config.overloadFactor > 0) {
+    say(
+      `overload: ${config.overloadFactor} × the maximum sustainable rate for ${config.overloadS} s, pooled connections`,
+    );
+    overload = keep(
+      await measureStep(
+        'overload',
+        (s) => Math.round(config.overloadFactor * base(s)),
+        config.overloadS,
+        MIXED_BODIES,
+      ),
+    );
+  }
+  let flood: Measurements | undefined;
+  if (config.floodFactor > 0) {
+    say(
+      `flood: ${config.floodFactor} × the maximum sustainable rate for ${config.floodS} s, a new connection per request`,
+    );
+    flood = keep(
+      await measureStep(
+        'flood',
+        (s) => Math.round(config.floodFactor * base(s)),
+        config.floodS,
+        MIXED_BODIES,
+        'per-request',
+      ),
+    );
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // The report
 
   say();
   say(`## bench:e2e, ${machine.cores} cores, Node ${machine.node}, PostgreSQL ${machine.postgresql ?? '?'}`);
   say();
-  say(stepsTable(steps));
+  say(
+    `Machine reference: JavaScript work ${reference.jsWorkMs.toFixed(0)} ms, one wake-up ${reference.wakeUpCpuUs.toFixed(0)} µs, ` +
+      `PostgreSQL ${reference.postgresCommitsPerS.toFixed(0)} commits/s.` +
+      (args.pairs > 1 ? ` Each figure is the median of ${args.pairs} runs.` : ''),
+  );
+  for (const system of systems) {
+    const steps = results.get(system.label) ?? [];
+    say();
+    say(`### ${system.label === 'this' ? 'This version' : `Baseline ${system.label}`}`);
+    say();
+    say(stepsTable(steps));
+    say();
+    say('CPU ms per final order, by process:');
+    say();
+    say(cpuTable(steps));
+  }
+  const current = results.get('this') ?? [];
+  const baselineLabel = systems.find((system) => system.label !== 'this')?.label;
+  if (baselineLabel) {
+    say();
+    say(`### This version against ${baselineLabel} (ratio = this / baseline)`);
+    say();
+    say(comparisonTable(results.get(baselineLabel) ?? [], current));
+  }
+
   say();
-  say('CPU ms per final order, by process:');
-  say();
-  say(cpuTable(steps));
-  say();
-  const at = (rate: number) => mixed.find((step) => step.rate === rate);
-  const light = steps.find((step) => step.scenario === 'light');
-  const checks = {
-    maximumSustainableRate: msr ?? null,
-    singleProductMaximumSustainableRate: singleMsr ?? null,
-    idleCpuMsPerS: idleTotal,
-    at250: at(250) && { orderToFinalP99Ms: at(250)?.orderToFinalMs.p99, intakeP99Ms: at(250)?.intakeMs.p99 },
-    cpuMsPerOrderAtMsr: msr === undefined ? null : cpuPerOrderMs(at(msr) as MeasuredStep),
-    lightOrderToFinalP50Ms: light?.orderToFinalMs.p50,
-    finalsAtTwiceMsrShare: twice && msr ? twice.steadyFinalsPerS / msr : null,
-    overload: overload && {
-      rate: overload.rate,
-      maxIntakeMs: overload.intakeMs.max,
-      refusedWithRetryAfter: overload.retryAfter,
-      accepted: overload.accepted,
-      acceptedEndedTimeout: overload.outcomes['CANCELLED timeout'] ?? 0,
-      acceptedNotFinal: overload.notFinal,
-    },
-  };
-  say('Targets (issue 9):');
   const verdict = (ok: boolean | undefined) => (ok === undefined ? 'not measured' : ok ? 'met' : 'MISSED');
-  say(`  maximum sustainable rate ≥ 500/s: ${msr ?? 'none'} → ${verdict(msr !== undefined && msr >= 500)}`);
+  const thisMsr = msr.get('this');
+  const find = (label: string, scenario: string, rate?: number) =>
+    (results.get(label) ?? []).find(
+      (step) => step.scenario === scenario && (rate === undefined || step.rate === rate),
+    );
+  const ratio = (scenario: string, rate: number) => {
+    if (!baselineLabel) return undefined;
+    const a = find(baselineLabel, scenario, rate);
+    const b = find('this', scenario, rate);
+    return a && b ? cpuPerOrderMs(b) / cpuPerOrderMs(a) : undefined;
+  };
+  const idleThis = Object.values(idle.get('this') ?? {}).reduce((sum, ms) => sum + ms, 0);
+  const halfThis = half?.get('this')?.median;
+  const floodThis = flood?.get('this')?.median;
+  const lightRatio = ratio('light', config.lightRate);
+  const ratio50 = ratio('mixed', 50);
+  const baselineMsr = baselineLabel ? msr.get(baselineLabel) : undefined;
+  say('Targets (issue 21; SPEC §4.9, §4.11):');
   say(
-    `  at 250/s: order-to-final p99 < 250 ms (${checks.at250?.orderToFinalP99Ms?.toFixed(0) ?? '–'}), ` +
-      `intake p99 < 25 ms (${checks.at250?.intakeP99Ms?.toFixed(1) ?? '–'}) → ` +
-      verdict(
-        checks.at250 &&
-          (checks.at250.orderToFinalP99Ms ?? Infinity) < 250 &&
-          (checks.at250.intakeP99Ms ?? Infinity) < 25,
-      ),
+    `  CPU per order at ${config.lightRate}/s ≤ ¼ of the baseline's: ${lightRatio?.toFixed(2) ?? '–'} → ${verdict(lightRatio === undefined ? undefined : lightRatio <= 0.25)}`,
   );
   say(
-    `  CPU per order < 4 ms at the sustainable rate: ${checks.cpuMsPerOrderAtMsr?.toFixed(2) ?? '–'} → ` +
-      verdict(checks.cpuMsPerOrderAtMsr === null ? undefined : checks.cpuMsPerOrderAtMsr < 4),
+    `  CPU per order at 50/s ≤ ¼ of the baseline's: ${ratio50?.toFixed(2) ?? '–'} → ${verdict(ratio50 === undefined ? undefined : ratio50 <= 0.25)}`,
   );
   say(
-    `  at 10/s, order-to-final p50 < 50 ms: ${light?.orderToFinalMs.p50.toFixed(0) ?? '–'} → ` +
-      verdict(light && light.orderToFinalMs.p50 < 50),
+    `  maximum sustainable rate ≥ 750/s and ≥ 2.5 × the baseline's: ${thisMsr ?? 'none'}` +
+      (baselineMsr === undefined
+        ? ''
+        : ` (${((thisMsr ?? 0) / baselineMsr).toFixed(2)} × the baseline's ${baselineMsr})`) +
+      ` → ${verdict(thisMsr !== undefined && thisMsr >= 750 && (baselineLabel === undefined || (baselineMsr !== undefined && thisMsr >= 2.5 * baselineMsr)))}`,
   );
   say(
-    `  finals/s at twice the sustainable rate ≥ 90 % of it: ${checks.finalsAtTwiceMsrShare === null ? '–' : `${(100 * checks.finalsAtTwiceMsrShare).toFixed(0)} %`} → ` +
-      verdict(checks.finalsAtTwiceMsrShare === null ? undefined : checks.finalsAtTwiceMsrShare >= 0.9),
+    `  at half of it (${halfThis?.rate ?? '–'}/s): order-to-final p99 < 250 ms (${halfThis?.orderToFinalMs.p99.toFixed(0) ?? '–'}), ` +
+      `intake p99 < 25 ms (${halfThis?.intakeMs.p99.toFixed(1) ?? '–'}) → ` +
+      verdict(halfThis && halfThis.orderToFinalMs.p99 < 250 && halfThis.intakeMs.p99 < 25),
   );
-  if (checks.overload) {
-    const o = checks.overload;
+  if (floodThis) {
+    const answeredOnly = Object.keys(floodThis.statuses).every(
+      (status) => status === '201' || status === '503',
+    );
+    const finalsShare = thisMsr ? floodThis.steadyFinalsPerS / thisMsr : Number.NaN;
     say(
-      `  overload at ${o.rate}/s: longest wait ${o.maxIntakeMs.toFixed(0)} ms (< 1000), ${o.refusedWithRetryAfter} refused with Retry-After, ` +
-        `${o.acceptedEndedTimeout} accepted ended timeout (0), ${o.acceptedNotFinal} accepted not final (0) → ` +
-        verdict(o.maxIntakeMs < 1000 && o.acceptedEndedTimeout === 0 && o.acceptedNotFinal === 0),
+      `  flood at ${floodThis.rate}/s (a connection per request): longest answer ${floodThis.intakeMs.max.toFixed(0)} ms (< 1000), ` +
+        `only 201 and 503 (${answeredOnly ? 'yes' : JSON.stringify(floodThis.statuses)}), finals ${(100 * finalsShare).toFixed(0)} % of the sustainable rate (≥ 90 %), ` +
+        `${floodThis.outcomes['CANCELLED timeout'] ?? 0} ended timeout, ${floodThis.notFinal} not final → ` +
+        verdict(
+          floodThis.intakeMs.max < 1000 &&
+            answeredOnly &&
+            finalsShare >= 0.9 &&
+            (floodThis.outcomes['CANCELLED timeout'] ?? 0) === 0 &&
+            floodThis.notFinal === 0,
+        ),
     );
   }
-  say(`  idle CPU: ${idleTotal.toFixed(1)} ms per second`);
+  const overloadThis = overload?.get('this')?.median;
+  if (overloadThis) {
+    say(
+      `  overload at ${overloadThis.rate}/s (pooled): longest answer ${overloadThis.intakeMs.max.toFixed(0)} ms (< 1000), ` +
+        `${overloadThis.retryAfter} refused with Retry-After, ${overloadThis.outcomes['CANCELLED timeout'] ?? 0} ended timeout, ` +
+        `${overloadThis.notFinal} not final → ` +
+        verdict(
+          overloadThis.intakeMs.max < 1000 &&
+            (overloadThis.outcomes['CANCELLED timeout'] ?? 0) === 0 &&
+            overloadThis.notFinal === 0,
+        ),
+    );
+  }
+  const twiceThis = twice?.get('this')?.median;
+  if (twiceThis && thisMsr) {
+    say(
+      `  finals at twice the sustainable rate: ${((100 * twiceThis.steadyFinalsPerS) / thisMsr).toFixed(0)} % of it`,
+    );
+  }
+  say(`  idle CPU ≤ 34 ms per second: ${idleThis.toFixed(1)} → ${verdict(idleThis <= 34)}`);
+  say(`  SPEC §4.11: 1,000 orders/s → ${verdict(thisMsr !== undefined && thisMsr >= 1000)}`);
+  const lightThis = light?.get('this')?.median;
+  if (lightThis)
+    say(`  at ${config.lightRate}/s: order-to-final p50 ${lightThis.orderToFinalMs.p50.toFixed(0)} ms`);
   const traces = traceSink?.received();
   say(
     traces
@@ -512,10 +444,30 @@ try {
   );
   await writeFile(
     config.output,
-    `${JSON.stringify({ measuredAt: new Date().toISOString(), machine, settings: { ...config, env: undefined, replicas }, idleCpuMsPerS, traces, checks, steps }, null, 2)}\n`,
+    `${JSON.stringify(
+      {
+        measuredAt: new Date().toISOString(),
+        machine,
+        settings: {
+          ...config,
+          env: undefined,
+          replicas: args.replicas,
+          compare: args.compare,
+          pairs: args.pairs,
+        },
+        systems: systems.map((system) => system.label),
+        idleCpuMsPerS: Object.fromEntries(idle),
+        maximumSustainableRate: Object.fromEntries(msr),
+        traces,
+        steps: Object.fromEntries(results),
+        runs: Object.fromEntries(allRuns),
+      },
+      null,
+      2,
+    )}\n`,
   );
   say(`\nresults written to ${config.output}`);
 } finally {
-  await tearDown();
+  await tearDownAll();
 }
 process.exit(0);

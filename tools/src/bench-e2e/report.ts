@@ -1,4 +1,4 @@
-import type { StepResult } from './load-protocol.js';
+import type { Percentiles, StepResult } from './load-protocol.js';
 
 /** One measured step with what each process spent on it. */
 export interface MeasuredStep extends StepResult {
@@ -113,5 +113,79 @@ export function cpuTable(steps: readonly MeasuredStep[]): string {
       String(step.rate),
       ...names.map((name) => fixed((step.cpuMs[name] ?? Number.NaN) / step.finalsDuringStep, 2)),
     ]),
+  );
+}
+
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] ?? Number.NaN)
+    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+};
+
+/**
+ * The median of several runs of one step: the run whose CPU per order is the median (its CPU by process,
+ * statuses and outcomes), with finals per second, latency percentiles and orders not final replaced by
+ * the medians of each over all runs.
+ * @throws Error when `runs` is empty
+ */
+export function medianStep(runs: readonly MeasuredStep[]): MeasuredStep {
+  if (runs.length === 0) throw new Error('no runs to take the median of');
+  if (runs.length === 1) return runs[0] as MeasuredStep;
+  const byCpu = [...runs].sort((a, b) => cpuPerOrderMs(a) - cpuPerOrderMs(b));
+  const representative = byCpu[Math.floor((byCpu.length - 1) / 2)] as MeasuredStep;
+  const percentiles = (of: (step: MeasuredStep) => Percentiles): Percentiles => ({
+    p50: median(runs.map((step) => of(step).p50)),
+    p90: median(runs.map((step) => of(step).p90)),
+    p99: median(runs.map((step) => of(step).p99)),
+    p999: median(runs.map((step) => of(step).p999)),
+    max: median(runs.map((step) => of(step).max)),
+  });
+  return {
+    ...representative,
+    steadyFinalsPerS: median(runs.map((step) => step.steadyFinalsPerS)),
+    intakeMs: percentiles((step) => step.intakeMs),
+    orderToFinalMs: percentiles((step) => step.orderToFinalMs),
+    notFinal: median(runs.map((step) => step.notFinal)),
+  };
+}
+
+/**
+ * Two versions side by side, one row per step both measured (same scenario and rate): finals per second,
+ * order-to-final p50 and p99, intake p99 and CPU per order of each, with the ratio this / baseline.
+ */
+export function comparisonTable(baseline: readonly MeasuredStep[], current: readonly MeasuredStep[]): string {
+  const rows: string[][] = [];
+  for (const before of baseline) {
+    const after = current.find((step) => step.scenario === before.scenario && step.rate === before.rate);
+    if (!after) continue;
+    const cell = (of: (step: MeasuredStep) => number, digits: number) => {
+      const a = of(before);
+      const b = of(after);
+      return `${fixed(a, digits)} → ${fixed(b, digits)} (${fixed(b / a, 2)}×)`;
+    };
+    rows.push([
+      before.scenario,
+      String(before.rate),
+      cell((step) => step.steadyFinalsPerS, 1),
+      cell((step) => step.orderToFinalMs.p50, 0),
+      cell((step) => step.orderToFinalMs.p99, 0),
+      cell((step) => step.intakeMs.p99, 1),
+      cell(cpuPerOrderMs, 2),
+    ]);
+  }
+  return markdownTable(
+    [
+      'scenario',
+      'offered/s',
+      'finals/s',
+      'to final p50 ms',
+      'to final p99 ms',
+      'intake p99 ms',
+      'CPU ms/order',
+    ],
+    rows,
   );
 }
