@@ -1,7 +1,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { EventEnvelope } from '@platform/contracts';
 import { captureTraceContext, type TraceCarrier } from '@platform/observability';
-import { findMigrationsDir, readMigrations, type Migration } from '@platform/postgres';
+import { findMigrationsDir, readMigrations, sendUnprepared, type Migration } from '@platform/postgres';
 import type pg from 'pg';
 import { orderTrace } from './trace-contexts.js';
 
@@ -115,6 +115,14 @@ export async function deletePublished(
   ids: readonly string[],
 ): Promise<void> {
   await client.query({ text: 'DELETE FROM outbox WHERE id = ANY($1::uuid[])', values: [ids] });
+}
+
+/**
+ * `deletePublished` inside a transaction of `createTransactionRunner` (pipelined with the rest of it, and
+ * still planned on each execution): how a service's next transaction deletes the rows published before it.
+ */
+export async function deletePublishedWith(trx: object, ids: readonly string[]): Promise<void> {
+  await sendUnprepared(trx, 'DELETE FROM outbox WHERE id = ANY($1::uuid[])', [ids]);
 }
 
 /** Size of the backlog and age of its oldest row, in seconds (0 when empty). */

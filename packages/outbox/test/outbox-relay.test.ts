@@ -4,7 +4,7 @@ import { Registry } from 'prom-client';
 import { ccRoutingKeysOf, createEnvelope, type EventEnvelope } from '@platform/contracts';
 import { connectBroker, type Broker } from '@platform/messaging';
 import { createLogger } from '@platform/observability';
-import { createKysely, createPool, migrate, type Pool } from '@platform/postgres';
+import { commitWith, createKysely, createPool, migrate, type Pool } from '@platform/postgres';
 import {
   createTestDatabase,
   createTestExchange,
@@ -74,8 +74,11 @@ function relay(options: Partial<Parameters<typeof startOutboxRelay>[0]> & { brok
   return started;
 }
 
-function publisher(connected: Broker, metrics?: ReturnType<typeof createOutboxMetrics>): OutboxPublisher {
-  const started = createOutboxPublisher({ pool, broker: connected, logger, metrics });
+function publisher(
+  connected: Broker,
+  metrics?: ReturnType<typeof createOutboxMetrics>,
+): OutboxPublisher<unknown> {
+  const started = createOutboxPublisher<unknown>({ pool, broker: connected, logger, metrics });
   cleanups.push(() => started.close());
   return started;
 }
@@ -215,7 +218,7 @@ describe('outbox publisher', () => {
     const metrics = createOutboxMetrics(registry, pool);
     const { transact } = publisher(connected, metrics);
     const sent = events(30);
-    const answer = await transact(db, async (trx) => {
+    const answer = await transact(async (trx) => {
       await appendToOutbox(trx, sent.slice(0, 10));
       await appendToOutbox(trx, sent.slice(10));
       return 'committed';
@@ -237,7 +240,7 @@ describe('outbox publisher', () => {
     await waitFor('broker connection', () => connected.isConnected());
     const { transact } = publisher(connected);
     await expect(
-      transact(db, async (trx) => {
+      transact(async (trx) => {
         await appendToOutbox(trx, events(5));
         throw new Error('the change failed');
       }),
@@ -257,7 +260,7 @@ describe('outbox publisher', () => {
     await proxy.cut();
     await waitFor('the outage seen', () => !connected.isConnected());
     const sent = events(20);
-    await transact(db, (trx) => appendToOutbox(trx, sent));
+    await transact((trx) => appendToOutbox(trx, sent));
     await settle(500);
     expect(received).toHaveLength(0);
     expect(await unpublished()).toBe(sent.length);
@@ -268,5 +271,60 @@ describe('outbox publisher', () => {
     await waitFor('every row removed from the outbox', async () => (await unpublished()) === 0);
     await settle(300);
     expectEachExactlyOnce(received, sent);
+  });
+
+  it("deletes the rows it published with the next transaction's COMMIT, without a statement of their own", async () => {
+    const received = await exchange.capture(['#']);
+    const connected = broker();
+    await waitFor('broker connection', () => connected.isConnected());
+    const registry = new Registry();
+    const metrics = createOutboxMetrics(registry, pool);
+    const { transact } = publisher(connected, metrics);
+    const published = async () =>
+      (await registry.getSingleMetric('outbox_published_total')?.get())?.values[0]?.value ?? 0;
+    const first = events(3);
+    await transact((trx) => appendToOutbox(trx, first));
+    await waitFor('the first events confirmed', async () => (await published()) === first.length, 5_000);
+    const confirmedAt = performance.now();
+    // Still there: nothing deleted them yet (a delete of their own would wait half a second).
+    expect(await unpublished()).toBe(first.length);
+    const second = events(2);
+    await transact((trx) => appendToOutbox(trx, second));
+    // The first rows went with the second transaction's COMMIT, well before the half second.
+    const left = (await pool.query<{ id: string }>('SELECT id FROM outbox')).rows.map((row) => row.id);
+    expect(performance.now() - confirmedAt).toBeLessThan(400);
+    expect(left.filter((id) => first.some((event) => event.id === id))).toEqual([]);
+    await waitFor('every event delivered', () => received.length === first.length + second.length, 5_000);
+    await waitFor(
+      'the second rows deleted on their own, once the service is quiet',
+      async () => (await unpublished()) === 0,
+    );
+    expectEachExactlyOnce(received, [...first, ...second]);
+  });
+
+  it('gives the rows back for a later delete when the transaction that carried their delete fails', async () => {
+    const connected = broker();
+    await waitFor('broker connection', () => connected.isConnected());
+    const registry = new Registry();
+    const metrics = createOutboxMetrics(registry, pool);
+    const { transact } = publisher(connected, metrics);
+    const first = events(2);
+    await transact((trx) => appendToOutbox(trx, first));
+    await waitFor(
+      'the events confirmed',
+      async () =>
+        ((await registry.getSingleMetric('outbox_published_total')?.get())?.values[0]?.value ?? 0) ===
+        first.length,
+      5_000,
+    );
+    // Appending the same events again breaks the outbox's primary key at COMMIT, where the delete of the
+    // first rows rides too: both are rolled back.
+    await expect(
+      transact(async (trx) => {
+        commitWith(trx, appendToOutbox(trx, first));
+      }),
+    ).rejects.toMatchObject({ code: '23505' });
+    expect(await unpublished()).toBe(first.length);
+    await waitFor('the rows deleted by the next try', async () => (await unpublished()) === 0, 3_000);
   });
 });

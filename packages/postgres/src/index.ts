@@ -5,3 +5,11 @@ export { createKysely, type JsonColumn } from './kysely.js';
 export { isTransientDatabaseError } from './errors.js';
 export { lockKeys } from './advisory-lock.js';
 export { leaseRows, releaseLeasedRows, type LeasedTable } from './leases.js';
+export {
+  commitWith,
+  createTransactionRunner,
+  sendUnprepared,
+  StatementAfterCommitError,
+  TransactionRolledBackError,
+  type Transact,
+} from './pipelined-transaction.js';

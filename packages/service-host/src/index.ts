@@ -13,7 +13,7 @@ export {
   rounds,
   type Applied,
   type EventHandlers,
-  type ApplyRound,
+  type SagaEventRules,
   type SagaEvent,
   type SagaEventsOptions,
 } from './saga-events.js';

@@ -33,17 +33,29 @@ export interface Applied {
 }
 
 /**
- * Applies events about distinct orders, in one transaction, and returns one result per event in the same
- * order. Loading the state of all their orders at once, deciding each event in memory and writing all
- * changes back in a few statements is what makes a batch cheap.
+ * How a service applies the events of its queue, in the shape of a decider (issue 21): `load` locks and
+ * reads what deciding needs for the orders of a round (events about distinct orders), `apply` decides each
+ * event against it in memory and gives its writes to `commitWith`, returning one result per event in the
+ * same order. `load` leaves in one round trip with BEGIN and the inbox claim, the writes with COMMIT: a
+ * batch of events costs two round trips, whatever its size.
  */
-export type ApplyRound<Database, TEvent extends EventEnvelope, Result extends Applied> = (
-  trx: Transaction<Database>,
-  events: readonly SagaEvent<TEvent>[],
-) => Promise<Result[]>;
+export interface SagaEventRules<Database, TEvent extends EventEnvelope, State, Result extends Applied> {
+  /**
+   * Locks and reads the state of the round's orders. It may be given events the inbox then finds to be
+   * duplicates (the claim and the reads leave together): it only reads.
+   */
+  load(trx: Transaction<Database>, events: readonly SagaEvent<TEvent>[]): Promise<State>;
+  /** Decides the events (no duplicates among them) and sends the writes with `commitWith`; no awaiting. */
+  apply(trx: Transaction<Database>, events: readonly SagaEvent<TEvent>[], state: State): Result[];
+}
 
 /** How a service applies the events of its queue. */
-export interface SagaEventsOptions<Database, TEvent extends EventEnvelope, Result extends Applied> {
+export interface SagaEventsOptions<
+  Database,
+  TEvent extends EventEnvelope,
+  State,
+  Result extends Applied,
+> extends SagaEventRules<Database, TEvent, State, Result> {
   /** The service's transaction runner (its outbox rows are published right after commit). */
   transact: Transact<Database>;
   /** The inbox's consumer name. */
@@ -53,7 +65,6 @@ export interface SagaEventsOptions<Database, TEvent extends EventEnvelope, Resul
    * type); the service refuses to start unless they are exactly its subscriptions.
    */
   types: readonly TEvent['type'][];
-  apply: ApplyRound<Database, TEvent, Result>;
   /** Runs once the batch committed, with every event it applied (not the duplicates): nudges, log lines. */
   afterCommit?: (applied: readonly { event: SagaEvent<TEvent>; result: Result }[]) => void;
   /** The service's logger: one debug line per event handled, when debug is on. */
@@ -65,33 +76,39 @@ const OK: EventResult = { ok: true };
 /**
  * The consumer side of every saga service: a batch of deliveries is applied in one transaction with their
  * inbox rows (a duplicate, within the batch or from before, does nothing), in rounds that hold at most one
- * event per order, so that the events of one order apply one after the other and in order. If the batch
- * fails, its events are applied again one by one, each in its own transaction: the event that failed is
- * retried alone, the others are not held back by it.
+ * event per order, so that the events of one order apply one after the other and in order. The inbox
+ * claim and the first round's `load` leave together with BEGIN; each round's writes go with the next
+ * round's `load`, the last with COMMIT. If the batch fails, its events are applied again one by one, each
+ * in its own transaction: the event that failed is retried alone, the others are not held back by it.
  */
-export function handleSagaEvents<Database, TEvent extends EventEnvelope, Result extends Applied>(
-  options: SagaEventsOptions<Database, TEvent, Result>,
+export function handleSagaEvents<Database, TEvent extends EventEnvelope, State, Result extends Applied>(
+  options: SagaEventsOptions<Database, TEvent, State, Result>,
 ): EventHandlers<TEvent> {
   type Event = SagaEvent<TEvent>;
 
   async function applyTogether(events: readonly Event[]): Promise<void> {
     const applied = await options.transact(async (trx) => {
-      const fresh = await claimEvents(
+      const claim = claimEvents(
         trx,
         options.consumer,
         events.map((event) => event.envelope),
       );
-      // `delete` makes a second copy of an event within the batch a duplicate of the first.
-      const todo = events.filter((event) => fresh.delete(event.envelope.id));
+      let fresh: Set<string> | undefined;
       const done: { event: Event; result: Result }[] = [];
-      for (const round of rounds(todo, (event) => event.envelope.correlation_id)) {
+      for (const round of rounds(events, (event) => event.envelope.correlation_id)) {
         // A round holds one event per order: what it writes for an order continues that event's trace.
         bindOrderTraces(
           trx,
           round.map((event) => [event.envelope.correlation_id, event.traceContext] as const),
         );
-        const results = await options.apply(trx, round);
-        round.forEach((event, i) => {
+        const loading = options.load(trx, round);
+        const [claimed, state] = await Promise.all([fresh ?? claim, loading]);
+        fresh = claimed;
+        // `delete` makes a second copy of an event within the batch a duplicate of the first.
+        const todo = round.filter((event) => claimed.delete(event.envelope.id));
+        if (todo.length === 0) continue;
+        const results = options.apply(trx, todo, state);
+        todo.forEach((event, i) => {
           const result = results[i];
           if (!result) throw new Error(`${event.envelope.type} ${event.envelope.id} got no result`);
           done.push({ event, result });

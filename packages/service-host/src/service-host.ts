@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import {
   ccRoutingKeysOf,
   eventProblems,
@@ -25,12 +25,16 @@ import {
   migrate,
   readMigrations,
   type Pool,
+  type Transact,
 } from '@platform/postgres';
 import type { EventHandlers } from './saga-events.js';
 import type { ServiceHostConfig } from './service-env.js';
 
-/** Runs `work` in a transaction of the service's database; its outbox rows are published once it commits. */
-export type Transact<Database> = <T>(work: (trx: Transaction<Database>) => Promise<T>) => Promise<T>;
+/**
+ * Runs `work` in a pipelined transaction of the service's database (`createTransactionRunner`); its outbox
+ * rows are published once it commits.
+ */
+export type { Transact } from '@platform/postgres';
 
 /**
  * What every service runs on: its database (created and migrated), the broker, metrics, the outbox
@@ -96,7 +100,7 @@ export async function openServiceHost<
   });
   const registry = createMetricsRegistry(service);
   const outboxMetrics = createOutboxMetrics(registry, pool);
-  const publisher = createOutboxPublisher({
+  const publisher = createOutboxPublisher<Database>({
     pool,
     broker,
     logger,
@@ -120,7 +124,7 @@ export async function openServiceHost<
     db,
     broker,
     registry,
-    transact: (work) => publisher.transact(db, work),
+    transact: publisher.transact,
     consume(handlers) {
       if (consumer) throw new Error(`${service} already consumes its queue`);
       const subscribed: readonly string[] = SUBSCRIPTIONS[service];

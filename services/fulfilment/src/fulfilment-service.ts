@@ -6,7 +6,11 @@ import { buildServiceApp } from '@platform/http-shell';
 import { handleSagaEvents, openServiceHost, type ServiceHost } from '@platform/service-host';
 import type { FulfilmentConfig } from './config.js';
 import type { FulfilmentDatabase } from './database.js';
-import { applyPlacementEvents, PLACEMENT_EVENT_TYPES } from './placements/apply-placement-decisions.js';
+import {
+  applyPlacementEvents,
+  loadPlacements,
+  PLACEMENT_EVENT_TYPES,
+} from './placements/apply-placement-decisions.js';
 import { createFulfilmentPartnerClient } from './placements/fulfilment-partner.client.js';
 import { startPlacementWorker } from './placements/placement-worker.js';
 import { placementsRoutes } from './placements/placements.routes.js';
@@ -54,7 +58,12 @@ export async function createFulfilmentService(
       transact: host.transact,
       consumer: 'fulfilment',
       types: PLACEMENT_EVENT_TYPES,
-      apply: (trx, events) => applyPlacementEvents(trx, events, config.placement),
+      load: (trx, events) =>
+        loadPlacements(
+          trx,
+          events.map((event) => event.envelope.correlation_id),
+        ),
+      apply: (trx, events, placements) => applyPlacementEvents(trx, events, placements, config.placement),
       // A new placement is leased to this instance: its worker places it at once, no poll in between.
       afterCommit(applied) {
         worker.submit(applied.flatMap(({ result }) => (result.handOff ? [result.handOff] : [])));

@@ -6,7 +6,7 @@ import { buildServiceApp } from '@platform/http-shell';
 import { handleSagaEvents, openServiceHost, type ServiceHost } from '@platform/service-host';
 import type { InventoryConfig } from './config.js';
 import type { InventoryDatabase } from './database.js';
-import { applyStockEvents, STOCK_EVENT_TYPES } from './stock/apply-stock-events.js';
+import { applyStockEvents, loadStock, STOCK_EVENT_TYPES } from './stock/apply-stock-events.js';
 import { seedStock, SPEC_INITIAL_STOCK } from './stock/seed-stock.js';
 import { stockRoutes } from './stock/stock.routes.js';
 
@@ -40,6 +40,7 @@ export async function createInventoryService(
       transact: host.transact,
       consumer: 'inventory',
       types: STOCK_EVENT_TYPES,
+      load: loadStock,
       apply: applyStockEvents,
     }),
   );

@@ -17,7 +17,7 @@ import {
 } from '@platform/testing';
 import { loadInventoryConfig } from '../src/config.js';
 import type { InventoryDatabase } from '../src/database.js';
-import { applyStockEvents, STOCK_EVENT_TYPES } from '../src/stock/apply-stock-events.js';
+import { applyStockEvents, loadStock, STOCK_EVENT_TYPES } from '../src/stock/apply-stock-events.js';
 import { seedStock, SPEC_INITIAL_STOCK } from '../src/stock/seed-stock.js';
 import {
   orderEvent,
@@ -193,6 +193,7 @@ describe('inventory losing its broker connection between a batch commit and its 
       transact: host.transact,
       consumer: 'inventory',
       types: STOCK_EVENT_TYPES,
+      load: loadStock,
       apply: applyStockEvents,
     });
     // The batch commits, then the broker connection dies before the acks go out, as if the process had

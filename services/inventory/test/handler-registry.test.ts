@@ -16,7 +16,7 @@ import {
 } from '@platform/testing';
 import { loadInventoryConfig } from '../src/config.js';
 import type { InventoryDatabase } from '../src/database.js';
-import { applyStockEvents, STOCK_EVENT_TYPES } from '../src/stock/apply-stock-events.js';
+import { applyStockEvents, loadStock, STOCK_EVENT_TYPES } from '../src/stock/apply-stock-events.js';
 
 describe('a service whose handlers and subscriptions differ', () => {
   let database: TestDatabase;
@@ -46,6 +46,7 @@ describe('a service whose handlers and subscriptions differ', () => {
       transact: host.transact,
       consumer: 'inventory',
       types,
+      load: loadStock,
       apply: applyStockEvents,
     });
 

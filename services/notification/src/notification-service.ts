@@ -8,7 +8,7 @@ import type { NotificationConfig } from './config.js';
 import type { NotificationDatabase } from './database.js';
 import { notificationsRoutes } from './notifications/notifications.routes.js';
 import { NOTIFICATION_KINDS } from './notifications/compose-notice.js';
-import { notifyCustomers } from './notifications/notify-customer.js';
+import { loadNotified, notifyCustomers } from './notifications/notify-customer.js';
 
 /** A wired notification service: its HTTP app (not listening yet) and what runs beside it. */
 export interface NotificationService {
@@ -36,6 +36,7 @@ export async function createNotificationService(
       transact: host.transact,
       consumer: 'notification',
       types: NOTIFICATION_KINDS,
+      load: loadNotified,
       apply: notifyCustomers,
       // The "sent" line is written only after the record is committed, and only for the delivery that
       // stored it: a rolled-back or duplicate delivery must not tell the customer twice.

@@ -18,7 +18,7 @@ import { createOrderIntake } from './orders/order-intake.js';
 import { createOrderMetrics, type OrderMetrics } from './orders/order.metrics.js';
 import { ordersRoutes } from './orders/orders.routes.js';
 import { SAGA_EVENT_TYPES } from './orders/order-state-machine.js';
-import { applySagaEvents } from './saga/apply-saga-events.js';
+import { applySagaEvents, loadOrders } from './saga/apply-saga-events.js';
 import { startSagaDeadline } from './saga/saga-deadline.js';
 import { createSagaMetrics } from './saga/saga.metrics.js';
 import { inFlightStats } from './saga/saga.repository.js';
@@ -57,6 +57,7 @@ export async function createOrderService(config: OrderConfig, logger: Logger): P
       transact,
       consumer: 'order',
       types: SAGA_EVENT_TYPES,
+      load: loadOrders,
       apply: applySagaEvents,
       // One line per order at its end: what an operator follows the saga by.
       afterCommit(applied) {

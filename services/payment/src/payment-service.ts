@@ -6,7 +6,7 @@ import { buildServiceApp } from '@platform/http-shell';
 import { handleSagaEvents, openServiceHost, type ServiceHost } from '@platform/service-host';
 import type { PaymentConfig } from './config.js';
 import type { PaymentDatabase } from './database.js';
-import { applyPaymentEvents, PAYMENT_EVENT_TYPES } from './payments/apply-payment-events.js';
+import { applyPaymentEvents, loadPayments, PAYMENT_EVENT_TYPES } from './payments/apply-payment-events.js';
 import { createPaymentGatewayClient } from './payments/payment-gateway.client.js';
 import { startPaymentWorker } from './payments/payment-worker.js';
 import { paymentRoutes } from './payments/payments.routes.js';
@@ -53,7 +53,12 @@ export async function createPaymentService(config: PaymentConfig, logger: Logger
       transact: host.transact,
       consumer: 'payment',
       types: PAYMENT_EVENT_TYPES,
-      apply: (trx, events) => applyPaymentEvents(trx, events, config.payment.leaseMs),
+      load: (trx, events) =>
+        loadPayments(
+          trx,
+          events.map((event) => event.envelope.correlation_id),
+        ),
+      apply: (trx, events, states) => applyPaymentEvents(trx, events, states, config.payment.leaseMs),
       afterCommit(applied) {
         worker.submit(applied.flatMap(({ result }) => (result.handOff ? [result.handOff] : [])));
       },

@@ -8,7 +8,7 @@ import {
 } from '@platform/contracts';
 import { captureTraceContext } from '@platform/observability';
 import { appendToOutbox, orderTrace } from '@platform/outbox';
-import { lockKeys } from '@platform/postgres';
+import { commitWith, lockKeys } from '@platform/postgres';
 import { rounds, type SagaEvent } from '@platform/service-host';
 import type { FulfilmentDatabase } from '../database.js';
 import {
@@ -50,20 +50,28 @@ const DECISIONS: Record<
 /** The event types fulfilment handles: the service starts only if they are its subscriptions. */
 export const PLACEMENT_EVENT_TYPES = Object.keys(DECISIONS) as (keyof typeof DECISIONS)[];
 
+/** Locks the orders (their keys, then their placement rows) and reads their placements, in one round trip. */
+export async function loadPlacements(trx: Trx, orderIds: readonly string[]): Promise<Map<string, Placement>> {
+  const [, placements] = await Promise.all([lockKeys(trx, orderIds), lockPlacements(trx, orderIds)]);
+  return placements;
+}
+
 /**
- * Applies a round of events (one per order) in one transaction: payment.processed starts a placement
- * (leased to this instance, handed to its worker at commit, given up `deadlineMs` from now),
- * order.cancelled stops one.
+ * Applies a round of events (one per order) against their placements (`loadPlacements`):
+ * payment.processed starts a placement (leased to this instance, handed to its worker at commit, given up
+ * `deadlineMs` from now), order.cancelled stops one; the writes go with the COMMIT.
  */
-export async function applyPlacementEvents(
+export function applyPlacementEvents(
   trx: Trx,
   events: readonly PlacementEvent[],
+  placements: ReadonlyMap<string, Placement>,
   settings: { deadlineMs: number; leaseMs: number },
-): Promise<PlacementApplied[]> {
+): PlacementApplied[] {
   const deadlineAt = new Date(Date.now() + settings.deadlineMs);
   return applyPlacementDecisions(
     trx,
     events.map((event) => event.envelope.payload.order),
+    placements,
     settings.leaseMs,
     (placement, i) => {
       const { envelope } = events[i] as PlacementEvent;
@@ -79,7 +87,8 @@ export interface AttemptToRecord {
 }
 
 /**
- * Records the results of several workers' attempts in one transaction (a group commit); two results for
+ * Records the results of several workers' attempts in one transaction (a group commit), in two round trips
+ * (the placements locked and read, then the changes, calls and events with the COMMIT); two results for
  * one placement (a second worker after an expired lease) are applied one after the other.
  */
 export async function recordAttempts(
@@ -89,9 +98,13 @@ export async function recordAttempts(
 ): Promise<PlacementApplied[]> {
   const applied = new Map<AttemptToRecord, PlacementApplied>();
   for (const round of rounds(attempts, (attempt) => attempt.leased.order_id)) {
-    const results = await applyPlacementDecisions(
+    const results = applyPlacementDecisions(
       trx,
       round.map((attempt) => attempt.leased.order),
+      await loadPlacements(
+        trx,
+        round.map((attempt) => attempt.leased.order_id),
+      ),
       leaseMs,
       (placement, i) => {
         const attempt = round[i] as AttemptToRecord;
@@ -100,31 +113,33 @@ export async function recordAttempts(
     );
     round.forEach((attempt, i) => applied.set(attempt, results[i] as PlacementApplied));
   }
-  await appendAttempts(
+  commitWith(
     trx,
-    attempts.map(({ leased, result }) => ({
-      orderId: leased.order_id,
-      outcome: result.kind,
-      error: result.kind === 'placed' ? null : result.error,
-      placementId: result.kind === 'placed' ? result.placementId : null,
-    })),
+    appendAttempts(
+      trx,
+      attempts.map(({ leased, result }) => ({
+        orderId: leased.order_id,
+        outcome: result.kind,
+        error: result.kind === 'placed' ? null : result.error,
+        placementId: result.kind === 'placed' ? result.placementId : null,
+      })),
+    ),
   );
   return attempts.map((attempt) => applied.get(attempt) as PlacementApplied);
 }
 
 /**
- * The shape of every fulfilment use case: lock the orders and their placements, decide each in memory,
- * write the changes and the events, and say which placements this instance now holds.
+ * The shape of every fulfilment use case once the placements are loaded (`loadPlacements`): decide each in
+ * memory, send the changes and the events with the COMMIT, and say which placements this instance now
+ * holds.
  */
-async function applyPlacementDecisions(
+function applyPlacementDecisions(
   trx: Trx,
   orders: readonly OrderSnapshot[],
+  placements: ReadonlyMap<string, Placement>,
   leaseMs: number,
   decide: (placement: Placement | undefined, index: number) => PlacementDecision,
-): Promise<PlacementApplied[]> {
-  const orderIds = orders.map((order) => order.order_id);
-  await lockKeys(trx, orderIds);
-  const placements = await lockPlacements(trx, orderIds);
+): PlacementApplied[] {
   const changes = new Map<string, PlacementChange>();
   const outgoing: EventEnvelope[] = [];
   const now = new Date();
@@ -147,7 +162,6 @@ async function applyPlacementDecisions(
       },
     };
   });
-  await savePlacements(trx, changes, leaseMs);
-  await appendToOutbox(trx, outgoing);
+  commitWith(trx, savePlacements(trx, changes, leaseMs), appendToOutbox(trx, outgoing));
   return applied;
 }

@@ -51,8 +51,11 @@ export async function savePlacements(
   const updates = entries.flatMap(([orderId, change]) =>
     change.kind === 'update' ? [{ orderId, change }] : [],
   );
+  // Both statements are sent at once (not one after the other's answer): they may ride with a COMMIT.
+  const statements: Promise<unknown>[] = [];
   if (inserts.length > 0) {
-    await sql`
+    statements.push(
+      sql`
       INSERT INTO placements (order_id, status, order_snapshot, attempts, deadline_at, lease_until,
                               trace_context)
       SELECT c.order_id, c.status, c.order_snapshot, CASE WHEN c.lease THEN 1 ELSE 0 END, c.deadline_at,
@@ -67,10 +70,12 @@ export async function savePlacements(
             const carrier = captureTraceContext(orderTrace(trx, row.orderId));
             return carrier && JSON.stringify(carrier);
           })}::json[])
-          AS c(order_id, status, order_snapshot, deadline_at, lease, trace_context)`.execute(trx);
+          AS c(order_id, status, order_snapshot, deadline_at, lease, trace_context)`.execute(trx),
+    );
   }
   if (updates.length > 0) {
-    await sql`
+    statements.push(
+      sql`
       UPDATE placements p SET
         status = c.status,
         placement_id = coalesce(c.placement_id, p.placement_id),
@@ -87,8 +92,10 @@ export async function savePlacements(
         ${updates.map((row) => row.change.dueInMs ?? null)}::float8[],
         ${updates.map((row) => row.change.release)}::boolean[])
         AS c(order_id, status, placement_id, last_error, due_in_ms, release)
-      WHERE p.order_id = c.order_id`.execute(trx);
+      WHERE p.order_id = c.order_id`.execute(trx),
+    );
   }
+  await Promise.all(statements);
 }
 
 /** A partner call to add to a placement's history. */

@@ -7,7 +7,7 @@ import {
   type SubscribedEvent,
 } from '@platform/contracts';
 import { appendToOutbox } from '@platform/outbox';
-import { lockKeys } from '@platform/postgres';
+import { commitWith, lockKeys } from '@platform/postgres';
 import type { SagaEvent } from '@platform/service-host';
 import type { InventoryDatabase } from '../database.js';
 import { findReservations, saveReservations } from './reservations.repository.js';
@@ -63,26 +63,44 @@ function decide(
 
 type DecisionArgs = [reservation: Reservation | undefined, levels: ReadonlyMap<string, StockCounters>];
 
+/** What deciding a round of stock events needs: the orders' reservations and the products' counters. */
+export interface StockState {
+  reservations: Map<string, Reservation>;
+  levels: Map<string, StockCounters>;
+}
+
 /**
- * Applies a round of order events (one per order) in one transaction: the orders' locks, reservations and
- * stock rows are taken in three statements, each event is decided in memory against the levels the ones
- * before it left, and the reservations, the stock (one row update per product, however many orders moved
- * it: a popular product does not serialise the system) and the outgoing events are written in three more.
+ * Locks and reads what a round of order events (one per order) needs, in one round trip: the orders'
+ * locks, their reservations and the counters of every product they name (an order's items are the same
+ * in each of its events, so the events alone say which products to lock).
  */
-export async function applyStockEvents(
+export async function loadStock(
   trx: Transaction<InventoryDatabase>,
   events: readonly StockEvent[],
-): Promise<{ outcome: ReservationOutcome }[]> {
+): Promise<StockState> {
   const orderIds = events.map((event) => event.envelope.correlation_id);
-  await lockKeys(trx, orderIds);
-  const reservations = await findReservations(trx, orderIds);
-  const products = new Set<string>();
-  for (const { envelope } of events) {
-    for (const item of envelope.payload.order.items) products.add(item.product_code);
-    for (const item of reservations.get(envelope.correlation_id)?.items ?? [])
-      products.add(item.product_code);
-  }
-  const levels = await lockStock(trx, [...products]);
+  const products = new Set(
+    events.flatMap(({ envelope }) => envelope.payload.order.items.map((i) => i.product_code)),
+  );
+  const [, reservations, levels] = await Promise.all([
+    lockKeys(trx, orderIds),
+    findReservations(trx, orderIds),
+    lockStock(trx, [...products]),
+  ]);
+  return { reservations, levels };
+}
+
+/**
+ * Applies a round of order events (one per order): each event is decided in memory against the levels the
+ * ones before it left, and the reservations, the stock (one row update per product, however many orders
+ * moved it: a popular product does not serialise the system) and the outgoing events are sent with the
+ * transaction's COMMIT.
+ */
+export function applyStockEvents(
+  trx: Transaction<InventoryDatabase>,
+  events: readonly StockEvent[],
+  { reservations, levels }: StockState,
+): { outcome: ReservationOutcome }[] {
   const changes = new Map<string, StockCounters>();
   const written = new Map<string, Reservation>();
   const outgoing: EventEnvelope[] = [];
@@ -104,8 +122,6 @@ export async function applyStockEvents(
     }
     return { outcome: decision.outcome };
   });
-  await saveReservations(trx, written);
-  await changeStock(trx, changes);
-  await appendToOutbox(trx, outgoing);
+  commitWith(trx, saveReservations(trx, written), changeStock(trx, changes), appendToOutbox(trx, outgoing));
   return results;
 }

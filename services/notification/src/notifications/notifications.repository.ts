@@ -1,4 +1,4 @@
-import type { Insertable, Kysely, Selectable, Transaction } from 'kysely';
+import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { NotificationDatabase, NotificationsTable } from '../database.js';
 
 type Db = Kysely<NotificationDatabase>;
@@ -10,23 +10,30 @@ export type NotificationView = Pick<
   'order_id' | 'kind' | 'recipient' | 'message' | 'details' | 'created_at'
 >;
 
+/** The `notificationKey`s of the notifications these orders already have. */
+export async function findNotified(trx: Trx, orderIds: readonly string[]): Promise<Set<string>> {
+  const rows = await trx
+    .selectFrom('notifications')
+    .select(['order_id', 'kind'])
+    .where(sql<boolean>`order_id = ANY(${orderIds}::text[])`)
+    .execute();
+  return new Set(rows.map((row) => notificationKey(row.order_id, row.kind)));
+}
+
 /**
- * Stores notifications, each unless one of its kind exists for its order, in one statement; returns the
- * `order_id kind` keys it stored. A concurrent insert of the same key waits for the other transaction and
- * then does nothing.
+ * Stores notifications, each unless one of its kind exists for its order (then it does nothing), in one
+ * statement.
  */
 export async function insertNotifications(
   trx: Trx,
   notifications: readonly Insertable<NotificationsTable>[],
-): Promise<Set<string>> {
-  if (notifications.length === 0) return new Set();
-  const inserted = await trx
+): Promise<void> {
+  if (notifications.length === 0) return;
+  await trx
     .insertInto('notifications')
     .values([...notifications])
     .onConflict((conflict) => conflict.columns(['order_id', 'kind']).doNothing())
-    .returning(['order_id', 'kind'])
     .execute();
-  return new Set(inserted.map((row) => notificationKey(row.order_id, row.kind)));
 }
 
 /** The key of an order's notification of one kind. */

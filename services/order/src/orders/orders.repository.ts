@@ -142,9 +142,11 @@ export class StaleOrderError extends Error {
  * The one way an order changes: writes each transition's order (its new status and reason; items,
  * customer and total when it was priced) and appends its changes to the history, only where the row still
  * has the version the transition was decided on. Transitions that change nothing are skipped. Two
- * statements for any number of orders.
- * @throws StaleOrderError when a row's version moved (its lock was not held): nothing of it is written,
- *   and the caller's transaction must roll back.
+ * statements for any number of orders, sent together (they may ride with a COMMIT: `commitWith`): a
+ * decision made on a stale row finds the history positions after its version taken, and the history's
+ * primary key refuses them, failing the whole transaction in PostgreSQL itself.
+ * @throws StaleOrderError when a row's version moved (its lock was not held): nothing of the transaction
+ *   is written.
  */
 export async function saveTransitions(
   trx: Trx,
@@ -153,7 +155,9 @@ export async function saveTransitions(
   const changed = transitions.filter((t) => t.decision.changes.length > 0);
   if (changed.length === 0) return;
   const priced = changed.map((t) => t.before.priced_at === null && t.after.priced_at !== null);
-  const result = await sql<{ id: string }>`
+  const stale = (written: ReadonlySet<string>) =>
+    new StaleOrderError(changed.map((t) => t.before.id).filter((id) => !written.has(id)));
+  const updating = sql<{ id: string }>`
     UPDATE orders o SET
       status = c.status,
       reason = c.reason,
@@ -177,11 +181,7 @@ export async function saveTransitions(
       AS c(id, expected_version, version, status, reason, items, customer_fullname, total_amount, priced)
     WHERE o.id = c.id AND o.version = c.expected_version
     RETURNING o.id`.execute(trx);
-  if (result.rows.length !== changed.length) {
-    const written = new Set(result.rows.map((row) => row.id));
-    throw new StaleOrderError(changed.map((t) => t.before.id).filter((id) => !written.has(id)));
-  }
-  await appendHistory(
+  const appending = appendHistory(
     trx,
     changed.flatMap((t) =>
       t.decision.changes.map((change, i): HistoryAppend => ({
@@ -191,7 +191,13 @@ export async function saveTransitions(
         ...(t.eventId === undefined ? {} : { eventId: t.eventId }),
       })),
     ),
-  );
+  ).catch((error: unknown) => {
+    // A position already taken: the order moved on since the decision (23505 on the history's key).
+    if ((error as { code?: string }).code === '23505') throw stale(new Set());
+    throw error;
+  });
+  const [result] = await Promise.all([updating, appending]);
+  if (result.rows.length !== changed.length) throw stale(new Set(result.rows.map((row) => row.id)));
 }
 
 /** The orders with their timelines (one more statement for all of them), in the same order. */

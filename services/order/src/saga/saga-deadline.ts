@@ -47,7 +47,7 @@ export function startSagaDeadline(options: {
             overdue.map((order) => [order.id, restoreTraceContext(order.trace_context)] as const),
           );
           const expired = overdue.map((order) => transition(order, { kind: 'expire' }));
-          await recordTransitions(trx, expired);
+          recordTransitions(trx, expired);
           return { overdue, expired };
         })
         .then(({ overdue, expired }) => {

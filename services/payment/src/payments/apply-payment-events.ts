@@ -8,7 +8,7 @@ import {
 } from '@platform/contracts';
 import { captureTraceContext } from '@platform/observability';
 import { appendToOutbox, orderTrace } from '@platform/outbox';
-import { lockKeys } from '@platform/postgres';
+import { commitWith, lockKeys } from '@platform/postgres';
 import type { SagaEvent } from '@platform/service-host';
 import type { PaymentDatabase } from '../database.js';
 import {
@@ -45,19 +45,32 @@ export interface PaymentApplied {
 }
 
 /**
- * Applies a round of events (one per order) in one transaction: the orders' locks and payments are taken
- * in two statements, each event is decided in memory, and the payments and outgoing events are written in
- * two or three more. A payment it leased (a charge to make, money to give back) is handed to the worker
- * once the transaction committed: no poll, no lease query.
+ * Locks the orders (their keys, then their payment rows) and reads their payments, in one round trip.
  */
-export async function applyPaymentEvents(
+export async function loadPayments(
+  trx: Transaction<PaymentDatabase>,
+  orderIds: readonly string[],
+): Promise<Map<string, PaymentState>> {
+  const [, states] = await Promise.all([lockKeys(trx, orderIds), lockPayments(trx, orderIds)]);
+  return states;
+}
+
+/**
+ * Applies a round of events (one per order) against their payments (`loadPayments`): each event is
+ * decided in memory, and the payments and outgoing events are sent with the COMMIT. A payment it leased
+ * (a charge to make, money to give back) is handed to the worker once the transaction committed: no poll,
+ * no lease query.
+ */
+export function applyPaymentEvents(
   trx: Transaction<PaymentDatabase>,
   events: readonly PaymentEvent[],
+  states: ReadonlyMap<string, PaymentState>,
   leaseMs: number,
-): Promise<PaymentApplied[]> {
+): PaymentApplied[] {
   return applyPaymentDecisions(
     trx,
     events.map((event) => event.envelope.correlation_id),
+    states,
     leaseMs,
     (state, i) => {
       const { envelope } = events[i] as PaymentEvent;
@@ -67,17 +80,16 @@ export async function applyPaymentEvents(
 }
 
 /**
- * The shape of every payment use case: lock the orders' payments, decide each in memory, write the changes
- * and the events, and say which payments this instance now holds.
+ * The shape of every payment use case once the payments are loaded (`loadPayments`): decide each in
+ * memory, send the changes and the events with the COMMIT, and say which payments this instance now holds.
  */
-export async function applyPaymentDecisions(
+export function applyPaymentDecisions(
   trx: Transaction<PaymentDatabase>,
   orderIds: readonly string[],
+  states: ReadonlyMap<string, PaymentState>,
   leaseMs: number,
   decide: (state: PaymentState | undefined, index: number) => PaymentDecision,
-): Promise<PaymentApplied[]> {
-  await lockKeys(trx, orderIds);
-  const states = await lockPayments(trx, orderIds);
+): PaymentApplied[] {
   const changes = new Map<string, PaymentChange>();
   const outgoing: EventEnvelope[] = [];
   const applied = orderIds.map((orderId, i): PaymentApplied => {
@@ -99,7 +111,6 @@ export async function applyPaymentDecisions(
         : {}),
     };
   });
-  await savePayments(trx, changes, leaseMs);
-  await appendToOutbox(trx, outgoing);
+  commitWith(trx, savePayments(trx, changes, leaseMs), appendToOutbox(trx, outgoing));
   return applied;
 }

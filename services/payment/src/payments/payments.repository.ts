@@ -54,8 +54,11 @@ export async function savePayments(
       return carrier && JSON.stringify(carrier);
     });
   const due = (change: PaymentChange) => change.write.dueInMs ?? null;
+  // Both statements are sent at once (not one after the other's answer): they may ride with a COMMIT.
+  const statements: Promise<unknown>[] = [];
   if (inserts.length > 0) {
-    await sql`
+    statements.push(
+      sql`
       INSERT INTO payments (order_id, status, amount, order_snapshot, cancel_requested, attempts,
                             refund_attempts, next_attempt_at, lease_until, trace_context)
       SELECT c.order_id, c.status, c.amount, c.order_snapshot, c.cancel_requested, c.attempts, c.refund_attempts,
@@ -73,10 +76,12 @@ export async function savePayments(
           ${column(inserts, lease)}::text[],
           ${traceOf(inserts)}::json[])
           AS c(order_id, status, amount, order_snapshot, cancel_requested, attempts, refund_attempts, due_in_ms, lease,
-               trace_context)`.execute(trx);
+               trace_context)`.execute(trx),
+    );
   }
   if (updates.length > 0) {
-    await sql`
+    statements.push(
+      sql`
       UPDATE payments p SET
         status = c.status,
         cancel_requested = c.cancel_requested,
@@ -107,8 +112,10 @@ export async function savePayments(
         ${traceOf(updates)}::json[])
         AS c(order_id, status, cancel_requested, attempts, refund_attempts, charge_id, refund_id, last_error,
              due_in_ms, lease, trace_context)
-      WHERE p.order_id = c.order_id`.execute(trx);
+      WHERE p.order_id = c.order_id`.execute(trx),
+    );
   }
+  await Promise.all(statements);
 }
 
 /** A gateway call to add to a payment's history. */

@@ -1,7 +1,8 @@
 import type { Transaction } from 'kysely';
 import { rounds } from '@platform/service-host';
 import type { PaymentDatabase } from '../database.js';
-import { applyPaymentDecisions, type PaymentApplied } from './apply-payment-events.js';
+import { commitWith } from '@platform/postgres';
+import { applyPaymentDecisions, loadPayments, type PaymentApplied } from './apply-payment-events.js';
 import { recordGatewayResult, stepOf, type GatewayResult, type LeasedPayment } from './payment.js';
 import { appendAttempts } from './payments.repository.js';
 
@@ -12,7 +13,8 @@ export interface StepResult {
 }
 
 /**
- * Records the results of gateway steps of several workers' payments in one transaction (a group commit):
+ * Records the results of gateway steps of several workers' payments in one transaction (a group commit),
+ * in two round trips (the payments locked and read, then the changes, calls and events with the COMMIT):
  * each is applied only if its payment is still as its worker leased it (see `recordGatewayResult`). Two
  * results for one payment (a second worker after an expired lease) are applied one after the other.
  */
@@ -23,9 +25,11 @@ export async function recordGatewayResults(
 ): Promise<PaymentApplied[]> {
   const applied = new Map<StepResult, PaymentApplied>();
   for (const round of rounds(steps, (step) => step.leased.order_id)) {
-    const results = await applyPaymentDecisions(
+    const orderIds = round.map((step) => step.leased.order_id);
+    const results = applyPaymentDecisions(
       trx,
-      round.map((step) => step.leased.order_id),
+      orderIds,
+      await loadPayments(trx, orderIds),
       leaseMs,
       (state, i) => {
         const step = round[i] as StepResult;
@@ -34,20 +38,23 @@ export async function recordGatewayResults(
     );
     round.forEach((step, i) => applied.set(step, results[i] as PaymentApplied));
   }
-  await appendAttempts(
+  commitWith(
     trx,
-    steps.map(({ leased, result }) => ({
-      orderId: leased.order_id,
-      step: stepOf(leased),
-      outcome: result.kind,
-      error: 'error' in result ? result.error : null,
-      reference:
-        result.kind === 'charged'
-          ? result.charge.charge_id
-          : result.kind === 'refunded'
-            ? result.refund.refund_id
-            : null,
-    })),
+    appendAttempts(
+      trx,
+      steps.map(({ leased, result }) => ({
+        orderId: leased.order_id,
+        step: stepOf(leased),
+        outcome: result.kind,
+        error: 'error' in result ? result.error : null,
+        reference:
+          result.kind === 'charged'
+            ? result.charge.charge_id
+            : result.kind === 'refunded'
+              ? result.refund.refund_id
+              : null,
+      })),
+    ),
   );
   return steps.map((step) => applied.get(step) as PaymentApplied);
 }
