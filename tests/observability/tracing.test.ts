@@ -216,7 +216,7 @@ describe('one order, one trace (OpenTelemetry over OTLP/HTTP)', () => {
     ] as const) {
       expect(has(service, `process ${event}`), `${service} consumed ${event}`).toBe(true);
     }
-    expect(has('order', 'publish order.placed')).toBe(true);
+    expect(has('order', 'publish order.created')).toBe(true);
 
     // The workers' calls continue the trace, their HTTP calls to the third parties inside them.
     const charge = spans.find((span) => span.service === 'payment' && span.name === 'charge');

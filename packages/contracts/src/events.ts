@@ -5,7 +5,6 @@ import { OrderSnapshotSchema } from './order-snapshot.js';
 
 /** Names of the order service's events. */
 export const OrderEvents = {
-  placed: 'order.placed',
   created: 'order.created',
   completed: 'order.completed',
   cancelled: 'order.cancelled',
@@ -37,6 +36,37 @@ const AboutOrder = <P extends TProperties>(properties: P, description: string) =
 const Reason = Type.String({ minLength: 1, description: 'Why, as a stable code (out_of_stock, …)' });
 const Amount = Type.Number({ minimum: 0, description: 'In the currency unit (9.99), not cents' });
 
+/** The steps of the saga another service can report (SPEC §2), by the name the order's history uses. */
+const SagaStepName = Type.Union([
+  Type.Literal('stock_reserved'),
+  Type.Literal('out_of_stock'),
+  Type.Literal('paid'),
+  Type.Literal('payment_failed'),
+  Type.Literal('fulfilment_placed'),
+  Type.Literal('placement_failed'),
+]);
+export type SagaStep = Static<typeof SagaStepName>;
+
+/** One step of the saga as the events after it carry it: what happened, when, and what it reported. */
+export const SagaStepSchema = Type.Object({
+  step: SagaStepName,
+  at: Type.String({ format: 'date-time', description: 'When the service that took the step decided it' }),
+  data: Type.Optional(
+    Type.Record(Type.String(), Type.Unknown(), {
+      description: 'What the step reported: the charge, the placement, the missing stock, a reason',
+    }),
+  ),
+});
+export type SagaStepRecord = Static<typeof SagaStepSchema>;
+
+/**
+ * The saga's steps up to and including this event's own, oldest first (SPEC §2): each service passes on
+ * what it received and adds its step, so the event that ends an order's saga brings the order service its
+ * whole history (which reservation, which charge, when) without a message per step. Optional for events of
+ * an earlier version, which carried none.
+ */
+const Steps = Type.Optional(Type.Array(SagaStepSchema, { maxItems: 16 }));
+
 /** A product an order wants more of than is available, in units. */
 export const ShortageSchema = Type.Object({
   product_code: Type.String({ minLength: 1 }),
@@ -50,32 +80,34 @@ export const ShortageSchema = Type.Object({
  * event that fails is dead-lettered at once (`eventProblems`). Published as AsyncAPI (`asyncApiDocument`).
  */
 export const EVENT_PAYLOADS = {
-  [OrderEvents.placed]: AboutOrder({}, 'Accepted and stored, not yet priced'),
   [OrderEvents.created]: AboutOrder(
     {},
     'Priced: customer name, item names and prices, total (SPEC §3); also delivered as `created_order`',
   ),
   [OrderEvents.completed]: AboutOrder({}, 'Placed at the fulfilment partner: the saga succeeded'),
   [OrderEvents.cancelled]: AboutOrder({ reason: Reason }, 'Cancelled, with its reason; compensations follow'),
-  [InventoryEvents.reserved]: AboutOrder({}, 'Every item of the order is reserved'),
+  [InventoryEvents.reserved]: AboutOrder({ steps: Steps }, 'Every item of the order is reserved'),
   [InventoryEvents.unavailable]: AboutOrder(
-    { reason: Reason, missing: Type.Array(ShortageSchema, { minItems: 1 }) },
+    { reason: Reason, missing: Type.Array(ShortageSchema, { minItems: 1 }), steps: Steps },
     'Not enough stock for the order; nothing is reserved',
   ),
   [PaymentEvents.processed]: AboutOrder(
-    { charge: Type.Object({ charge_id: Type.String({ minLength: 1 }), amount: Amount }) },
+    { charge: Type.Object({ charge_id: Type.String({ minLength: 1 }), amount: Amount }), steps: Steps },
     'The order was charged at the payment gateway',
   ),
-  [PaymentEvents.failed]: AboutOrder({ reason: Reason }, 'The charge failed for good'),
+  [PaymentEvents.failed]: AboutOrder({ reason: Reason, steps: Steps }, 'The charge failed for good'),
   [PaymentEvents.refunded]: AboutOrder(
     { refund: Type.Object({ refund_id: Type.String({ minLength: 1 }), amount: Amount }) },
     'The charge of a cancelled order was refunded',
   ),
   [FulfilmentEvents.placed]: AboutOrder(
-    { placement: Type.Object({ placement_id: Type.String({ minLength: 1 }) }) },
+    { placement: Type.Object({ placement_id: Type.String({ minLength: 1 }) }), steps: Steps },
     'The fulfilment partner accepted the order',
   ),
-  [FulfilmentEvents.failed]: AboutOrder({ reason: Reason }, 'The partner did not take the order in time'),
+  [FulfilmentEvents.failed]: AboutOrder(
+    { reason: Reason, steps: Steps },
+    'The partner did not take the order in time',
+  ),
 } as const;
 
 /** The name of an event type (`order.created`, …). */

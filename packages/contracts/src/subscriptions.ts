@@ -19,12 +19,11 @@ export type ConsumingService = 'order' | 'inventory' | 'payment' | 'fulfilment' 
  * otherwise (`@platform/service-host`'s `handleSagaEvents`).
  */
 export const SUBSCRIPTIONS = {
+  // Only the events that decide an order's fate: each carries the steps before it (`steps`), so a good
+  // order costs five publishes and seven deliveries (SPEC §2, issue 21).
   order: [
-    InventoryEvents.reserved,
     InventoryEvents.unavailable,
-    PaymentEvents.processed,
     PaymentEvents.failed,
-    PaymentEvents.refunded,
     FulfilmentEvents.placed,
     FulfilmentEvents.failed,
   ],
@@ -39,6 +38,15 @@ export const SUBSCRIPTIONS = {
     PaymentEvents.refunded,
   ],
 } as const satisfies Record<ConsumingService, readonly EventType[]>;
+
+/**
+ * Bindings an earlier version made that no service subscribes to any more: a consumer removes them from its
+ * queue when it starts, so that an upgraded system does not keep receiving (and dead-lettering) them.
+ */
+export const RETIRED_SUBSCRIPTIONS: Readonly<Partial<Record<ConsumingService, readonly string[]>>> = {
+  // Before issue 21 the order service also consumed these; their steps now come in `steps`.
+  order: [InventoryEvents.reserved, PaymentEvents.processed, PaymentEvents.refunded],
+};
 
 /** The event types service `S` consumes. */
 export type SubscribedType<S extends ConsumingService> = (typeof SUBSCRIPTIONS)[S][number];

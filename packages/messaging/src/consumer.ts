@@ -43,6 +43,11 @@ export interface ConsumerOptions<TEvent extends EventEnvelope = EventEnvelope> {
   service: string;
   bindingKeys: readonly string[];
   /**
+   * Keys an earlier version bound the queue with that it must no longer receive: unbound at every setup
+   * (unbinding a binding that does not exist is no error).
+   */
+  retiredBindingKeys?: readonly string[];
+  /**
    * What is wrong with a message body (parsed JSON) as a `TEvent`, one line per problem; empty when it is
    * one. A message with a problem is dead-lettered on its first delivery, the problems in its
    * `x-last-error` header: no handler sees it, and no retry could change it.
@@ -263,6 +268,9 @@ export function startConsumer<TEvent extends EventEnvelope>(options: ConsumerOpt
       await opened.queueDeclare({ queue, ...queueOptions });
       await opened.exchangeDeclare({ exchange, type: 'topic', durable: true });
       for (const routingKey of options.bindingKeys) await opened.queueBind({ exchange, queue, routingKey });
+      for (const routingKey of options.retiredBindingKeys ?? []) {
+        await opened.queueUnbind({ exchange, queue, routingKey });
+      }
       await opened.basicQos({ prefetchCount: options.prefetch });
       const acks = new DeliveryAcks();
       channel = opened;

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import {
   ccRoutingKeysOf,
   eventProblems,
+  RETIRED_SUBSCRIPTIONS,
   SUBSCRIPTIONS,
   type ConsumingService,
   type SubscribedEvent,
@@ -134,6 +135,7 @@ export async function openServiceHost<
         exchange: config.rabbitmq.exchange,
         service,
         bindingKeys: subscribed,
+        retiredBindingKeys: RETIRED_SUBSCRIPTIONS[service],
         validate: (value) => {
           const problems = eventProblems(value);
           if (problems.length > 0) return problems;

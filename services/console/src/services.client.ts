@@ -25,6 +25,14 @@ export interface HistoryEntry {
   event_id: string | null;
 }
 
+/** What inventory decided for an order (`GET /reservations/{order_id}` on inventory). */
+export interface ReservationView {
+  status: string;
+  items: { product_code: string; quantity: number }[];
+  created_at: string;
+  updated_at: string;
+}
+
 export interface PaymentView {
   status: string;
   amount: number | null;
@@ -105,6 +113,8 @@ export function createServicesClient(apis: ConsoleConfig['apis'], metricsUrls: C
       });
       return response.status;
     },
+    reservation: (orderId: string, token: string) =>
+      getJson<ReservationView>('inventory', `/reservations/${encodeURIComponent(orderId)}`, token),
     payment: (orderId: string, token: string) =>
       getJson<PaymentView>('payment', `/payments/${encodeURIComponent(orderId)}`, token),
     placement: (orderId: string, token: string) =>

@@ -3,6 +3,7 @@ import type { DeadLetter } from '@platform/messaging';
 import { findLetters, groupByError } from '../src/dead-letters/dead-letter-groups.js';
 import { parsePrometheusText, sumOf } from '../src/overview/prometheus-text.js';
 import { safeNext } from '../src/session/login.routes.js';
+import { stepsInFlight } from '../src/orders/orders.routes.js';
 
 const letter = (id: string, error: string | undefined, at?: string, order = 'o-1'): DeadLetter => ({
   messageId: id,
@@ -81,5 +82,54 @@ describe('where a login leads', () => {
     ]) {
       expect(safeNext(offSite), JSON.stringify(offSite)).toBe('/');
     }
+  });
+});
+
+describe('the steps of an order in flight', () => {
+  const history = [{ position: 1, step: 'placed', at: '2026-12-06T10:00:00.000Z', event_id: null }];
+  const reservation = {
+    status: 'reserved',
+    items: [{ product_code: 'classic-box', quantity: 1 }],
+    created_at: '2026-12-06T10:00:00.100Z',
+    updated_at: '2026-12-06T10:00:00.100Z',
+  };
+  const payment = {
+    status: 'charged',
+    amount: 9.99,
+    attempts: 2,
+    charge: { charge_id: 'ch_1', amount: 9.99 },
+    refund: null,
+    history: [
+      {
+        step: 'charge',
+        outcome: 'retry',
+        error: 'HTTP 503',
+        reference: null,
+        at: '2026-12-06T10:00:00.200Z',
+      },
+      { step: 'charge', outcome: 'charged', error: null, reference: 'ch_1', at: '2026-12-06T10:00:01.200Z' },
+    ],
+  };
+
+  it('reads the steps the order service has not heard of yet from the services that took them', () => {
+    expect(stepsInFlight(history, { reservation, payment })).toEqual([
+      { step: 'stock_reserved', at: reservation.created_at, from: 'inventory' },
+      {
+        step: 'paid',
+        at: '2026-12-06T10:00:01.200Z',
+        from: 'payment',
+        data: { charge_id: 'ch_1', amount: 9.99 },
+      },
+    ]);
+  });
+
+  it('shows nothing twice: a step already in the history, a released reservation or a charge not made', () => {
+    const recorded = [
+      ...history,
+      { position: 2, step: 'stock_reserved', at: reservation.created_at, event_id: 'e' },
+    ];
+    expect(stepsInFlight(recorded, { reservation })).toEqual([]);
+    expect(stepsInFlight(history, { reservation: { ...reservation, status: 'rejected' } })).toEqual([]);
+    expect(stepsInFlight(history, { payment: { ...payment, charge: null, history: [] } })).toEqual([]);
   });
 });

@@ -1,13 +1,15 @@
 import type { TraceCarrier } from '@platform/observability';
 import type { ColumnType, Generated } from 'kysely';
 import type { JsonColumn } from '@platform/postgres';
-import type { OrderSnapshot } from '@platform/contracts';
+import type { OrderSnapshot, SagaStepRecord } from '@platform/contracts';
 import type { PlacementStatus } from './placements/placement.js';
 
 export interface PlacementsTable {
   order_id: string;
   status: PlacementStatus;
   order_snapshot: JsonColumn<OrderSnapshot>;
+  /** The saga's steps before the placement, passed on with its own (see migrations/005_steps.sql). */
+  steps: ColumnType<SagaStepRecord[], string | undefined, string>;
   attempts: ColumnType<number, never, number>;
   next_attempt_at: ColumnType<Date, never, Date>;
   deadline_at: ColumnType<Date | null, Date | null | undefined, never>;

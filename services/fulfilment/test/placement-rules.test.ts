@@ -60,17 +60,23 @@ describe('placement decisions', () => {
     created_at: '2026-11-30T00:00:00.000Z',
     items: [{ product_code: 'product-A', product_name: 'Product A', quantity: 1, unit_price: 50 }],
   };
+  const BEFORE = [
+    { step: 'stock_reserved' as const, at: '2026-11-30T00:00:01.000Z' },
+    { step: 'paid' as const, at: '2026-11-30T00:00:02.000Z', data: { charge_id: 'ch_1', amount: 50 } },
+  ];
+  const AT = '2026-11-30T00:00:03.000Z';
   const placement = (status: Placement['status'], placementId: string | null = null): Placement => ({
     order_id: 'o-1',
     status,
     placement_id: placementId,
+    steps: BEFORE,
   });
 
   it('starts a placement leased to this instance, unless the order already has a row (a cancellation first)', () => {
     const deadline = new Date('2026-11-30T00:01:00Z');
-    expect(startPlacement(order, undefined, deadline)).toEqual({
+    expect(startPlacement(order, undefined, deadline, BEFORE)).toEqual({
       outcome: 'placing',
-      change: { kind: 'insert', order, status: 'placing', deadlineAt: deadline, lease: true },
+      change: { kind: 'insert', order, status: 'placing', deadlineAt: deadline, lease: true, steps: BEFORE },
     });
     expect(startPlacement(order, placement('cancelled'), deadline)).toEqual({ outcome: 'nothing_to_do' });
   });
@@ -85,21 +91,34 @@ describe('placement decisions', () => {
   });
 
   it('announces a placement once, keeps the reference of one accepted after a cancellation, and ignores stale results', () => {
-    expect(recordAttempt(order, placement('placing'), { kind: 'placed', placementId: 'pl_1' })).toMatchObject(
-      {
-        outcome: 'placed',
-        event: { type: 'fulfilment.placed', payload: { placement: { placement_id: 'pl_1' } } },
+    expect(
+      recordAttempt(order, placement('placing'), { kind: 'placed', placementId: 'pl_1' }, AT),
+    ).toMatchObject({
+      outcome: 'placed',
+      event: {
+        type: 'fulfilment.placed',
+        payload: {
+          placement: { placement_id: 'pl_1' },
+          // The steps before it, passed on with its own.
+          steps: [...BEFORE, { step: 'fulfilment_placed', at: AT, data: { placement_id: 'pl_1' } }],
+        },
       },
-    );
-    const late = recordAttempt(order, placement('cancelled'), { kind: 'placed', placementId: 'pl_2' });
+    });
+    const late = recordAttempt(order, placement('cancelled'), { kind: 'placed', placementId: 'pl_2' }, AT);
     expect(late).toMatchObject({ outcome: 'placed_after_cancellation', change: { placement_id: 'pl_2' } });
     expect(late.event).toBeUndefined();
-    expect(recordAttempt(order, placement('placed', 'pl_1'), { kind: 'failed', error: 'x' })).toEqual({
+    expect(recordAttempt(order, placement('placed', 'pl_1'), { kind: 'failed', error: 'x' }, AT)).toEqual({
       outcome: 'nothing_to_do',
     });
-    expect(recordAttempt(order, placement('placing'), { kind: 'failed', error: 'down' })).toMatchObject({
+    expect(recordAttempt(order, placement('placing'), { kind: 'failed', error: 'down' }, AT)).toMatchObject({
       outcome: 'failed',
-      event: { type: 'fulfilment.failed', payload: { reason: 'placement_failed' } },
+      event: {
+        type: 'fulfilment.failed',
+        payload: {
+          reason: 'placement_failed',
+          steps: [...BEFORE, { step: 'placement_failed', at: AT, data: { reason: 'placement_failed' } }],
+        },
+      },
     });
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OrderEvents } from '@platform/contracts';
+import { OrderEvents, PaymentEvents } from '@platform/contracts';
 import { createLogger } from '@platform/observability';
 import {
   assertHandlersMatch,
@@ -58,9 +58,9 @@ describe('a service whose handlers and subscriptions differ', () => {
   });
 
   it('does not start when it handles a type it does not subscribe to', () => {
-    const withPlaced = [...STOCK_EVENT_TYPES, OrderEvents.placed] as typeof STOCK_EVENT_TYPES;
-    expect(() => host.consume(handlers(withPlaced))).toThrow(
-      'inventory has handlers for order.placed it does not subscribe to',
+    const withFailed = [...STOCK_EVENT_TYPES, PaymentEvents.failed] as typeof STOCK_EVENT_TYPES;
+    expect(() => host.consume(handlers(withFailed))).toThrow(
+      'inventory has handlers for payment.failed it does not subscribe to',
     );
   });
 

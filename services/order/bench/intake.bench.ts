@@ -16,20 +16,29 @@
  * It creates databases and an exchange of its own (never the `orders` ones) and removes them at the end,
  * also when it fails. It always exits 0 once it has measured: missing a target is a result, not an error.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { Connection } from 'rabbitmq-client';
-import { createEnvelope, OrderEvents, SUBSCRIPTIONS } from '@platform/contracts';
+import { SUBSCRIPTIONS } from '@platform/contracts';
 import { deleteTopology } from '@platform/messaging';
 import { createLogger } from '@platform/observability';
 import { outboxMigrations } from '@platform/outbox';
-import { createPool, migrate, readMigrations, type Pool } from '@platform/postgres';
+import {
+  createPool,
+  createTransactionRunner,
+  migrate,
+  readMigrations,
+  type Pool,
+  type Transact,
+} from '@platform/postgres';
 import { loadOrderConfig, type OrderConfig } from '../src/config.js';
 import { createOrderService, type OrderService } from '../src/order-service.js';
+import type { OrderDatabase } from '../src/database.js';
+import { storeNewOrders } from '../src/orders/order-intake.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Settings
@@ -206,68 +215,37 @@ async function migrateRawDatabase(url: string): Promise<void> {
 // ---------------------------------------------------------------------------------------------------------
 // Raw baseline: what the service stores per order, one transaction per order, straight from a pg pool
 
-// The statements the service sends for one order (orders.repository.ts insertOrders, outbox appendToOutbox),
-// reduced to one row each. Unnamed statements, as Kysely sends them: no prepared-statement advantage.
-// The schema is the service's, trigger included: every commit here also sends the outbox NOTIFY, and
-// PostgreSQL serialises the commits of notifying transactions server-wide. That is a real cost of one
-// transaction per order, and exactly what the service's group commit (one transaction per batch) amortises.
-const INSERT_ORDER = `
-  INSERT INTO orders (id, user_id, status, items, requested_total_amount, idempotency_key, request_hash, timeline)
-  VALUES ($1, $2, 'PENDING', $3, NULL, NULL, NULL, jsonb_build_array(jsonb_build_object('step', 'placed', 'at', now())))
-  ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-  RETURNING created_at`;
-const INSERT_OUTBOX = `INSERT INTO outbox (id, routing_key, correlation_id, message) VALUES ($1, $2, $3, $4)`;
+// The service's own statements (`storeNewOrders`: the order row and its `placed` history entry, sent with
+// the COMMIT, one round trip), one order per transaction and no group commit, no HTTP: what the service's
+// batching and its HTTP edge are measured against. Reusing the service's function rather than copying its
+// SQL means a schema change cannot leave this baseline behind (it did once: a dropped column broke it).
+const COMMAND = {
+  userId: USER_ID,
+  items: ITEMS.map((item) => ({ productCode: item.product_code, quantity: item.quantity })),
+  requestedTotal: null,
+};
 
-const STORED_ITEMS = JSON.stringify(ITEMS.map((item) => ({ ...item, product_name: null, unit_price: null })));
-
-/** The `order.placed` envelope the service writes, built from the stored row as the service does. */
-function orderPlacedMessage(orderId: string, createdAt: Date): { id: string; type: string; json: string } {
-  const envelope = createEnvelope({
-    type: OrderEvents.placed,
-    producer: 'order',
-    correlationId: orderId,
-    payload: {
-      order: {
-        order_id: orderId,
-        user_id: USER_ID,
-        customer_fullname: null,
-        product_name: null,
-        total_amount: null,
-        created_at: createdAt.toISOString(),
-        items: ITEMS.map((item) => ({ ...item, product_name: null, unit_price: null })),
-      },
-    },
-  });
-  return { id: envelope.id, type: envelope.type, json: JSON.stringify(envelope) };
-}
-
-async function placeOrderRaw(pool: Pool): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const orderId = randomUUID();
-    const inserted = await client.query<{ created_at: Date }>(INSERT_ORDER, [orderId, USER_ID, STORED_ITEMS]);
-    const createdAt = inserted.rows[0]?.created_at ?? new Date();
-    const message = orderPlacedMessage(orderId, createdAt);
-    await client.query(INSERT_OUTBOX, [message.id, message.type, orderId, message.json]);
-    await client.query('COMMIT');
-    client.release();
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    client.release(true);
-    throw error;
-  }
+async function placeOrderRaw(transact: Transact<OrderDatabase>): Promise<void> {
+  const { stored } = await transact(async (trx) => ({
+    stored: storeNewOrders(trx, [{ command: COMMAND, idempotencyKey: null, requestHash: null }]),
+  }));
+  const [outcome] = await stored;
+  if (outcome?.kind !== 'created') throw new Error('the raw baseline stored no order');
 }
 
 /** `concurrency` loops placing orders back to back for `durationS`; a failed transaction fails the run. */
-async function runRawLoops(pool: Pool, concurrency: number, durationS: number): Promise<Measurement> {
+async function runRawLoops(
+  transact: Transact<OrderDatabase>,
+  concurrency: number,
+  durationS: number,
+): Promise<Measurement> {
   const latencies: number[] = [];
   const started = process.hrtime.bigint();
   const deadline = performance.now() + durationS * 1000;
   const loop = async (): Promise<void> => {
     while (performance.now() < deadline) {
       const start = process.hrtime.bigint();
-      await placeOrderRaw(pool);
+      await placeOrderRaw(transact);
       latencies.push(elapsedMsSince(start));
     }
   };
@@ -279,9 +257,10 @@ async function runRawLoops(pool: Pool, concurrency: number, durationS: number): 
 async function measureRaw(url: string, concurrency: number): Promise<Measurement> {
   // One connection per loop, so no loop ever waits for the pool: the baseline is PostgreSQL, not a queue.
   const pool = createPool({ connectionString: url, max: concurrency, applicationName: 'bench-raw' });
+  const transact = createTransactionRunner<OrderDatabase>(pool);
   try {
-    if (WARMUP_S > 0) await runRawLoops(pool, concurrency, WARMUP_S);
-    return await runRawLoops(pool, concurrency, DURATION_S);
+    if (WARMUP_S > 0) await runRawLoops(transact, concurrency, WARMUP_S);
+    return await runRawLoops(transact, concurrency, DURATION_S);
   } finally {
     await pool.end();
   }

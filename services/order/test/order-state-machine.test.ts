@@ -51,32 +51,36 @@ const INPUTS: Record<string, OrderInput> = {
 /** What is expected: outcome, the steps appended (`!` marks after_final), the announcement, the state after. */
 type Expected = [outcome: string, steps: string, announce: string, status: string];
 
-const LATE = (step: string): Expected => ['after_final', `!${step}`, '-', 'same'];
+const LATE = (...steps: string[]): Expected => [
+  'after_final',
+  steps.map((step) => `!${step}`).join(' '),
+  '-',
+  'same',
+];
 const NOTHING: Expected = ['unchanged', '', '-', 'same'];
-const cancels = (reason: string): Expected => [
+const cancels = (reason: string, ...before: string[]): Expected => [
   'cancelled',
-  `cancelled:${reason}`,
+  [...before, `cancelled:${reason}`].join(' '),
   'order.cancelled',
   'CANCELLED',
 ];
+// Each event brings the steps before it (SPEC §2): recorded first, then the order completes or cancels.
 const PENDING_SAGA: Record<string, Expected> = {
-  'inventory.reserved': ['recorded', 'stock_reserved', '-', 'PENDING'],
-  'inventory.unavailable': cancels('out_of_stock'),
-  'payment.processed': ['recorded', 'paid', '-', 'PENDING'],
-  'payment.failed': cancels('payment_failed'),
-  'payment.refunded': ['recorded', 'refunded', '-', 'PENDING'],
-  'fulfilment.placed': ['completed', 'fulfilment_placed completed', 'order.completed', 'COMPLETED'],
-  'fulfilment.failed': cancels('placement_failed'),
+  'inventory.unavailable': cancels('out_of_stock', 'out_of_stock'),
+  'payment.failed': cancels('payment_failed', 'stock_reserved', 'payment_failed'),
+  'fulfilment.placed': [
+    'completed',
+    'stock_reserved paid fulfilment_placed completed',
+    'order.completed',
+    'COMPLETED',
+  ],
+  'fulfilment.failed': cancels('placement_failed', 'stock_reserved', 'paid', 'placement_failed'),
 };
 const FINAL_SAGA: Record<string, Expected> = {
-  'inventory.reserved': LATE('stock_reserved'),
   'inventory.unavailable': LATE('out_of_stock'),
-  'payment.processed': LATE('paid'),
-  'payment.failed': LATE('payment_failed'),
-  // A refund follows a cancellation by design: a step, never late.
-  'payment.refunded': ['recorded', 'refunded', '-', 'same'],
-  'fulfilment.placed': LATE('fulfilment_placed'),
-  'fulfilment.failed': LATE('placement_failed'),
+  'payment.failed': LATE('stock_reserved', 'payment_failed'),
+  'fulfilment.placed': LATE('stock_reserved', 'paid', 'fulfilment_placed'),
+  'fulfilment.failed': LATE('stock_reserved', 'paid', 'placement_failed'),
 };
 const FINAL: Record<string, Expected> = {
   price: NOTHING,
@@ -139,9 +143,9 @@ describe('the order state machine: every state × every input', () => {
     }
   }
 
-  it('covers the whole table: four states, fourteen inputs', () => {
+  it('covers the whole table: four states, eleven inputs', () => {
     expect(Object.keys(STATES)).toHaveLength(4);
-    expect(Object.keys(INPUTS)).toHaveLength(14);
+    expect(Object.keys(INPUTS)).toHaveLength(11);
     for (const state of Object.keys(STATES))
       expect(Object.keys(TABLE[state] ?? {}).sort()).toEqual(Object.keys(INPUTS).sort());
   });
@@ -162,17 +166,32 @@ describe('duplicates and late inputs', () => {
     expect(again.after.status).toBe('COMPLETED');
   });
 
-  it('keeps what a saga event reported in the history: the charge, the refund, the placement, the shortage', () => {
-    const data = (type: (typeof SAGA_EVENT_TYPES)[number]) =>
-      (decide(priced, sagaInput(type)).changes[0] as { data?: unknown }).data;
-    expect(data('payment.processed')).toEqual({ charge_id: `ch_${priced.id}`, amount: 50 });
-    expect(data('payment.refunded')).toEqual({ refund_id: `re_${priced.id}`, amount: 50 });
-    expect(data('fulfilment.placed')).toEqual({ placement_id: `pl_${priced.id}` });
-    expect(decide(completed, sagaInput('inventory.unavailable')).changes[0]).toMatchObject({
-      step: 'out_of_stock',
-      after_final: true,
-      data: { missing: [{ product_code: 'product-A', requested: 2, available: 0 }] },
-    });
+  it('keeps what each step reported and when it happened: the reservation, the charge, the placement', () => {
+    const { changes } = decide(priced, sagaInput('fulfilment.placed'));
+    const created = Date.parse(toSnapshot(priced).created_at);
+    const at = (seconds: number) => new Date(created + seconds * 1000).toISOString();
+    expect(changes).toEqual([
+      { step: 'stock_reserved', reportedAt: at(1) },
+      { step: 'paid', reportedAt: at(2), data: { charge_id: `ch_${priced.id}`, amount: 50 } },
+      { step: 'fulfilment_placed', reportedAt: at(3), data: { placement_id: `pl_${priced.id}` } },
+      { step: 'completed' },
+    ]);
+    // A late report is stamped when recorded: a fact of the order's history from then on.
+    expect(decide(completed, sagaInput('inventory.unavailable')).changes).toEqual([
+      {
+        step: 'out_of_stock',
+        after_final: true,
+        data: { missing: [{ product_code: 'product-A', requested: 2, available: 0 }] },
+      },
+    ]);
+  });
+
+  it("records an earlier version's event, which carries no steps, as its own step alone", () => {
+    const bare = sagaEvent('fulfilment.placed', toSnapshot(priced), { steps: undefined }) as ReportedEvent;
+    expect(decide(priced, { kind: 'saga_event', event: bare }).changes).toEqual([
+      { step: 'fulfilment_placed', data: { placement_id: `pl_${priced.id}` } },
+      { step: 'completed' },
+    ]);
   });
 });
 

@@ -11,12 +11,10 @@ import {
 
 let infra: Awaited<ReturnType<typeof createTestInfrastructure>>;
 let order: TestOrderService;
-let placed: CapturedMessage[];
 let cancelled: CapturedMessage[];
 
 beforeAll(async () => {
   infra = await createTestInfrastructure('orders_api');
-  placed = await infra.exchange.capture(['order.placed']);
   cancelled = await infra.exchange.capture(['order.cancelled']);
   order = await startOrderService(infra);
 });
@@ -89,24 +87,21 @@ describe('POST /orders accepts the three body shapes of SPEC §5', () => {
       expect(fetched.status).toBe(200);
       expect(fetched.body).toEqual(response.body);
 
-      const message = await waitFor('order.placed on the exchange', () =>
-        placed.find((m) => (m.body as { correlation_id: string }).correlation_id === id),
+      // Its first event, committed with the row (SPEC §4.1): the `placed` entry of its history, with what
+      // the customer asked for. Nothing is published for it: pricing works from the row.
+      const history = await order.sql<{ position: number; step: string; data: Record<string, unknown> }>(
+        'SELECT position, step, data FROM order_history WHERE order_id = $1',
+        [id],
       );
-      expect(message.messageId).toBe((message.body as { id: string }).id);
-      expect(message.body).toMatchObject({
-        type: 'order.placed',
-        producer: 'order',
-        correlation_id: id,
-        payload: { order: { order_id: id, user_id: shape.expected.user_id } },
+      expect(history).toHaveLength(1);
+      expect(history[0]).toMatchObject({
+        position: 1,
+        step: 'placed',
+        data: { user_id: shape.expected.user_id },
       });
-      await settle();
-      expect(placed.filter((m) => (m.body as { correlation_id: string }).correlation_id === id)).toHaveLength(
-        1,
-      );
-      expect(message.routingKey).toBe('order.placed');
-      expect(Object.keys(message.body as object).sort()).toEqual(
-        ['correlation_id', 'id', 'payload', 'producer', 'sent_at', 'type'].sort(),
-      );
+      const asked = (history[0]?.data.items ?? []) as { product_code: string; quantity: number }[];
+      expect(asked.map((item) => [item.product_code, item.quantity])).toEqual(shape.expected.items);
+      expect(await count("outbox WHERE correlation_id = '" + id + "'")).toBe(0);
     });
   }
 
@@ -229,19 +224,22 @@ describe('bad input gets a clear 4xx and stores nothing', () => {
   });
 
   it('stored no order and no event for any of them', async () => {
-    const before = await count('orders');
+    const before = {
+      orders: await count('orders'),
+      placed: await count("order_history WHERE step = 'placed'"),
+    };
     await post(`${order.baseUrl}/orders`, { user_id: 'u1', items: [] });
     await post(`${order.baseUrl}/orders`, '{nope');
     await post(`${order.baseUrl}/orders`, 'x', { 'content-type': 'text/plain' });
-    expect(await count('orders')).toBe(before);
+    await settle();
+    expect({
+      orders: await count('orders'),
+      placed: await count("order_history WHERE step = 'placed'"),
+    }).toEqual(before);
     const rows = await order.sql<{ user_id: string }>(
       "SELECT user_id FROM orders WHERE user_id IN ('u1', 'c', '')",
     );
     expect(rows).toEqual([]);
-    await settle();
-    const userOf = (m: CapturedMessage) =>
-      (m.body as { payload: { order: { user_id: string } } }).payload.order.user_id;
-    expect(placed.filter((m) => ['u1', 'c', ''].includes(userOf(m)))).toEqual([]);
   });
 });
 

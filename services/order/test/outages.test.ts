@@ -40,9 +40,15 @@ const body = { user_id: '7c11e1ce2741', items: [{ product_code: 'classic-box', q
 describe('RabbitMQ unreachable', () => {
   it('keeps answering 201 and, once the path is back, publishes every order event exactly once', async () => {
     const { infra, proxy, order } = await setUp('broker_outage', 'rabbitmq');
-    const received = await infra.exchange.capture(['order.placed']);
+    const received = await infra.exchange.capture(['order.cancelled']);
     await waitFor('readiness', async () => (await get(`${order.baseUrl}/health/ready`)).status === 200);
-    const before = await post(`${order.baseUrl}/orders`, body);
+    // Each order placed and cancelled by its customer: the cancellation is an event to publish.
+    const placeAndCancel = async () => {
+      const placed = await post(`${order.baseUrl}/orders`, body);
+      const cancelled = await post(`${order.baseUrl}/orders/${String(placed.body.id)}/cancel`);
+      return { status: placed.status, cancelStatus: cancelled.status, body: placed.body };
+    };
+    const before = await placeAndCancel();
     await waitFor('the first event', () => received.length === 1);
 
     await proxy.cut();
@@ -50,8 +56,9 @@ describe('RabbitMQ unreachable', () => {
       'the broker to be reported down',
       async () => (await get(`${order.baseUrl}/health/ready`)).status === 503,
     );
-    const during = await Promise.all(Array.from({ length: 40 }, () => post(`${order.baseUrl}/orders`, body)));
+    const during = await Promise.all(Array.from({ length: 40 }, placeAndCancel));
     expect(during.map((r) => r.status)).toEqual(Array(40).fill(201));
+    expect(during.map((r) => r.cancelStatus)).toEqual(Array(40).fill(200));
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(received).toHaveLength(1);
     const waiting = await order.sql<{ n: string }>('SELECT count(*) AS n FROM outbox');

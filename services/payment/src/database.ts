@@ -1,7 +1,7 @@
 import type { TraceCarrier } from '@platform/observability';
 import type { ColumnType, Generated } from 'kysely';
 import type { JsonColumn } from '@platform/postgres';
-import type { OrderSnapshot } from '@platform/contracts';
+import type { OrderSnapshot, SagaStepRecord } from '@platform/contracts';
 import type { PaymentStatus } from './payments/payment.js';
 
 /** One row per order: at most one charge per order, whatever arrives twice. */
@@ -12,6 +12,8 @@ export interface PaymentsTable {
   amount: number | null;
   /** The order as the event that created the row carried it, passed along in this service's events. */
   order_snapshot: JsonColumn<OrderSnapshot>;
+  /** The saga's steps before the charge, passed on with its own (see migrations/005_steps.sql). */
+  steps: ColumnType<SagaStepRecord[], string | undefined, string>;
   cancel_requested: Generated<boolean>;
   attempts: Generated<number>;
   refund_attempts: Generated<number>;

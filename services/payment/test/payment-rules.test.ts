@@ -66,6 +66,8 @@ describe('payment decisions', () => {
     created_at: '2026-11-30T00:00:00.000Z',
     items: [{ product_code: 'product-A', product_name: 'Product A', quantity: 1, unit_price: 50 }],
   };
+  const RESERVED = { step: 'stock_reserved' as const, at: '2026-11-30T00:00:01.000Z' };
+  const AT = '2026-11-30T00:00:02.000Z';
   const stored = (changes: Partial<Payment>, leased = false): PaymentState => ({
     leased,
     payment: {
@@ -82,6 +84,7 @@ describe('payment decisions', () => {
       refund_id: null,
       last_error: null,
       trace_context: null,
+      steps: [RESERVED],
       created_at: new Date(),
       updated_at: new Date(),
       ...changes,
@@ -89,11 +92,13 @@ describe('payment decisions', () => {
   });
 
   it('requests a charge leased to this instance, its first attempt counted; never a second one', () => {
-    expect(requestCharge(order, undefined)).toMatchObject({
+    expect(requestCharge(order, undefined, [RESERVED])).toMatchObject({
       outcome: 'charge_requested',
       change: {
         kind: 'insert',
         amount: 50,
+        // Kept, to be passed on with the charge's own step.
+        steps: [RESERVED],
         write: { status: 'charging', attempts: 1, lease: 'take', dueInMs: 0 },
       },
     });
@@ -138,18 +143,45 @@ describe('payment decisions', () => {
       trace_context: null,
     };
     const charge = { charge_id: 'ch_1', amount: 50 };
-    const decided = recordGatewayResult(leased, stored({ cancel_requested: true }, true), {
-      kind: 'charged',
-      charge,
-    });
+    const decided = recordGatewayResult(
+      leased,
+      stored({ cancel_requested: true }, true),
+      { kind: 'charged', charge },
+      AT,
+    );
     expect(decided).toMatchObject({
       outcome: 'refund_requested',
       change: { write: { status: 'refunding', lease: 'take' } },
     });
     expect(decided.event).toBeUndefined();
-    expect(recordGatewayResult(leased, stored({}, true), { kind: 'charged', charge })).toMatchObject({
+    expect(recordGatewayResult(leased, stored({}, true), { kind: 'charged', charge }, AT)).toMatchObject({
       outcome: 'charged',
       event: { type: 'payment.processed' },
+    });
+  });
+
+  it('passes the steps before the charge on with its own: paid, or payment_failed', () => {
+    const leased = {
+      order_id: 'o-1',
+      status: 'charging' as const,
+      amount: 50,
+      cancel_requested: false,
+      attempts: 5,
+      refund_attempts: 0,
+      trace_context: null,
+    };
+    const paid = recordGatewayResult(
+      leased,
+      stored({}, true),
+      { kind: 'charged', charge: { charge_id: 'ch_1', amount: 50 } },
+      AT,
+    );
+    expect(paid.event?.payload).toMatchObject({
+      steps: [RESERVED, { step: 'paid', at: AT, data: { charge_id: 'ch_1', amount: 50 } }],
+    });
+    const failed = recordGatewayResult(leased, stored({}, true), { kind: 'failed', error: 'declined' }, AT);
+    expect(failed.event?.payload).toMatchObject({
+      steps: [RESERVED, { step: 'payment_failed', at: AT, data: { reason: 'payment_failed' } }],
     });
   });
 
@@ -164,12 +196,14 @@ describe('payment decisions', () => {
       trace_context: null,
     };
     expect(
-      recordGatewayResult(leased, stored({ status: 'charged', charge_id: 'ch_1' }), {
-        kind: 'charged',
-        charge: { charge_id: 'ch_1', amount: 50 },
-      }),
+      recordGatewayResult(
+        leased,
+        stored({ status: 'charged', charge_id: 'ch_1' }),
+        { kind: 'charged', charge: { charge_id: 'ch_1', amount: 50 } },
+        AT,
+      ),
     ).toEqual({ outcome: 'nothing_to_do' });
-    expect(recordGatewayResult(leased, undefined, { kind: 'failed', error: 'x' })).toEqual({
+    expect(recordGatewayResult(leased, undefined, { kind: 'failed', error: 'x' }, AT)).toEqual({
       outcome: 'nothing_to_do',
     });
   });

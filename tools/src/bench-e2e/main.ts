@@ -33,6 +33,7 @@ import {
   isSustainable,
   medianStep,
   stepsTable,
+  wakeUpTable,
   type MeasuredStep,
 } from './report.js';
 import { startSystemUnderTest, withAdminDatabase, type SystemUnderTest } from './system-under-test.js';
@@ -346,6 +347,10 @@ try {
     say('CPU ms per final order, by process:');
     say();
     say(cpuTable(steps));
+    say();
+    say('Wake-ups per final order, by process (voluntary context switches of all its threads):');
+    say();
+    say(wakeUpTable(steps));
   }
   const current = results.get('this') ?? [];
   const baselineLabel = systems.find((system) => system.label !== 'this')?.label;

@@ -5,6 +5,8 @@ export interface MeasuredStep extends StepResult {
   scenario: string;
   /** CPU used during the step (load, drain) by each process of the system, in ms. */
   cpuMs: Record<string, number>;
+  /** Times each process's threads were woken during the step (voluntary context switches). */
+  wakeUps?: Record<string, number>;
   /** Lines the system's processes wrote during the step. */
   logLines: number;
   /** Transactions committed during the step, by database. */
@@ -100,6 +102,20 @@ export function stepsTable(steps: readonly MeasuredStep[]): string {
         isSustainable(step) ? 'yes' : 'no',
       ];
     }),
+  );
+}
+
+/** Wake-ups per final order for each process (see `treeWakeUps`), one row per step. */
+export function wakeUpTable(steps: readonly MeasuredStep[]): string {
+  const names = [...new Set(steps.flatMap((step) => Object.keys(step.wakeUps ?? {})))];
+  return markdownTable(
+    ['scenario', 'offered/s', ...names, 'total'],
+    steps.map((step) => [
+      step.scenario,
+      String(step.rate),
+      ...names.map((name) => fixed((step.wakeUps?.[name] ?? Number.NaN) / step.finalsDuringStep, 1)),
+      fixed(Object.values(step.wakeUps ?? {}).reduce((sum, n) => sum + n, 0) / step.finalsDuringStep, 1),
+    ]),
   );
 }
 

@@ -26,7 +26,13 @@ import {
 } from '../isolated-system.js';
 import type { BenchConfig } from './config.js';
 import type { ConnectionMode, LoadCommand, LoadReply, Percentiles, StepResult } from './load-protocol.js';
-import { childrenOf, commandLine, findServerProcess, readTreesCpuMs } from './process-cpu.js';
+import {
+  childrenOf,
+  commandLine,
+  findServerProcess,
+  readTreesCpuMs,
+  readTreesWakeUps,
+} from './process-cpu.js';
 import type { MeasuredStep } from './report.js';
 
 /** A running system under test. */
@@ -227,6 +233,18 @@ export async function startSystemUnderTest(options: {
     return trees;
   }
 
+  /** Wake-ups of each process since this reading began (PostgreSQL's whole tree: its backends too). */
+  function wakeUpReading(): { read(): Record<string, number> } {
+    const trees = new Map([...processTrees()].filter(([name]) => name !== 'load-generator'));
+    const before = readTreesWakeUps(trees);
+    return {
+      read: () =>
+        Object.fromEntries(
+          [...readTreesWakeUps(trees)].map(([name, n]) => [name, n - (before.get(name) ?? 0)]),
+        ),
+    };
+  }
+
   /** CPU used by each process since this reading began, in ms. */
   function cpuReading(): { read(): Record<string, number> } {
     const trees = processTrees();
@@ -310,6 +328,7 @@ export async function startSystemUnderTest(options: {
       await vacuumAll();
       const commitsBefore = await commitsByDatabase();
       const cpu = cpuReading();
+      const wakeUps = wakeUpReading();
       const linesBefore = logLines;
       const reply = await command({
         kind: 'run',
@@ -322,11 +341,13 @@ export async function startSystemUnderTest(options: {
       });
       if (reply.kind !== 'result') throw new Error(`unexpected reply ${reply.kind}`);
       const cpuMs = cpu.read();
+      const wakeUpsByProcess = wakeUps.read();
       const commitsAfter = await commitsByDatabase();
       return {
         ...withoutNulls(reply.result),
         scenario: step.scenario,
         cpuMs,
+        wakeUps: wakeUpsByProcess,
         logLines: logLines - linesBefore,
         // The statistics collector's own reads and the vacuum count too: a handful, against thousands.
         commits: Object.fromEntries(

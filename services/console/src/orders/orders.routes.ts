@@ -1,5 +1,11 @@
 import type { FastifyPluginAsync, preValidationHookHandler } from 'fastify';
-import type { HistoryEntry, ServicesClient } from '../services.client.js';
+import type {
+  HistoryEntry,
+  PaymentView,
+  PlacementView,
+  ReservationView,
+  ServicesClient,
+} from '../services.client.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const FILTERS = ['q', 'status', 'reason', 'product', 'from', 'to'] as const;
@@ -38,6 +44,46 @@ export function timelineOf(history: readonly HistoryEntry[]): TimelineStep[] {
   }));
 }
 
+/** A step another service took that the order's history does not have yet, and the service that says so. */
+export interface StepInFlight {
+  step: 'stock_reserved' | 'paid' | 'fulfilment_placed';
+  at: string;
+  from: 'inventory' | 'payment' | 'fulfilment';
+  data?: Record<string, unknown>;
+}
+
+/**
+ * The steps of an order in flight that the services took and the order's history does not have yet: the
+ * order service hears of them only with the event that ends the saga (SPEC §2), so until then the console
+ * reads them from the services themselves (the reservation, the charge, the placement). None for an order
+ * whose history already has them. Pure.
+ */
+export function stepsInFlight(
+  history: readonly HistoryEntry[],
+  services: { reservation?: ReservationView; payment?: PaymentView; placement?: PlacementView },
+): StepInFlight[] {
+  const recorded = new Set(history.map((entry) => entry.step));
+  const steps: StepInFlight[] = [];
+  const { reservation, payment, placement } = services;
+  if (reservation && ['reserved', 'sold'].includes(reservation.status) && !recorded.has('stock_reserved')) {
+    steps.push({ step: 'stock_reserved', at: reservation.created_at, from: 'inventory' });
+  }
+  const charged = payment?.history.find((call) => call.step === 'charge' && call.outcome === 'charged');
+  if (payment?.charge && charged && !recorded.has('paid')) {
+    steps.push({ step: 'paid', at: charged.at, from: 'payment', data: { ...payment.charge } });
+  }
+  const placed = placement?.history.find((call) => call.outcome === 'placed');
+  if (placement?.status === 'placed' && placed && !recorded.has('fulfilment_placed')) {
+    steps.push({
+      step: 'fulfilment_placed',
+      at: placed.at,
+      from: 'fulfilment',
+      data: { placement_id: placed.placement_id },
+    });
+  }
+  return steps;
+}
+
 /** `/orders` (search), `/orders/{id}` (one order's saga) and cancelling a pending order, with confirmation. */
 export const ordersRoutes: FastifyPluginAsync<{
   client: ServicesClient;
@@ -70,8 +116,9 @@ export const ordersRoutes: FastifyPluginAsync<{
     const { token } = request.user;
     const order = UUID.test(id) ? await client.order(id, token) : undefined;
     if (!order) return reply.code(404).view('not-found.eta', { user: request.user, what: `Order ${id}` });
-    const [history, payment, placement, notifications] = await Promise.all([
+    const [history, reservation, payment, placement, notifications] = await Promise.all([
       client.history(id, token),
+      client.reservation(id, token),
       client.payment(id, token),
       client.placement(id, token),
       client.notifications(id, token),
@@ -81,6 +128,8 @@ export const ordersRoutes: FastifyPluginAsync<{
       csrf: reply.generateCsrf(),
       order,
       timeline: timelineOf(history),
+      inFlight: order.status === 'PENDING' ? stepsInFlight(history, { reservation, payment, placement }) : [],
+      reservation,
       payment,
       placement,
       notifications,

@@ -39,13 +39,28 @@ export type PlacementEvent = SagaEvent<SubscribedEvent<'fulfilment'>>;
  * The events fulfilment applies, each with its decision: its handlers, one per subscribed type.
  * payment.processed starts a placement (given up at `deadlineAt`), order.cancelled stops one.
  */
-const DECISIONS: Record<
-  PlacementEvent['envelope']['type'],
-  (order: OrderSnapshot, placement: Placement | undefined, deadlineAt: Date) => PlacementDecision
-> = {
-  [PaymentEvents.processed]: startPlacement,
-  [OrderEvents.cancelled]: (order, placement) => cancelPlacement(order, placement),
+const DECISIONS: {
+  [T in PlacementEvent['envelope']['type']]: (
+    event: Extract<PlacementEvent['envelope'], { type: T }>,
+    placement: Placement | undefined,
+    deadlineAt: Date,
+  ) => PlacementDecision;
+} = {
+  [PaymentEvents.processed]: (event, placement, deadlineAt) =>
+    startPlacement(event.payload.order, placement, deadlineAt, event.payload.steps),
+  [OrderEvents.cancelled]: (event, placement) => cancelPlacement(event.payload.order, placement),
 };
+
+/** The decision of the event's own handler. */
+function decide(event: PlacementEvent['envelope'], placement: Placement | undefined, deadlineAt: Date) {
+  // TypeScript cannot correlate a handler's parameter with the event's type (microsoft/TypeScript#30581).
+  const handler = DECISIONS[event.type] as (
+    event: PlacementEvent['envelope'],
+    placement: Placement | undefined,
+    deadlineAt: Date,
+  ) => PlacementDecision;
+  return handler(event, placement, deadlineAt);
+}
 
 /** The event types fulfilment handles: the service starts only if they are its subscriptions. */
 export const PLACEMENT_EVENT_TYPES = Object.keys(DECISIONS) as (keyof typeof DECISIONS)[];
@@ -73,10 +88,7 @@ export function applyPlacementEvents(
     events.map((event) => event.envelope.payload.order),
     placements,
     settings.leaseMs,
-    (placement, i) => {
-      const { envelope } = events[i] as PlacementEvent;
-      return DECISIONS[envelope.type](envelope.payload.order, placement, deadlineAt);
-    },
+    (placement, i) => decide((events[i] as PlacementEvent).envelope, placement, deadlineAt),
   );
 }
 
@@ -97,6 +109,7 @@ export async function recordAttempts(
   leaseMs: number,
 ): Promise<PlacementApplied[]> {
   const applied = new Map<AttemptToRecord, PlacementApplied>();
+  const at = new Date().toISOString();
   for (const round of rounds(attempts, (attempt) => attempt.leased.order_id)) {
     const results = applyPlacementDecisions(
       trx,
@@ -108,7 +121,7 @@ export async function recordAttempts(
       leaseMs,
       (placement, i) => {
         const attempt = round[i] as AttemptToRecord;
-        return recordAttempt(attempt.leased.order, placement, attempt.result);
+        return recordAttempt(attempt.leased.order, placement, attempt.result, at);
       },
     );
     round.forEach((attempt, i) => applied.set(attempt, results[i] as PlacementApplied));

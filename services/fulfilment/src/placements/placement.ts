@@ -1,5 +1,11 @@
 import type { TraceCarrier } from '@platform/observability';
-import { createEvent, FulfilmentEvents, type EventEnvelope, type OrderSnapshot } from '@platform/contracts';
+import {
+  createEvent,
+  FulfilmentEvents,
+  type EventEnvelope,
+  type OrderSnapshot,
+  type SagaStepRecord,
+} from '@platform/contracts';
 
 /**
  * Where an order's placement at the partner stands; `placing` is the worker's to-do list, `cancelled` a
@@ -12,6 +18,8 @@ export interface Placement {
   order_id: string;
   status: PlacementStatus;
   placement_id: string | null;
+  /** The saga's steps before the placement, passed on with its own. */
+  steps: SagaStepRecord[];
 }
 
 /**
@@ -56,6 +64,8 @@ export type PlacementChange =
       deadlineAt?: Date;
       /** Leased by this instance and handed to its worker once the transaction committed. */
       lease: boolean;
+      /** The saga's steps before the placement (payment.processed's). */
+      steps: SagaStepRecord[];
     }
   | {
       kind: 'update';
@@ -95,11 +105,12 @@ export function startPlacement(
   order: OrderSnapshot,
   placement: Placement | undefined,
   deadlineAt: Date,
+  steps: SagaStepRecord[] = [],
 ): PlacementDecision {
   if (placement) return { outcome: 'nothing_to_do' };
   return {
     outcome: 'placing',
-    change: { kind: 'insert', order, status: 'placing', deadlineAt, lease: true },
+    change: { kind: 'insert', order, status: 'placing', deadlineAt, lease: true, steps },
   };
 }
 
@@ -111,7 +122,7 @@ export function cancelPlacement(order: OrderSnapshot, placement: Placement | und
   if (!placement) {
     return {
       outcome: 'cancelled_before_payment',
-      change: { kind: 'insert', order, status: 'cancelled', lease: false },
+      change: { kind: 'insert', order, status: 'cancelled', lease: false, steps: [] },
     };
   }
   if (placement.status !== 'placing') return { outcome: 'nothing_to_do' };
@@ -124,12 +135,14 @@ export function cancelPlacement(order: OrderSnapshot, placement: Placement | und
 /**
  * Records an attempt's result on a placement still in progress; one cancelled meanwhile (or settled by a
  * second worker after an expired lease) changes nothing, except that a placement the partner accepted
- * after the order was cancelled keeps the partner's reference (the partner has no cancel API).
+ * after the order was cancelled keeps the partner's reference (the partner has no cancel API). The events
+ * carry the saga's steps so far and this one (`fulfilment_placed`, `placement_failed`), at `at` (ISO 8601).
  */
 export function recordAttempt(
   order: OrderSnapshot,
   placement: Placement | undefined,
   result: AttemptResult,
+  at: string,
 ): PlacementDecision {
   if (placement?.status !== 'placing') {
     if (result.kind === 'placed' && placement?.status === 'cancelled' && placement.placement_id === null) {
@@ -160,6 +173,10 @@ export function recordAttempt(
         event: createEvent(FulfilmentEvents.placed, PRODUCER, {
           order,
           placement: { placement_id: result.placementId },
+          steps: [
+            ...placement.steps,
+            { step: 'fulfilment_placed', at, data: { placement_id: result.placementId } },
+          ],
         }),
       };
     case 'retry':
@@ -184,7 +201,11 @@ export function recordAttempt(
           last_error: result.error,
           release: true,
         },
-        event: createEvent(FulfilmentEvents.failed, PRODUCER, { order, reason: 'placement_failed' }),
+        event: createEvent(FulfilmentEvents.failed, PRODUCER, {
+          order,
+          reason: 'placement_failed',
+          steps: [...placement.steps, { step: 'placement_failed', at, data: { reason: 'placement_failed' } }],
+        }),
       };
   }
 }

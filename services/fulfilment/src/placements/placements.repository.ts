@@ -25,7 +25,7 @@ type PlacementView = Pick<
 export async function lockPlacements(trx: Trx, orderIds: readonly string[]): Promise<Map<string, Placement>> {
   const rows = await trx
     .selectFrom('placements')
-    .select(['order_id', 'status', 'placement_id'])
+    .select(['order_id', 'status', 'placement_id', 'steps'])
     // ANY of one array parameter, not IN of one per id: the statement's text stays the same whatever the
     // batch size, so its prepared form is reused (see createPool).
     .where(sql<boolean>`order_id = ANY(${orderIds}::text[])`)
@@ -57,9 +57,9 @@ export async function savePlacements(
     statements.push(
       sql`
       INSERT INTO placements (order_id, status, order_snapshot, attempts, deadline_at, lease_until,
-                              trace_context)
+                              trace_context, steps)
       SELECT c.order_id, c.status, c.order_snapshot, CASE WHEN c.lease THEN 1 ELSE 0 END, c.deadline_at,
-             CASE WHEN c.lease THEN now() + ${leaseMs} * interval '1 millisecond' END, c.trace_context
+             CASE WHEN c.lease THEN now() + ${leaseMs} * interval '1 millisecond' END, c.trace_context, c.steps
         FROM unnest(
           ${inserts.map((row) => row.orderId)}::text[],
           ${inserts.map((row) => row.change.status)}::text[],
@@ -69,8 +69,9 @@ export async function savePlacements(
           ${inserts.map((row) => {
             const carrier = captureTraceContext(orderTrace(trx, row.orderId));
             return carrier && JSON.stringify(carrier);
-          })}::json[])
-          AS c(order_id, status, order_snapshot, deadline_at, lease, trace_context)`.execute(trx),
+          })}::json[],
+          ${inserts.map((row) => JSON.stringify(row.change.steps))}::jsonb[])
+          AS c(order_id, status, order_snapshot, deadline_at, lease, trace_context, steps)`.execute(trx),
     );
   }
   if (updates.length > 0) {

@@ -104,19 +104,27 @@ export function applyStockEvents(
   const changes = new Map<string, StockCounters>();
   const written = new Map<string, Reservation>();
   const outgoing: EventEnvelope[] = [];
+  // The first step of the saga's trail (SPEC §2): the events after it carry it on to the order service.
+  const at = new Date().toISOString();
   const results = events.map(({ envelope }) => {
     const { order } = envelope.payload;
     const decision = decide(envelope, reservations.get(order.order_id), levels);
     if (decision.movement) applyMovement(levels, changes, decision.movement);
     if (decision.reservation) written.set(order.order_id, decision.reservation);
     if (decision.outcome === 'reserved') {
-      outgoing.push(createEvent(InventoryEvents.reserved, 'inventory', { order }));
+      outgoing.push(
+        createEvent(InventoryEvents.reserved, 'inventory', {
+          order,
+          steps: [{ step: 'stock_reserved', at }],
+        }),
+      );
     } else if (decision.outcome === 'out_of_stock') {
       outgoing.push(
         createEvent(InventoryEvents.unavailable, 'inventory', {
           order,
           reason: 'out_of_stock',
           missing: decision.missing ?? [],
+          steps: [{ step: 'out_of_stock', at, data: { missing: decision.missing ?? [] } }],
         }),
       );
     }

@@ -1,4 +1,4 @@
-import { sql, type Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { InventoryDatabase } from '../database.js';
 import type { Reservation } from './stock.js';
 
@@ -32,4 +32,13 @@ export async function saveReservations(
       ${entries.map(([, reservation]) => reservation.status)}::text[],
       ${entries.map(([, reservation]) => JSON.stringify(reservation.items))}::jsonb[])
     ON CONFLICT (order_id) DO UPDATE SET status = EXCLUDED.status, updated_at = now()`.execute(trx);
+}
+
+/** An order's reservation as the query API shows it: status, items, when it was made and last changed. */
+export async function findReservationView(db: Kysely<InventoryDatabase>, orderId: string) {
+  return db
+    .selectFrom('reservations')
+    .select(['order_id', 'status', 'items', 'created_at', 'updated_at'])
+    .where('order_id', '=', orderId)
+    .executeTakeFirst();
 }

@@ -13,7 +13,8 @@ export interface HistoryAppend {
 
 /**
  * Appends changes to the orders' histories in one statement, stamped with the transaction's time (the
- * time the order row gets too). The primary key (order, position) refuses a position written twice: two
+ * time the order row gets too), or, for a step another service reported, the time it happened there. The
+ * primary key (order, position) refuses a position written twice: two
  * writers that decided on the same version of an order cannot both append.
  */
 export async function appendHistory(
@@ -22,15 +23,19 @@ export async function appendHistory(
 ): Promise<void> {
   if (appends.length === 0) return;
   await sql`
-    INSERT INTO order_history (order_id, position, step, reason, after_final, data, event_id)
-    SELECT * FROM unnest(
-      ${appends.map((a) => a.orderId)}::uuid[],
-      ${appends.map((a) => a.position)}::int[],
-      ${appends.map((a) => a.change.step)}::text[],
-      ${appends.map(({ change }) => ('reason' in change ? change.reason : null))}::text[],
-      ${appends.map(({ change }) => 'after_final' in change && change.after_final === true)}::boolean[],
-      ${appends.map(({ change }) => ('data' in change && change.data ? JSON.stringify(change.data) : null))}::jsonb[],
-      ${appends.map((a) => a.eventId ?? null)}::text[])`.execute(trx);
+    INSERT INTO order_history (order_id, position, step, reason, after_final, data, event_id, at)
+    SELECT a.order_id, a.position, a.step, a.reason, a.after_final, a.data, a.event_id, coalesce(a.at, now())
+      FROM unnest(
+        ${appends.map((a) => a.orderId)}::uuid[],
+        ${appends.map((a) => a.position)}::int[],
+        ${appends.map((a) => a.change.step)}::text[],
+        ${appends.map(({ change }) => ('reason' in change ? change.reason : null))}::text[],
+        ${appends.map(({ change }) => 'after_final' in change && change.after_final === true)}::boolean[],
+        ${appends.map(({ change }) => ('data' in change && change.data ? JSON.stringify(change.data) : null))}::jsonb[],
+        ${appends.map((a) => a.eventId ?? null)}::text[],
+        -- A step another service reported keeps the time it happened there; the rest, the commit's.
+        ${appends.map(({ change }) => ('reportedAt' in change ? (change.reportedAt ?? null) : null))}::timestamptz[])
+        AS a(order_id, position, step, reason, after_final, data, event_id, at)`.execute(trx);
 }
 
 /** A stored row as the change it records (rows are written only by `appendHistory`, from typed changes). */

@@ -3,12 +3,11 @@ import { context, trace, type Context } from '@opentelemetry/api';
 import type { Transaction } from 'kysely';
 import { createGroupCommit, GroupCommitFull, type GroupCommitOptions } from '@platform/group-commit';
 import { captureTraceContext, inBatchSpan } from '@platform/observability';
-import { appendToOutbox, bindOrderTraces } from '@platform/outbox';
+import { commitWith } from '@platform/postgres';
 import type { Transact } from '@platform/service-host';
 import type { OrderDatabase } from '../database.js';
 import type { AdmissionControl } from './admission-control.js';
 import type { Order, PlaceOrderCommand } from './order.js';
-import { orderPlaced } from './order.events.js';
 import {
   findOrdersByIdempotencyKeys,
   insertOrders,
@@ -46,10 +45,12 @@ export interface EnrichmentHandOff {
 }
 
 /**
- * The group commit of `POST /orders`: the orders of concurrent requests and their `order.placed` events
- * are stored in one transaction. With `enrichment`, the new orders are leased to this instance's pricing
- * worker in that same transaction and handed to it once committed: no poll between intake and pricing.
- * Each order keeps its request's trace; a transaction for several is a span linked to each of them.
+ * The group commit of `POST /orders`: the orders of concurrent requests, each with the first entry of its
+ * history (`placed`: SPEC §4.1's first event, in the same transaction), are stored in one transaction of
+ * one round trip. With `enrichment`, the new orders are leased to this instance's pricing worker in that
+ * same transaction and handed to it once committed: no poll between intake and pricing, and no message
+ * (the order row itself is the work). Each order keeps its request's trace; a transaction for several is a
+ * span linked to each of them.
  */
 export function createOrderIntake(
   transact: Transact<OrderDatabase>,
@@ -62,7 +63,13 @@ export function createOrderIntake(
       tracer,
       'store orders',
       requests.map((request) => request.traceContext ?? context.active()),
-      () => transact((trx) => storeNewOrders(trx, requests, enrichment?.leaseMs)),
+      async () => {
+        // Returned unawaited: the statements go with the COMMIT, their answers are read once it is done.
+        const { stored } = await transact(async (trx) => ({
+          stored: storeNewOrders(trx, requests, enrichment?.leaseMs),
+        }));
+        return stored;
+      },
     );
     const created = results.flatMap((result) => (result.kind === 'created' ? [result.order] : []));
     admission?.placed(created.length);
@@ -86,10 +93,13 @@ function compareKeys(a: string | null, b: string | null): number {
 }
 
 /**
- * Stores new orders and their `order.placed` events in the caller's transaction; `enrichmentLeaseMs` leases
- * them to the caller's pricing worker.
+ * Stores new orders with the caller's COMMIT (`commitWith`): the orders, their `placed` history entries
+ * and, when some requests carry idempotency keys, the orders that already held those keys, in statements
+ * that leave with the COMMIT. The result resolves once they are answered; await it only after the
+ * transaction (awaiting it inside costs a round trip before the COMMIT). `enrichmentLeaseMs` leases the
+ * new orders to the caller's pricing worker.
  */
-export async function storeNewOrders(
+export function storeNewOrders(
   trx: Transaction<OrderDatabase>,
   requests: readonly IntakeRequest[],
   enrichmentLeaseMs?: number,
@@ -112,34 +122,22 @@ export async function storeNewOrders(
   // Rows go in idempotency-key order, so two batches that share keys take their locks in the same
   // order and wait for each other instead of deadlocking.
   const insertOrder = [...rows].sort((a, b) => compareKeys(a.idempotencyKey, b.idempotencyKey));
-  bindOrderTraces(
-    trx,
-    rows.flatMap((row, i) => {
-      const trace = requests[i]?.traceContext;
-      return trace ? [[row.id, trace] as const] : [];
-    }),
-  );
-
-  const inserted = await insertOrders(trx, insertOrder, enrichmentLeaseMs);
-  await appendToOutbox(
-    trx,
-    inserted.map((stored) => orderPlaced(stored.order)),
-  );
-  const created = new Map(inserted.map((stored) => [stored.order.id, stored.order]));
-  const takenKeys = rows.filter((row) => !created.has(row.id)).map((row) => row.idempotencyKey);
-  const owners = new Map(
-    (
-      await findOrdersByIdempotencyKeys(
-        trx,
-        takenKeys.filter((key) => key !== null),
-      )
-    ).map((owner) => [owner.idempotencyKey, owner]),
-  );
-  return rows.map((row): IntakeOutcome => {
-    const order = created.get(row.id);
-    if (order) return { kind: 'created', order };
-    const owner = owners.get(row.idempotencyKey);
-    if (!owner) throw new Error(`order ${row.id} was neither inserted nor found by its idempotency key`);
-    return { kind: 'key_taken', owner };
+  const keys = rows.flatMap((row) => (row.idempotencyKey === null ? [] : [row.idempotencyKey]));
+  const inserting = insertOrders(trx, insertOrder, enrichmentLeaseMs);
+  // Sent after the insert, in the same transaction: a key the insert skipped belongs to a committed order
+  // (ON CONFLICT waits for a concurrent one to commit) or to a row of this batch, which this finds.
+  const owning = findOrdersByIdempotencyKeys(trx, keys);
+  const outcomes = Promise.all([inserting, owning]).then(([inserted, taken]) => {
+    const created = new Map(inserted.map((stored) => [stored.order.id, stored.order]));
+    const owners = new Map(taken.map((owner) => [owner.idempotencyKey, owner]));
+    return rows.map((row): IntakeOutcome => {
+      const order = created.get(row.id);
+      if (order) return { kind: 'created', order };
+      const owner = owners.get(row.idempotencyKey);
+      if (!owner) throw new Error(`order ${row.id} was neither inserted nor found by its idempotency key`);
+      return { kind: 'key_taken', owner };
+    });
   });
+  commitWith(trx, outcomes);
+  return outcomes;
 }

@@ -24,7 +24,6 @@ export type OrderInput =
 /** What an input did: the log's and metrics' word for it. */
 export type OrderOutcome =
   | 'priced'
-  | 'recorded'
   | 'completed'
   | 'cancelled'
   | 'after_final'
@@ -43,22 +42,18 @@ export interface OrderDecision {
 
 /** What each saga event means for a PENDING order. */
 type SagaRule =
-  | { step: SagaStep; then: 'record' }
-  | { step: SagaStep; then: 'complete' }
-  | { step: SagaStep; then: 'cancel'; reason: CancellationReason };
+  { step: SagaStep; then: 'complete' } | { step: SagaStep; then: 'cancel'; reason: CancellationReason };
 
 /**
- * What each event of the other services means for the order (SPEC §2), in one place:
- * - a step that moves nothing is recorded (stock reserved, paid, refunded);
+ * What each event of the other services means for the order (SPEC §2), in one place. The order service
+ * hears only the events that decide an order's fate; each brings the steps before it (`steps`: stock
+ * reserved, paid, …), recorded first, each with the time it happened:
  * - the partner's acceptance completes the order (`order.completed` sells the stock, tells the customer);
  * - a step that failed for good cancels the order with its reason (`order.cancelled` starts compensation).
  */
 const SAGA_RULES: { [T in ReportedEvent['type']]: SagaRule } = {
-  [InventoryEvents.reserved]: { step: 'stock_reserved', then: 'record' },
   [InventoryEvents.unavailable]: { step: 'out_of_stock', then: 'cancel', reason: 'out_of_stock' },
-  [PaymentEvents.processed]: { step: 'paid', then: 'record' },
   [PaymentEvents.failed]: { step: 'payment_failed', then: 'cancel', reason: 'payment_failed' },
-  [PaymentEvents.refunded]: { step: 'refunded', then: 'record' },
   [FulfilmentEvents.placed]: { step: 'fulfilment_placed', then: 'complete' },
   [FulfilmentEvents.failed]: { step: 'placement_failed', then: 'cancel', reason: 'placement_failed' },
 };
@@ -66,13 +61,9 @@ const SAGA_RULES: { [T in ReportedEvent['type']]: SagaRule } = {
 /** The event types the order service handles: it starts only if they are its subscriptions. */
 export const SAGA_EVENT_TYPES = Object.keys(SAGA_RULES) as ReportedEvent['type'][];
 
-/** What a saga event reported, kept in the history with its step. */
-function reported(event: ReportedEvent): Record<string, unknown> | undefined {
+/** What a saga event reported itself, for an event of an earlier version that carried no `steps`. */
+function reported(event: ReportedEvent): Record<string, unknown> {
   switch (event.type) {
-    case PaymentEvents.processed:
-      return { ...event.payload.charge };
-    case PaymentEvents.refunded:
-      return { ...event.payload.refund };
     case FulfilmentEvents.placed:
       return { ...event.payload.placement };
     case InventoryEvents.unavailable:
@@ -80,9 +71,23 @@ function reported(event: ReportedEvent): Record<string, unknown> | undefined {
     case PaymentEvents.failed:
     case FulfilmentEvents.failed:
       return { reason: event.payload.reason };
-    case InventoryEvents.reserved:
-      return undefined;
   }
+}
+
+/**
+ * The steps a saga event reports, oldest first, as history changes: its `steps` (each with the time it
+ * happened), or else (an event of an earlier version) its own step alone, stamped when recorded.
+ */
+export function reportedSteps(event: ReportedEvent): HistoryChange[] {
+  const { steps } = event.payload;
+  if (steps && steps.length > 0) {
+    return steps.map((s) => ({
+      step: s.step,
+      reportedAt: s.at,
+      ...(s.data === undefined ? {} : { data: s.data }),
+    }));
+  }
+  return [{ step: SAGA_RULES[event.type].step, data: reported(event) }];
 }
 
 const UNCHANGED: OrderDecision = { outcome: 'unchanged', changes: [] };
@@ -97,10 +102,10 @@ const cancel = (reason: CancellationReason): OrderDecision => ({
  * - pricing (`price` → `order.created`, or `reject` with its reason → `order.cancelled`) applies to an
  *   order not yet priced, once: a second verdict (an order leased twice) changes nothing;
  * - the customer (`cancel_by_customer`) and the saga deadline (`expire`, reason `timeout`) cancel it;
- * - the other services' events follow `SAGA_RULES`.
- * An event about an order already final is recorded as `after_final` and acted on no further: the
- * service that reported it compensates by itself, on the `order.cancelled` it received. A refund follows
- * a cancellation by design: it is recorded as a step, never as late. Pure: no clock, no I/O.
+ * - the other services' events follow `SAGA_RULES`, their steps recorded first (`reportedSteps`).
+ * An event about an order already final has its steps recorded as `after_final` and is acted on no
+ * further: the service that reported it compensates by itself, on the `order.cancelled` it received.
+ * Pure: no clock, no I/O.
  */
 export function decide(order: Order, input: OrderInput): OrderDecision {
   const pending = order.status === 'PENDING';
@@ -129,23 +134,25 @@ export function decide(order: Order, input: OrderInput): OrderDecision {
       return pending ? cancel('timeout') : UNCHANGED;
     case 'saga_event': {
       const rule = SAGA_RULES[input.event.type];
-      const data = reported(input.event);
-      const step: HistoryChange = data === undefined ? { step: rule.step } : { step: rule.step, data };
-      if (!pending && input.event.type !== PaymentEvents.refunded) {
-        return { outcome: 'after_final', changes: [{ ...step, after_final: true }] };
+      const steps = reportedSteps(input.event);
+      if (!pending) {
+        // Stamped when recorded (a late report is a fact of the order's history now, not then).
+        return {
+          outcome: 'after_final',
+          changes: steps.map((step) => {
+            const { reportedAt: _when, ...late } = step as Extract<HistoryChange, { reportedAt?: string }>;
+            return { ...late, after_final: true };
+          }),
+        };
       }
-      switch (rule.then) {
-        case 'record':
-          return { outcome: 'recorded', changes: [step] };
-        case 'complete':
-          return {
-            outcome: 'completed',
-            changes: [step, { step: 'completed' }],
-            announce: OrderEvents.completed,
-          };
-        case 'cancel':
-          return cancel(rule.reason);
+      if (rule.then === 'complete') {
+        return {
+          outcome: 'completed',
+          changes: [...steps, { step: 'completed' }],
+          announce: OrderEvents.completed,
+        };
       }
+      return { ...cancel(rule.reason), changes: [...steps, { step: 'cancelled', reason: rule.reason }] };
     }
   }
 }

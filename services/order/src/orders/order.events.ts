@@ -1,10 +1,6 @@
 import { createEvent, OrderEvents } from '@platform/contracts';
 import { toSnapshot, type Order } from './order.js';
 
-/** The order was accepted and stored; not yet priced. */
-export const orderPlaced = (order: Order) =>
-  createEvent(OrderEvents.placed, 'order', { order: toSnapshot(order) });
-
 /** The order was priced: SPEC §3's snapshot, with customer name, item names and prices, and total. */
 export const orderCreated = (order: Order) =>
   createEvent(OrderEvents.created, 'order', { order: toSnapshot(order) });

@@ -56,10 +56,11 @@ const toStored = (row: Selectable<OrdersTable>): StoredOrder => ({
 });
 
 /**
- * Inserts new orders in one statement, each with its `placed` change as the first of its history. A row
- * whose idempotency key is already taken (by an earlier request, or by another row of the same statement)
- * is skipped, not an error: the caller finds the owner. With `enrichmentLeaseMs`, the new orders are
- * leased to the caller's pricing worker for that long.
+ * Inserts new orders, each with its `placed` change as the first of its history, in one statement (a
+ * data-modifying CTE: the history rows are those of the orders actually inserted). A row whose idempotency
+ * key is already taken (by an earlier request, or by another row of the same statement) is skipped, not an
+ * error: the caller finds the owner. Rows are inserted in the order given. With `enrichmentLeaseMs`, the
+ * new orders are leased to the caller's pricing worker for that long.
  */
 export async function insertOrders(
   trx: Trx,
@@ -67,46 +68,32 @@ export async function insertOrders(
   enrichmentLeaseMs?: number,
 ): Promise<StoredOrder[]> {
   if (rows.length === 0) return [];
-  const inserted = await trx
-    .insertInto('orders')
-    .values(
-      rows.map((row) => ({
-        id: row.id,
-        user_id: row.userId,
-        status: 'PENDING' as const,
-        items: JSON.stringify(row.items),
-        requested_total_amount: row.requestedTotal,
-        idempotency_key: row.idempotencyKey,
-        request_hash: row.requestHash,
-        trace_context: row.traceContext && JSON.stringify(row.traceContext),
-        version: 1,
-        ...(enrichmentLeaseMs === undefined
-          ? {}
-          : { enrichment_lease_until: sql<Date>`now() + ${enrichmentLeaseMs} * interval '1 millisecond'` }),
-      })),
-    )
-    .onConflict((conflict) =>
-      conflict.column('idempotency_key').where('idempotency_key', 'is not', null).doNothing(),
-    )
-    .returningAll()
-    .execute();
-  const stored = inserted.map(toStored);
-  await appendHistory(
-    trx,
-    stored.map(({ order }) => ({
-      orderId: order.id,
-      position: 1,
-      change: {
-        step: 'placed',
-        data: {
-          user_id: order.user_id,
-          items: order.items,
-          requested_total_amount: order.requested_total_amount,
-        },
-      },
-    })),
-  );
-  return stored;
+  const result = await sql<Selectable<OrdersTable>>`
+    WITH inserted AS (
+      INSERT INTO orders (id, user_id, status, items, requested_total_amount, idempotency_key, request_hash,
+                          trace_context, version, enrichment_lease_until)
+      SELECT r.id, r.user_id, 'PENDING', r.items, r.requested_total_amount, r.idempotency_key, r.request_hash,
+             r.trace_context, 1, now() + ${enrichmentLeaseMs ?? null}::float8 * interval '1 millisecond'
+        FROM unnest(
+          ${rows.map((row) => row.id)}::uuid[],
+          ${rows.map((row) => row.userId)}::text[],
+          ${rows.map((row) => JSON.stringify(row.items))}::jsonb[],
+          ${rows.map((row) => row.requestedTotal)}::numeric[],
+          ${rows.map((row) => row.idempotencyKey)}::text[],
+          ${rows.map((row) => row.requestHash)}::text[],
+          ${rows.map((row) => row.traceContext && JSON.stringify(row.traceContext))}::json[])
+          WITH ORDINALITY
+          AS r(id, user_id, items, requested_total_amount, idempotency_key, request_hash, trace_context, n)
+       ORDER BY r.n
+      ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+      RETURNING *),
+    placed AS (
+      INSERT INTO order_history (order_id, position, step, data)
+      SELECT id, 1, 'placed',
+             jsonb_build_object('user_id', user_id, 'items', items, 'requested_total_amount', requested_total_amount)
+        FROM inserted)
+    SELECT * FROM inserted`.execute(trx);
+  return result.rows.map(toStored);
 }
 
 /**
@@ -218,9 +205,15 @@ export async function withTimeline(db: Db, order: Order): Promise<OrderWithTimel
   return { order, timeline: (histories.get(order.id) ?? []).map(toTimelineEntry) };
 }
 
+/** The orders holding these idempotency keys. */
 export async function findOrdersByIdempotencyKeys(db: Db, keys: readonly string[]): Promise<StoredOrder[]> {
   if (keys.length === 0) return [];
-  const rows = await db.selectFrom('orders').selectAll().where('idempotency_key', 'in', keys).execute();
+  const rows = await db
+    .selectFrom('orders')
+    .selectAll()
+    // ANY of one array parameter: one statement text whatever the batch (its prepared form is reused).
+    .where(sql<boolean>`idempotency_key = ANY(${keys}::text[])`)
+    .execute();
   return rows.map(toStored);
 }
 

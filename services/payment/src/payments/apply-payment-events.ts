@@ -1,11 +1,5 @@
 import type { Transaction } from 'kysely';
-import {
-  InventoryEvents,
-  OrderEvents,
-  type EventEnvelope,
-  type OrderSnapshot,
-  type SubscribedEvent,
-} from '@platform/contracts';
+import { InventoryEvents, OrderEvents, type EventEnvelope, type SubscribedEvent } from '@platform/contracts';
 import { captureTraceContext } from '@platform/observability';
 import { appendToOutbox, orderTrace } from '@platform/outbox';
 import { commitWith, lockKeys } from '@platform/postgres';
@@ -27,13 +21,26 @@ import { lockPayments, savePayments } from './payments.repository.js';
 export type PaymentEvent = SagaEvent<SubscribedEvent<'payment'>>;
 
 /** The events payment applies, each with its decision: its handlers, one per subscribed type. */
-const DECISIONS: Record<
-  PaymentEvent['envelope']['type'],
-  (order: OrderSnapshot, state: PaymentState | undefined) => PaymentDecision
-> = {
-  [InventoryEvents.reserved]: requestCharge,
-  [OrderEvents.cancelled]: cancelPayment,
+const DECISIONS: {
+  [T in PaymentEvent['envelope']['type']]: (
+    event: Extract<PaymentEvent['envelope'], { type: T }>,
+    state: PaymentState | undefined,
+  ) => PaymentDecision;
+} = {
+  [InventoryEvents.reserved]: (event, state) =>
+    requestCharge(event.payload.order, state, event.payload.steps),
+  [OrderEvents.cancelled]: (event, state) => cancelPayment(event.payload.order, state),
 };
+
+/** The decision of the event's own handler. */
+function decide(event: PaymentEvent['envelope'], state: PaymentState | undefined): PaymentDecision {
+  // TypeScript cannot correlate a handler's parameter with the event's type (microsoft/TypeScript#30581).
+  const handler = DECISIONS[event.type] as (
+    event: PaymentEvent['envelope'],
+    state: PaymentState | undefined,
+  ) => PaymentDecision;
+  return handler(event, state);
+}
 
 /** The event types payment handles: the service starts only if they are its subscriptions. */
 export const PAYMENT_EVENT_TYPES = Object.keys(DECISIONS) as (keyof typeof DECISIONS)[];
@@ -72,10 +79,7 @@ export function applyPaymentEvents(
     events.map((event) => event.envelope.correlation_id),
     states,
     leaseMs,
-    (state, i) => {
-      const { envelope } = events[i] as PaymentEvent;
-      return DECISIONS[envelope.type](envelope.payload.order, state);
-    },
+    (state, i) => decide((events[i] as PaymentEvent).envelope, state),
   );
 }
 

@@ -1,5 +1,11 @@
 import type { Selectable } from 'kysely';
-import { createEvent, PaymentEvents, type EventEnvelope, type OrderSnapshot } from '@platform/contracts';
+import {
+  createEvent,
+  PaymentEvents,
+  type EventEnvelope,
+  type OrderSnapshot,
+  type SagaStepRecord,
+} from '@platform/contracts';
 import type { PaymentsTable } from '../database.js';
 import type { GatewayCharge, GatewayRefund } from './payment-gateway.client.js';
 
@@ -60,7 +66,14 @@ export interface PaymentWrite {
 
 /** A payment's new state, written by the use case: a new row (with its amount and order) or a change. */
 export type PaymentChange =
-  | { kind: 'insert'; order: OrderSnapshot; amount: number | null; write: PaymentWrite }
+  | {
+      kind: 'insert';
+      order: OrderSnapshot;
+      amount: number | null;
+      /** The saga's steps before the charge, passed on with its own. */
+      steps: SagaStepRecord[];
+      write: PaymentWrite;
+    }
   | { kind: 'update'; write: PaymentWrite };
 
 /** What one event or one gateway result decides for a payment. */
@@ -126,7 +139,11 @@ export function leasedAfter(
  * tombstone): an order is charged at most once, and never once cancelled. A missing total is a bug
  * upstream (inventory only reserves priced orders): it throws, to be dead-lettered, not guessed at.
  */
-export function requestCharge(order: OrderSnapshot, state: PaymentState | undefined): PaymentDecision {
+export function requestCharge(
+  order: OrderSnapshot,
+  state: PaymentState | undefined,
+  steps: SagaStepRecord[] = [],
+): PaymentDecision {
   if (state) return { outcome: 'nothing_to_do' };
   const amount = order.total_amount;
   if (amount === null || !Number.isFinite(amount) || amount <= 0) {
@@ -143,7 +160,7 @@ export function requestCharge(order: OrderSnapshot, state: PaymentState | undefi
     dueInMs: 0,
     lease: 'take',
   };
-  return { outcome: 'charge_requested', change: { kind: 'insert', order, amount, write } };
+  return { outcome: 'charge_requested', change: { kind: 'insert', order, amount, steps, write } };
 }
 
 /**
@@ -163,7 +180,10 @@ export function cancelPayment(order: OrderSnapshot, state: PaymentState | undefi
       refund_id: null,
       last_error: null,
     };
-    return { outcome: 'cancelled_before_charge', change: { kind: 'insert', order, amount: null, write } };
+    return {
+      outcome: 'cancelled_before_charge',
+      change: { kind: 'insert', order, amount: null, steps: [], write },
+    };
   }
   const { payment, leased } = state;
   if (payment.status === 'charging' && !payment.cancel_requested) {
@@ -192,11 +212,14 @@ export function cancelPayment(order: OrderSnapshot, state: PaymentState | undefi
  *   it was being charged, so that the next step settles the cancellation instead of waiting out a charge
  *   retry (not when the step was itself settling: a gateway that cannot be reached would be asked again
  *   and again without pause).
+ * The events that go on in the saga carry its steps so far and this one (`paid`, `payment_failed`), at
+ * `at` (ISO 8601: when the result is recorded).
  */
 export function recordGatewayResult(
   leased: LeasedPayment,
   state: PaymentState | undefined,
   result: GatewayResult,
+  at: string,
 ): PaymentDecision {
   const payment = state?.payment;
   if (payment?.status !== leased.status) return { outcome: 'nothing_to_do' };
@@ -218,6 +241,10 @@ export function recordGatewayResult(
         event: createEvent(PaymentEvents.processed, PRODUCER, {
           order: snapshot,
           charge: { charge_id: result.charge.charge_id, amount: result.charge.amount },
+          steps: [
+            ...payment.steps,
+            { step: 'paid', at, data: { charge_id: result.charge.charge_id, amount: result.charge.amount } },
+          ],
         }),
       };
     }
@@ -235,6 +262,7 @@ export function recordGatewayResult(
               event: createEvent(PaymentEvents.failed, PRODUCER, {
                 order: snapshot,
                 reason: 'payment_failed',
+                steps: [...payment.steps, { step: 'payment_failed', at, data: { reason: 'payment_failed' } }],
               }),
             }),
       };

@@ -60,10 +60,11 @@ export async function savePayments(
     statements.push(
       sql`
       INSERT INTO payments (order_id, status, amount, order_snapshot, cancel_requested, attempts,
-                            refund_attempts, next_attempt_at, lease_until, trace_context)
+                            refund_attempts, next_attempt_at, lease_until, trace_context, steps)
       SELECT c.order_id, c.status, c.amount, c.order_snapshot, c.cancel_requested, c.attempts, c.refund_attempts,
              now() + coalesce(c.due_in_ms, 0) * interval '1 millisecond',
-             CASE WHEN c.lease = 'take' THEN now() + ${leaseMs} * interval '1 millisecond' END, c.trace_context
+             CASE WHEN c.lease = 'take' THEN now() + ${leaseMs} * interval '1 millisecond' END, c.trace_context,
+             c.steps
         FROM unnest(
           ${inserts.map((row) => row.orderId)}::text[],
           ${column(inserts, (c) => c.write.status)}::text[],
@@ -74,9 +75,10 @@ export async function savePayments(
           ${column(inserts, (c) => c.write.refund_attempts)}::int[],
           ${column(inserts, due)}::float8[],
           ${column(inserts, lease)}::text[],
-          ${traceOf(inserts)}::json[])
+          ${traceOf(inserts)}::json[],
+          ${column(inserts, (c) => JSON.stringify(c.kind === 'insert' ? c.steps : []))}::jsonb[])
           AS c(order_id, status, amount, order_snapshot, cancel_requested, attempts, refund_attempts, due_in_ms, lease,
-               trace_context)`.execute(trx),
+               trace_context, steps)`.execute(trx),
     );
   }
   if (updates.length > 0) {

@@ -24,6 +24,7 @@ export async function recordGatewayResults(
   leaseMs: number,
 ): Promise<PaymentApplied[]> {
   const applied = new Map<StepResult, PaymentApplied>();
+  const at = new Date().toISOString();
   for (const round of rounds(steps, (step) => step.leased.order_id)) {
     const orderIds = round.map((step) => step.leased.order_id);
     const results = applyPaymentDecisions(
@@ -33,7 +34,7 @@ export async function recordGatewayResults(
       leaseMs,
       (state, i) => {
         const step = round[i] as StepResult;
-        return recordGatewayResult(step.leased, state, step.result);
+        return recordGatewayResult(step.leased, state, step.result, at);
       },
     );
     round.forEach((step, i) => applied.set(step, results[i] as PaymentApplied));
