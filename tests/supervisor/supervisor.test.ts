@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -91,6 +92,18 @@ describe('npm start and npm run demo', () => {
     expect(demo.stdout).toMatch(/All \d+ rows as expected/);
     expect(demo.stdout).toContain('| seed 002 product-C (stock 0)');
   }, 150_000);
+
+  it('runs the services behind the order API at a lower CPU priority than the API itself', async () => {
+    // proc(5): the nice value is field 19 of /proc/<pid>/stat, counted after the command's parentheses.
+    const niceOf = (pid: number) =>
+      Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[16]);
+    const [order] = await childPids('services/order/');
+    const [payment] = await childPids('services/payment/');
+    const [simulators] = await childPids('simulators/');
+    expect(niceOf(order ?? 0)).toBe(0);
+    expect(niceOf(payment ?? 0)).toBe(10);
+    expect(niceOf(simulators ?? 0)).toBe(10);
+  });
 
   it('reports a crashed child and restarts it', async () => {
     const [inventory] = await childPids('services/inventory/');

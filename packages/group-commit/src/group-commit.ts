@@ -6,13 +6,6 @@ export interface GroupCommitOptions {
   maxConcurrentBatches: number;
   /** Callers that may wait for a run; one more is refused at once with `GroupCommitFull`. Unbounded if absent. */
   maxWaiting?: number;
-  /**
-   * Least time between the starts of two runs, in ms (0 or absent: none). Under steady traffic each run
-   * then takes what arrived during the interval instead of the one or two items of the last instant: fewer,
-   * fuller transactions for at most this much more latency. A run that would be full starts at once, and
-   * an item arriving after a quiet spell does not wait.
-   */
-  minIntervalMs?: number;
 }
 
 /** Thrown at a caller when `maxWaiting` callers already wait: the work was not taken, nothing was done. */
@@ -48,19 +41,10 @@ export function createGroupCommit<I, O>(
   let inFlight = 0;
   let scheduled = false;
   let idleWaiters: (() => void)[] = [];
-  const minIntervalMs = options.minIntervalMs ?? 0;
-  let lastStart = Number.NEGATIVE_INFINITY;
 
   function dispatch(): void {
     scheduled = false;
     while (inFlight < options.maxConcurrentBatches && waiting.length > 0) {
-      const sinceLast = performance.now() - lastStart;
-      if (sinceLast < minIntervalMs && waiting.length < options.maxBatch) {
-        scheduled = true;
-        setTimeout(dispatch, minIntervalMs - sinceLast);
-        return;
-      }
-      lastStart = performance.now();
       const batch = waiting.splice(0, options.maxBatch);
       inFlight += 1;
       // Started inside a promise, so even a run that throws synchronously fails only its own batch.

@@ -43,6 +43,11 @@ export async function buildServiceApp(deps: ServiceAppDeps) {
   const base = Fastify({
     loggerInstance: logger,
     bodyLimit: BODY_LIMIT_BYTES,
+    // Bounded, so that idle or slow clients cannot hold connections (and a flood of them memory) for
+    // long: a kept-alive connection closes after 5 s of silence (Fastify's default is 72 s), and a request
+    // must arrive whole, headers included, within 10 s (Node's headersTimeout follows requestTimeout).
+    keepAliveTimeout: 5_000,
+    requestTimeout: 10_000,
     ...correlationIdOptions(),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
   });

@@ -63,8 +63,6 @@ export interface ConsumerOptions<TEvent extends EventEnvelope = EventEnvelope> {
   maxBatch: number;
   /** Batches handled at once (each is a transaction in the services). */
   maxConcurrentBatches: number;
-  /** Least time between the starts of two batches, in ms: see `GroupCommitOptions.minIntervalMs`. */
-  minBatchIntervalMs?: number;
   /** Wait before attempt 2, 3, …; the last value repeats. Each distinct value is a delay queue. */
   retryDelaysMs: readonly number[];
   /** Attempts before the event goes to the dead-letter queue. */
@@ -138,7 +136,6 @@ export function startConsumer<TEvent extends EventEnvelope>(options: ConsumerOpt
     {
       maxBatch: options.maxBatch,
       maxConcurrentBatches: options.maxConcurrentBatches,
-      minIntervalMs: options.minBatchIntervalMs,
     },
   );
 

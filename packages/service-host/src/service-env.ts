@@ -32,7 +32,6 @@ export const brokerEnvSchema = {
   CONSUMER_PREFETCH: Type.Integer({ minimum: 1, maximum: 5000, default: 600 }),
   CONSUMER_MAX_BATCH: Type.Integer({ minimum: 1, maximum: 2000, default: 200 }),
   CONSUMER_MAX_CONCURRENT_BATCHES: Type.Integer({ minimum: 1, maximum: 16, default: 2 }),
-  BATCH_INTERVAL_MS: Type.Integer({ minimum: 0, maximum: 1000, default: 5 }),
   CONSUMER_RETRY_DELAYS_MS: MsList('1000,5000,15000'),
   CONSUMER_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 5 }),
   INBOX_RETENTION_HOURS: Type.Integer({ minimum: 1, default: 168 }),
@@ -57,18 +56,11 @@ export interface ServiceHostConfig {
     maxBatch: number;
     /** Batches handled at once. */
     maxConcurrentBatches: number;
-    /** Least time between the starts of two batches, in ms (see `GroupCommitOptions.minIntervalMs`). */
-    minBatchIntervalMs: number;
     retryDelaysMs: number[];
     maxAttempts: number;
   };
   /** How long a handled event's inbox row is kept (duplicates arrive within seconds). */
   inboxRetentionMs: number;
-  /**
-   * Least time between two transactions of one batching loop (consumer batches, workers' results), in ms:
-   * under steady traffic each takes what arrived meanwhile, for at most this much more latency per hop.
-   */
-  batchIntervalMs: number;
   logLevel: string;
   /** Who may call the service's HTTP routes (SPEC §5: bearer JWTs, `AUTH_MODE`). */
   auth: AuthConfig;
@@ -79,10 +71,7 @@ type BrokerEnv = { [K in keyof typeof brokerEnvSchema]: Static<(typeof brokerEnv
 /** The broker part of the configuration, from variables parsed against `brokerEnvSchema`. */
 export function toBrokerConfig(
   e: BrokerEnv,
-): Pick<
-  ServiceHostConfig,
-  'rabbitmq' | 'outbox' | 'consumer' | 'inboxRetentionMs' | 'batchIntervalMs' | 'logLevel'
-> {
+): Pick<ServiceHostConfig, 'rabbitmq' | 'outbox' | 'consumer' | 'inboxRetentionMs' | 'logLevel'> {
   checkBrokerAddresses(e.RABBITMQ_URL);
   return {
     rabbitmq: { url: e.RABBITMQ_URL, exchange: e.RABBITMQ_EXCHANGE },
@@ -95,12 +84,10 @@ export function toBrokerConfig(
       prefetch: e.CONSUMER_PREFETCH,
       maxBatch: e.CONSUMER_MAX_BATCH,
       maxConcurrentBatches: e.CONSUMER_MAX_CONCURRENT_BATCHES,
-      minBatchIntervalMs: e.BATCH_INTERVAL_MS,
       retryDelaysMs: e.CONSUMER_RETRY_DELAYS_MS.split(',').map(Number),
       maxAttempts: e.CONSUMER_MAX_ATTEMPTS,
     },
     inboxRetentionMs: e.INBOX_RETENTION_HOURS * 3_600_000,
-    batchIntervalMs: e.BATCH_INTERVAL_MS,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -50,7 +50,6 @@ export async function createFulfilmentService(
     settings: config.placement,
     logger,
     registry: host.registry,
-    batchIntervalMs: config.batchIntervalMs,
   });
   const consumer = host.consume(
     handleSagaEvents({

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InventoryEvents, OrderEvents, type EventEnvelope } from '@platform/contracts';
 import { listDeadLetters } from '@platform/messaging';
@@ -32,7 +33,8 @@ const bodyOf = (message: CapturedMessage) => message.body as EventEnvelope;
 
 /**
  * What batching could break (issue 9), each with events that land in one batch: a first event opens a
- * batch at once, and whatever arrives during the next BATCH_INTERVAL_MS waits and forms the next one.
+ * batch at once, and whatever arrives while its transaction is in flight waits and forms the next one (the
+ * test holds that transaction on a row lock until the events are there).
  */
 describe('inventory events handled in batches', () => {
   let inventory: TestInventory;
@@ -40,7 +42,7 @@ describe('inventory events handled in batches', () => {
 
   beforeAll(async () => {
     inventory = await startTestInventory('inventory_batching', {
-      env: { BATCH_INTERVAL_MS: '400', CONSUMER_MAX_CONCURRENT_BATCHES: '1' },
+      env: { CONSUMER_MAX_CONCURRENT_BATCHES: '1' },
     });
     published = await inventory.exchange.capture(['inventory.*']);
   });
@@ -60,18 +62,33 @@ describe('inventory events handled in batches', () => {
 
   /**
    * Publishes `events` so that they are handled in one batch: an opening event first (an order.completed
-   * for an order inventory never saw: nothing to do), then the events, which wait for the next batch.
-   * Checks that they did form one batch.
+   * for an order inventory never saw: nothing to do), whose transaction waits on a lock of the test's own
+   * (classic-box's stock row), then the events, which gather behind it; the lock is let go once they have
+   * arrived. Checks that they did form one batch.
    */
   async function publishInOneBatch(events: EventEnvelope[]): Promise<void> {
-    await sleep(450); // quiet for longer than BATCH_INTERVAL_MS: the opener starts a batch at once
     const before = await batches();
-    const opener = orderEvent(
-      OrderEvents.completed,
-      pricedOrder([{ product_code: 'classic-box', quantity: 1 }]),
-    );
-    await inventory.exchange.publish(opener.type, opener);
-    for (const event of events) await inventory.exchange.publish(event.type, event);
+    const holder = new pg.Client({ connectionString: inventory.database.url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query("SELECT 1 FROM stock WHERE product_code = 'classic-box' FOR UPDATE");
+      const opener = orderEvent(
+        OrderEvents.completed,
+        pricedOrder([{ product_code: 'classic-box', quantity: 1 }]),
+      );
+      await inventory.exchange.publish(opener.type, opener);
+      await waitFor('the opening batch to wait on the lock', async () => {
+        const waiting = await sql(
+          "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        );
+        return waiting.length > 0;
+      });
+      for (const event of events) await inventory.exchange.publish(event.type, event);
+      await sleep(300); // delivered, and waiting for the next batch
+    } finally {
+      await holder.query('COMMIT').finally(() => holder.end());
+    }
     await waitFor(
       'both batches handled',
       async () => (await batches()).events === before.events + 1 + events.length,

@@ -14,6 +14,7 @@ const OrderEnv = Type.Object({
   ORDER_INTAKE_MAX_CONCURRENT_BATCHES: Type.Integer({ minimum: 1, maximum: 64, default: 3 }),
   ORDER_INTAKE_MAX_QUEUED: Type.Integer({ minimum: 1, default: 1_000 }),
   ORDER_MAX_IN_FLIGHT: Type.Integer({ minimum: 1, default: 1_000 }),
+  ORDER_MAX_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 200 }),
   ...brokerEnvSchema,
   ...authEnvSchema,
   SAGA_DEADLINE_MS: Type.Integer({ minimum: 1000, default: 120_000 }),
@@ -34,7 +35,16 @@ const OrderEnv = Type.Object({
 });
 
 /** Everything the order service reads from its environment, parsed once at start. */
+/**
+ * The kernel's queue of connections not yet accepted (listen(2)'s backlog; Linux caps it at
+ * net.core.somaxconn, 4096 here). Node's default, 511, fills within a second of a flood of new
+ * connections while the process is busy, and the kernel then drops SYNs, which clients retry only after
+ * a second: an answer later than SPEC §4.9 allows, whatever the server does next.
+ */
+export const LISTEN_BACKLOG = 4_096;
+
 export interface OrderConfig extends ServiceHostConfig {
+  http: ServiceHostConfig['http'] & { backlog: number };
   intake: {
     maxBatch: number;
     maxConcurrentBatches: number;
@@ -46,6 +56,12 @@ export interface OrderConfig extends ServiceHostConfig {
    * work in flight, so that an accepted order can finish well within its saga deadline (SPEC §4.9).
    */
   maxInFlight: number;
+  /**
+   * How far behind this process's event loop may be, in ms, before new orders are refused with 503
+   * (undefined: no such bound): past it, the process is behind (its host's CPU is saturated), and every
+   * order it takes makes every answer later (SPEC §4.9).
+   */
+  maxLoopDelayMs: number | undefined;
   /** An order still PENDING this long after it was placed is cancelled with reason `timeout`. */
   saga: { deadlineMs: number; sweepIntervalMs: number };
   enrichment: {
@@ -68,7 +84,7 @@ export interface OrderConfig extends ServiceHostConfig {
 export function loadOrderConfig(env: Record<string, string | undefined> = process.env): OrderConfig {
   const e = parseEnv(OrderEnv, env);
   return {
-    http: { host: e.ORDER_HOST, port: e.ORDER_PORT },
+    http: { host: e.ORDER_HOST, port: e.ORDER_PORT, backlog: LISTEN_BACKLOG },
     databaseUrl: e.ORDER_DATABASE_URL,
     poolMax: e.ORDER_PG_POOL_MAX,
     intake: {
@@ -77,6 +93,7 @@ export function loadOrderConfig(env: Record<string, string | undefined> = proces
       maxWaiting: e.ORDER_INTAKE_MAX_QUEUED,
     },
     maxInFlight: e.ORDER_MAX_IN_FLIGHT,
+    maxLoopDelayMs: e.ORDER_MAX_LOOP_DELAY_MS === 0 ? undefined : e.ORDER_MAX_LOOP_DELAY_MS,
     ...toBrokerConfig(e),
     auth: toAuthConfig(e),
     saga: { deadlineMs: e.SAGA_DEADLINE_MS, sweepIntervalMs: e.SAGA_SWEEP_INTERVAL_MS },

@@ -25,11 +25,12 @@ import { inFlightStats } from './saga/saga.repository.js';
 import type { Order } from './orders/order.js';
 
 /**
- * How often, at most, the orders in flight are counted while orders arrive, in ms: a tenth of a second of
- * new orders (50 at 500 orders/s) is what the bound can be overshot by, against one cheap count of the
- * PENDING index ten times a second.
+ * How often, at most, the orders in flight are counted while orders arrive, in ms. Near the bound, a tenth
+ * of a second of new orders (50 at 500 orders/s) is what it can be overshot by; within half of it, where a
+ * stale count cannot reach it, once a second (at ten orders a second the count had been a query per order,
+ * issue 21).
  */
-const ADMISSION_REFRESH_MS = 100;
+const ADMISSION_REFRESH_MS = { far: 1_000, near: 100 };
 
 /** A wired order service: its HTTP app (not listening yet) and the parts that run beside it. */
 export interface OrderService {
@@ -74,7 +75,6 @@ export async function createOrderService(config: OrderConfig, logger: Logger): P
   createSagaMetrics(registry, db);
   const enrichment = startEnrichment(
     config.enrichment,
-    config.batchIntervalMs,
     db,
     transact,
     logger,
@@ -83,6 +83,7 @@ export async function createOrderService(config: OrderConfig, logger: Logger): P
   );
   const admission = createAdmissionControl({
     maxInFlight: config.maxInFlight,
+    maxLoopDelayMs: config.maxLoopDelayMs,
     countInFlight: async () => (await inFlightStats(db)).count,
     refreshMs: ADMISSION_REFRESH_MS,
     retryAfterS: 1,
@@ -137,7 +138,6 @@ export async function createOrderService(config: OrderConfig, logger: Logger): P
 /** Starts pricing orders from the user and product services, unless this instance is intake-only. */
 function startEnrichment(
   config: OrderConfig['enrichment'],
-  batchIntervalMs: number,
   db: Kysely<OrderDatabase>,
   transact: Transact<OrderDatabase>,
   logger: Logger,
@@ -176,7 +176,6 @@ function startEnrichment(
     concurrency: config.concurrency,
     leaseMs,
     pollIntervalMs: config.pollIntervalMs,
-    batchIntervalMs,
   });
   return {
     worker,

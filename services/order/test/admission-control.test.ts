@@ -9,17 +9,17 @@ describe('admission control', () => {
     const admission = createAdmissionControl({
       maxInFlight: 10,
       countInFlight: async () => inDatabase,
-      refreshMs: 60_000,
+      refreshMs: { far: 60_000, near: 60_000 },
       retryAfterS: 1,
     });
-    expect(admission.admits()).toBe(true);
+    expect(admission.refusal()).toBeUndefined();
     await settle();
     admission.placed(9);
-    expect(admission.admits()).toBe(true);
+    expect(admission.refusal()).toBeUndefined();
     admission.placed(1);
-    expect(admission.admits()).toBe(false);
+    expect(admission.refusal()).toBe('orders_in_flight');
     inDatabase = 10;
-    expect(admission.admits()).toBe(false);
+    expect(admission.refusal()).toBe('orders_in_flight');
   });
 
   it('re-reads the count once it is older than refreshMs, and admits again when orders became final', async () => {
@@ -31,19 +31,65 @@ describe('admission control', () => {
         reads += 1;
         return inDatabase;
       },
-      refreshMs: 20,
+      refreshMs: { far: 60_000, near: 20 },
       retryAfterS: 1,
     });
-    admission.admits();
+    admission.refusal();
     await settle();
-    expect(admission.admits()).toBe(false);
-    expect(reads).toBe(1); // within refreshMs: no second read
+    expect(admission.refusal()).toBe('orders_in_flight');
+    expect(reads).toBe(1); // within refreshMs.near: no second read
     inDatabase = 3;
     await new Promise((resolve) => setTimeout(resolve, 30));
-    admission.admits(); // starts a read; answers from the old count meanwhile
+    admission.refusal(); // starts a read; answers from the old count meanwhile
     await settle();
-    expect(admission.admits()).toBe(true);
+    expect(admission.refusal()).toBeUndefined();
     expect(reads).toBe(2);
+  });
+
+  it('counts seldom while far from the bound, and often once within half of it', async () => {
+    let inDatabase = 1;
+    let reads = 0;
+    const admission = createAdmissionControl({
+      maxInFlight: 10,
+      countInFlight: async () => {
+        reads += 1;
+        return inDatabase;
+      },
+      refreshMs: { far: 60_000, near: 20 },
+      retryAfterS: 1,
+    });
+    admission.refusal();
+    await settle();
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    admission.refusal();
+    await settle();
+    expect(reads).toBe(1); // 1 of 10 in flight: the minute-old rule applies
+    admission.placed(4); // 5 of 10: near the bound now
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    inDatabase = 5;
+    admission.refusal();
+    await settle();
+    expect(reads).toBe(2);
+  });
+
+  it('refuses while the event loop is further behind than its bound, and takes orders again once it is not', async () => {
+    const admission = createAdmissionControl({
+      maxInFlight: 10,
+      countInFlight: async () => 0,
+      refreshMs: { far: 60_000, near: 60_000 },
+      maxLoopDelayMs: 30,
+      loopProbeMs: 0,
+      retryAfterS: 1,
+    });
+    expect(admission.refusal()).toBeUndefined(); // sends a probe
+    const busyUntil = performance.now() + 60;
+    while (performance.now() < busyUntil) {
+      // the loop is held: the probe waits behind this
+    }
+    await settle(); // the probe ran, 60 ms late
+    expect(admission.refusal()).toBe('event_loop_delay');
+    await settle(); // the next probe, on a free loop
+    expect(admission.refusal()).toBeUndefined();
   });
 
   it('keeps answering from the last count when the database cannot be read', async () => {
@@ -55,16 +101,16 @@ describe('admission control', () => {
         if (fail) throw new Error('database down');
         return 7;
       },
-      refreshMs: 0,
+      refreshMs: { far: 0, near: 0 },
       retryAfterS: 1,
       onCountFailed: (error) => failures.push(error),
     });
-    admission.admits();
+    admission.refusal();
     await settle();
     fail = true;
-    expect(admission.admits()).toBe(false);
+    expect(admission.refusal()).toBe('orders_in_flight');
     await settle();
-    expect(admission.admits()).toBe(false);
+    expect(admission.refusal()).toBe('orders_in_flight');
     expect(failures.length).toBeGreaterThan(0);
   });
 });

@@ -40,6 +40,8 @@ export async function startOrderService(options: {
     CONSUMER_RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS.join(','),
     // Intake-only unless a test asks for enrichment (and starts simulators for it).
     ENRICHMENT_CONCURRENCY: '0',
+    // The test runner shares the process: its work would count as the service's loop being behind.
+    ORDER_MAX_LOOP_DELAY_MS: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     AUTH_JWT_SECRET: TEST_AUTH_SECRET,
     ...options.env,

@@ -43,7 +43,6 @@ export async function createPaymentService(config: PaymentConfig, logger: Logger
     settings: config.payment,
     logger,
     registry: host.registry,
-    batchIntervalMs: config.batchIntervalMs,
   });
   // The handlers only record what is to be done, leased to this instance; once they commit, its worker
   // calls the gateway.

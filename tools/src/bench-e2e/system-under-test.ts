@@ -117,7 +117,9 @@ export async function startSystemUnderTest(options: {
       join(options.checkoutDir, 'tools/dist/supervisor/main.js'),
       ...options.replicaArgs.flatMap((value) => ['--replicas', value]),
     ],
-    { env, stdio: ['ignore', 'pipe', 'pipe'] },
+    // The supervisor names its children's entry points relative to the checkout (services/<name>/dist/…):
+    // run from anywhere else, a baseline's supervisor would start this checkout's services.
+    { env, cwd: options.checkoutDir, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   supervisor.stdout?.on('data', count);
   supervisor.stderr?.on('data', count);

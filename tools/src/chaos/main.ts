@@ -136,6 +136,7 @@ async function run(): Promise<boolean> {
         name: spec.name,
         entry: spec.entry,
         env,
+        niceness: spec.niceness,
         output: (name, line) => systemLog.write(`${name} │ ${line}\n`),
         report: (message) => {
           systemLog.write(`supervisor │ ${message}\n`);

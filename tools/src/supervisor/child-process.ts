@@ -1,3 +1,4 @@
+import { setPriority } from 'node:os';
 import { spawn, type ChildProcess } from 'node:child_process';
 import cluster, { type Worker } from 'node:cluster';
 import { createInterface } from 'node:readline';
@@ -39,6 +40,8 @@ export function superviseChild(options: {
   nodeArgs?: readonly string[];
   env: NodeJS.ProcessEnv;
   sharedPorts?: boolean;
+  /** Its nice value (setpriority(2)); unchanged when absent or when the host refuses it. */
+  niceness?: number;
   output: (name: string, line: string) => void;
   report: (message: string) => void;
 }): SupervisedChild {
@@ -57,7 +60,16 @@ export function superviseChild(options: {
     for (const stream of [running.stdout, running.stderr]) {
       if (stream) createInterface({ input: stream }).on('line', (line) => options.output(name, line));
     }
-    if (running.pid !== undefined) options.report(`${name} started (pid ${running.pid})`);
+    if (running.pid !== undefined) {
+      options.report(`${name} started (pid ${running.pid})`);
+      if (options.niceness !== undefined && options.niceness !== 0) {
+        try {
+          setPriority(running.pid, options.niceness);
+        } catch {
+          // Not allowed here (a container without the capability): it runs at the supervisor's priority.
+        }
+      }
+    }
     running.on('exit', (code, signal) => {
       if (stopping) return;
       if (Date.now() - startedAt > STABLE_AFTER_MS) restartDelay = FIRST_RESTART_DELAY_MS;

@@ -95,6 +95,7 @@ const children: SupervisedChild[] = instances.map((instance) =>
     nodeArgs: config.nodeArgs,
     env: config.childEnv,
     sharedPorts: instance.sharedPorts,
+    niceness: instance.spec.niceness,
     output: (name, line) => say(format(name, line)),
     report,
   }),

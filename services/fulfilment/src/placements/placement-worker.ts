@@ -25,8 +25,6 @@ interface PlacementWorkerDeps {
   settings: PlacementSettings;
   logger: Logger;
   registry: Registry;
-  /** Least time between two transactions recording results, in ms (BATCH_INTERVAL_MS). */
-  batchIntervalMs: number;
 }
 
 /**
@@ -51,7 +49,7 @@ export function startPlacementWorker(deps: PlacementWorkerDeps): LeaseWorker<Lea
         attempts.map(({ leased, traceContext }) => ({ orderId: leased.order_id, traceContext })),
         (trx) => recordAttempts(trx, attempts, settings.leaseMs),
       ),
-    { maxBatch: MAX_RECORDED_TOGETHER, maxConcurrentBatches: 1, minIntervalMs: deps.batchIntervalMs },
+    { maxBatch: MAX_RECORDED_TOGETHER, maxConcurrentBatches: 1 },
   );
   return startLeaseWorker<LeasedPlacement>({
     lease: (limit) => leaseDuePlacements(db, limit, settings.leaseMs),

@@ -20,8 +20,6 @@ export interface EnrichmentWorkerOptions extends EnrichmentDeps {
   concurrency: number;
   leaseMs: number;
   pollIntervalMs: number;
-  /** Least time between two transactions recording verdicts, in ms (BATCH_INTERVAL_MS). */
-  batchIntervalMs: number;
   /** Where pricing's verdicts are counted once committed. */
   orderMetrics?: OrderMetrics;
 }
@@ -48,7 +46,7 @@ export function startEnrichmentWorker(options: EnrichmentWorkerOptions): LeaseWo
       options.orderMetrics?.observe(transitions);
       return outcomes;
     },
-    { maxBatch: MAX_RECORDED_TOGETHER, maxConcurrentBatches: 1, minIntervalMs: options.batchIntervalMs },
+    { maxBatch: MAX_RECORDED_TOGETHER, maxConcurrentBatches: 1 },
   );
   // What each order waiting out a backoff was told so far, and how many attempts it had: between attempts
   // an order rests in the worker's memory, holding no slot (an order waiting on a dead product must not

@@ -92,8 +92,9 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
       config: { internalErrorMessage: PLACE_ORDER_FAILED, access: 'anonymous' },
       // Refused before the body is even read: under overload, saying no must cost next to nothing.
       onRequest: async (_request, reply) => {
-        if (admission.admits()) return;
-        admission.refused('orders_in_flight');
+        const refusal = admission.refusal();
+        if (refusal === undefined) return;
+        admission.refused(refusal);
         return reply.code(503).header('retry-after', String(admission.retryAfterS)).send(OVERLOADED);
       },
     },

@@ -22,8 +22,6 @@ interface PaymentWorkerDeps {
   settings: PaymentSettings;
   logger: Logger;
   registry: Registry;
-  /** Least time between two transactions recording results, in ms (BATCH_INTERVAL_MS). */
-  batchIntervalMs: number;
 }
 
 /** Most results recorded in one transaction. */
@@ -50,7 +48,7 @@ export function startPaymentWorker(deps: PaymentWorkerDeps): LeaseWorker<LeasedP
         results.map(({ leased, traceContext }) => ({ orderId: leased.order_id, traceContext })),
         (trx) => recordGatewayResults(trx, results, settings.leaseMs),
       ),
-    { maxBatch: MAX_RECORDED_TOGETHER, maxConcurrentBatches: 1, minIntervalMs: deps.batchIntervalMs },
+    { maxBatch: MAX_RECORDED_TOGETHER, maxConcurrentBatches: 1 },
   );
   const worker: LeaseWorker<LeasedPayment> = startLeaseWorker<LeasedPayment>({
     lease: (limit) => leaseDuePayments(db, limit, settings.leaseMs),
