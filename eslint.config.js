@@ -30,11 +30,11 @@ export default tseslint.config(
   },
   {
     // Plain Node scripts outside the TypeScript projects: linted, but without type information.
-    files: ['scripts/**/*.mjs'],
+    files: ['scripts/**/*.mjs', 'tests/**/fixtures/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       ...tseslint.configs.disableTypeChecked.languageOptions,
-      globals: { process: 'readonly' },
+      globals: { process: 'readonly', setTimeout: 'readonly', setInterval: 'readonly' },
     },
   },
   {

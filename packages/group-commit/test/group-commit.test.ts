@@ -98,39 +98,4 @@ describe('createGroupCommit', () => {
     expect(await later).toBe(50);
     await commit.idle();
   });
-
-  it('spaces runs by minIntervalMs under steady traffic, taking what arrived meanwhile, but not a lone call', async () => {
-    const batches: number[][] = [];
-    const commit = createGroupCommit(
-      async (items: number[]) => {
-        batches.push(items);
-        return items;
-      },
-      { maxBatch: 100, maxConcurrentBatches: 1, minIntervalMs: 50 },
-    );
-    const started = performance.now();
-    await commit.submit(1); // nothing ran before: leaves at once
-    expect(performance.now() - started).toBeLessThan(40);
-    const more = [2, 3, 4].map((n) => commit.submit(n));
-    await Promise.all(more);
-    // The second run waited for the interval and took all three.
-    expect(performance.now() - started).toBeGreaterThanOrEqual(45);
-    expect(batches).toEqual([[1], [2, 3, 4]]);
-  });
-
-  it('starts a run that is full without waiting for the interval', async () => {
-    const batches: number[][] = [];
-    const commit = createGroupCommit(
-      async (items: number[]) => {
-        batches.push(items);
-        return items;
-      },
-      { maxBatch: 2, maxConcurrentBatches: 1, minIntervalMs: 10_000 },
-    );
-    await commit.submit(1);
-    const started = performance.now();
-    await Promise.all([commit.submit(2), commit.submit(3)]);
-    expect(performance.now() - started).toBeLessThan(1_000);
-    expect(batches).toEqual([[1], [2, 3]]);
-  });
 });
