@@ -3,6 +3,7 @@ import { Connection } from 'rabbitmq-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   brokerAddresses,
+  CRASH_DELIVERY_LIMIT,
   deleteTopology,
   LETTER_DELIVERY_LIMIT,
   listArchivedLetters,
@@ -51,6 +52,16 @@ async function redeclare(queue: string, args: Record<string, unknown>): Promise<
   }
 }
 
+/** The message ids in a service's dead-letter queue, once there is one (dead-lettering is asynchronous). */
+async function waitForLetters(deadLetterQueue: string): Promise<(string | undefined)[]> {
+  for (let i = 0; i < 50; i += 1) {
+    const letters = await listDeadLetters(connection, exchange, SERVICE);
+    if (letters.length > 0) return letters.map((letter) => letter.messageId);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`nothing reached ${deadLetterQueue}`);
+}
+
 async function send(queue: string, messageId: string): Promise<void> {
   const publisher = connection.createPublisher({ confirm: true });
   await publisher.send(
@@ -74,6 +85,27 @@ describe('quorum queue delivery limits', () => {
       expect(await redeclare(queue, args), queue).toBe('ok');
     }
     expect(declarations[1]?.arguments['x-delivery-limit']).toBe(LETTER_DELIVERY_LIMIT);
+  });
+
+  it("dead-letter a message that keeps killing its consumer after the work queue's limit, and keep it", async () => {
+    // The queue type the services use on one node (issue 21 measured classic v2 costlier: quorum stays):
+    // a consumer that dies before it can ack hands the message back each time; past the limit the broker
+    // moves it to the dead-letter queue (at least once), and the queue flows again.
+    await upgradeQueues(connection, exchange, SERVICE, OPTIONS);
+    const { queue, deadLetterQueue } = serviceQueues(exchange, SERVICE);
+    await send(queue, 'poison');
+    let deliveries = 0;
+    for (let attempt = 0; attempt < CRASH_DELIVERY_LIMIT + 5; attempt += 1) {
+      const channel = await connection.acquire();
+      const message = await channel.basicGet({ queue, noAck: false });
+      await channel.close(); // a crash: the unacknowledged message goes back
+      if (!message) break;
+      deliveries += 1;
+    }
+    expect(deliveries).toBe(CRASH_DELIVERY_LIMIT + 1);
+    const letters = await waitForLetters(deadLetterQueue);
+    expect(letters).toEqual(['poison']);
+    await connection.queuePurge({ queue: deadLetterQueue });
   });
 
   it('let a dead letter be listed more often than 4.x allows by default (20) and stay', async () => {

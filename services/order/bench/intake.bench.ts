@@ -402,7 +402,7 @@ function printSettings(config: OrderConfig): void {
       `OUTBOX_BATCH_SIZE=${config.outbox.batchSize}, relay on`,
   );
   console.log(
-    '  raw baseline: pg pool max = concurrency, one transaction per order (order row + outbox row)',
+    '  raw baseline: pg pool max = concurrency, one transaction per order (the order row and its history entry)',
   );
   console.log('');
 }

@@ -1,0 +1,22 @@
+import { Type } from 'typebox';
+import { parseEnv } from '@platform/config';
+
+const BenchQueuesEnv = Type.Object({
+  BENCH_QUEUES_RATES: Type.String({ pattern: '^\\d+(,\\d+)*$', default: '10,300' }),
+  BENCH_QUEUES_SECONDS: Type.Number({ exclusiveMinimum: 0, default: 15 }),
+  BENCH_QUEUES_ROUNDS: Type.Integer({ minimum: 1, default: 2 }),
+  BENCH_RABBITMQ_URL: Type.String({ pattern: '^amqps?://', default: 'amqp://guest:guest@127.0.0.1:5672' }),
+});
+
+/** `npm run bench:queues`' settings (see main.ts); throws a ConfigError naming every bad variable. */
+export function loadBenchQueuesConfig(env: Record<string, string | undefined> = process.env) {
+  const e = parseEnv(BenchQueuesEnv, env);
+  return {
+    /** Messages a second, one run each. */
+    rates: e.BENCH_QUEUES_RATES.split(',').map(Number),
+    /** Length of each run, in s. */
+    seconds: e.BENCH_QUEUES_SECONDS,
+    rounds: e.BENCH_QUEUES_ROUNDS,
+    rabbitmqUrl: e.BENCH_RABBITMQ_URL,
+  };
+}
