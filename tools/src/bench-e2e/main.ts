@@ -10,8 +10,9 @@
  *
  * `--compare <git-ref>` builds that version in a worktree of its own and runs both systems side by side,
  * alternating them step by step (the other one paused meanwhile), and prints each figure of both with
- * their ratio; `--pairs N` measures every step N times for each, alternating which goes first, and reports
- * the medians. `--replicas` as npm start takes it. Settings: config.ts (BENCH_*), documented in the README.
+ * their ratio; `--target <git-ref>` measures that version instead of this checkout (to measure one change
+ * between two earlier commits); `--pairs N` measures every step N times for each, alternating which goes
+ * first, and reports the medians. `--replicas` as npm start takes it. Settings: config.ts (BENCH_*), documented in the README.
  * It prints Markdown tables and writes everything to a JSON file.
  *
  * It exits 0 once it has measured: missing a target is a result, not an error.
@@ -21,7 +22,7 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { describeReplicas, parseReplicas } from '../supervisor/replicas.js';
-import { prepareBaselineCheckout } from './baseline-checkout.js';
+import { prepareCheckout } from './version-checkout.js';
 import { loadBenchConfig } from './config.js';
 import type { ConnectionMode } from './load-protocol.js';
 import { measureMachineReference } from './machine-reference.js';
@@ -41,12 +42,13 @@ import { startSystemUnderTest, withAdminDatabase, type SystemUnderTest } from '.
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const config = loadBenchConfig();
 
-let args: { replicas: string[]; compare?: string; pairs: number };
+let args: { replicas: string[]; compare?: string; target?: string; pairs: number };
 try {
   const { values } = parseArgs({
     options: {
       replicas: { type: 'string', multiple: true },
       compare: { type: 'string' },
+      target: { type: 'string' },
       pairs: { type: 'string' },
     },
   });
@@ -54,7 +56,7 @@ try {
   if (!Number.isInteger(pairs) || pairs < 1)
     throw new Error(`--pairs must be a whole number ≥ 1, not ${values.pairs}`);
   parseReplicas(values.replicas ?? []);
-  args = { replicas: values.replicas ?? [], compare: values.compare, pairs };
+  args = { replicas: values.replicas ?? [], compare: values.compare, target: values.target, pairs };
 } catch (error) {
   say((error as Error).message);
   process.exit(2);
@@ -221,7 +223,7 @@ async function ladder(
 
 try {
   if (args.compare !== undefined) {
-    const baseline = await prepareBaselineCheckout(repoDir, args.compare, say);
+    const baseline = await prepareCheckout(repoDir, args.compare, say);
     systems.push(
       await startSystemUnderTest({
         label: baseline.label,
@@ -235,10 +237,12 @@ try {
   }
   // Paused while the next one starts: a system's start-up is busy, and it would slow the other's.
   for (const system of systems) system.pause();
+  const target = args.target === undefined ? undefined : await prepareCheckout(repoDir, args.target, say);
+  if (target) say(`measuring ${args.target ?? ''} (${target.label}) as "this"`);
   systems.push(
     await startSystemUnderTest({
       label: 'this',
-      checkoutDir: repoDir,
+      checkoutDir: target?.dir ?? repoDir,
       config,
       replicaArgs: args.replicas,
       env: tracingEnv,

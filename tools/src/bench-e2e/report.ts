@@ -113,8 +113,16 @@ export function wakeUpTable(steps: readonly MeasuredStep[]): string {
     steps.map((step) => [
       step.scenario,
       String(step.rate),
-      ...names.map((name) => fixed((step.wakeUps?.[name] ?? Number.NaN) / step.finalsDuringStep, 1)),
-      fixed(Object.values(step.wakeUps ?? {}).reduce((sum, n) => sum + n, 0) / step.finalsDuringStep, 1),
+      // A process tree whose processes exited during the step (PostgreSQL backends) took their counts
+      // with them: a count that went down is shown as unknown.
+      ...names.map((name) => {
+        const count = step.wakeUps?.[name] ?? Number.NaN;
+        return fixed(count < 0 ? Number.NaN : count / step.finalsDuringStep, 1);
+      }),
+      fixed(
+        Object.values(step.wakeUps ?? {}).reduce((sum, n) => sum + Math.max(0, n), 0) / step.finalsDuringStep,
+        1,
+      ),
     ]),
   );
 }

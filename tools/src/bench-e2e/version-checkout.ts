@@ -1,7 +1,7 @@
 /**
- * `--compare <git-ref>`: the version to compare with, built in a git worktree of its own under the
- * system's temporary directory (`order-platform-<commit>`), kept between runs so that a second comparison
- * with the same commit starts at once.
+ * `--compare <git-ref>` and `--target <git-ref>`: another version of the system, built in a git worktree of
+ * its own under the system's temporary directory (`order-platform-<commit>`), kept between runs so that a
+ * second comparison with the same commit starts at once.
  */
 import { execFile } from 'node:child_process';
 import { access, writeFile } from 'node:fs/promises';
@@ -13,8 +13,8 @@ const run = promisify(execFile);
 /** Written once the checkout is installed and built. */
 const READY_MARKER = '.bench-baseline-ready';
 
-/** A built checkout of another version. */
-export interface BaselineCheckout {
+/** A built checkout of a version of the system. */
+export interface VersionCheckout {
   /** The commit it is, and its first 12 hex digits (what the reports call it). */
   commit: string;
   label: string;
@@ -27,11 +27,11 @@ export interface BaselineCheckout {
  * installs (`npm ci`) and builds (`tsc -b`) it, unless an earlier run already did.
  * @throws Error when `ref` names no commit, or installing or building fails (with the tool's output)
  */
-export async function prepareBaselineCheckout(
+export async function prepareCheckout(
   repoDir: string,
   ref: string,
   say: (line: string) => void,
-): Promise<BaselineCheckout> {
+): Promise<VersionCheckout> {
   const commit = (
     await run('git', ['rev-parse', '--verify', `${ref}^{commit}`], { cwd: repoDir })
   ).stdout.trim();
@@ -42,10 +42,10 @@ export async function prepareBaselineCheckout(
     () => false,
   );
   if (ready) {
-    say(`baseline ${ref} (${label}) already built in ${dir}`);
+    say(`${ref} (${label}) already built in ${dir}`);
     return { commit, label, dir };
   }
-  say(`building baseline ${ref} (${label}) in ${dir}: git worktree, npm ci, tsc -b (a minute or two)`);
+  say(`building ${ref} (${label}) in ${dir}: git worktree, npm ci, tsc -b (a minute or two)`);
   // A worktree left half made by an interrupted run is removed first.
   await run('git', ['worktree', 'remove', '--force', dir], { cwd: repoDir }).catch(() => undefined);
   await run('git', ['worktree', 'prune'], { cwd: repoDir });
