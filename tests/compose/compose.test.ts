@@ -24,9 +24,36 @@ interface ComposeService {
   depends_on?: Record<string, { condition: string }>;
   deploy?: { replicas?: unknown };
 }
-const compose = parse(read('docker-compose.yml'), { merge: true }) as {
-  services: Record<string, ComposeService>;
+type Compose = { services: Record<string, ComposeService> };
+
+/**
+ * Compose's variable interpolation (`${NAME}`, `${NAME:-default}`, `${NAME:?message}`, the forms the file
+ * uses) with `env` standing for `.env`: a `:?` variable unset or empty is an error, as in compose.
+ */
+function interpolate(text: string, env: Record<string, string>): string {
+  return text.replace(
+    /\$\{([A-Z0-9_]+)(?::([-?])([^}]*))?\}/g,
+    (_match, name: string, operator: string | undefined, argument: string | undefined) => {
+      const value = env[name] ?? '';
+      if (operator === '-') return value === '' ? (argument ?? '') : value;
+      if (operator === '?' && value === '') throw new Error(`${name}: ${argument ?? 'required'}`);
+      return value;
+    },
+  );
+}
+
+/** What a developer puts in `.env` for compose (.env.example names them). */
+const DOT_ENV = {
+  POSTGRES_PASSWORD: 'pg-0f3a9c',
+  RABBITMQ_USER: 'platform',
+  RABBITMQ_PASSWORD: 'mq-7d1e42',
+  GRAFANA_ADMIN_PASSWORD: 'grafana-5b8e',
+  AUTH_JWT_SECRET: 'compose-test-secret-of-at-least-32-characters',
 };
+const rawCompose = read('docker-compose.yml');
+const compose = parse(interpolate(rawCompose, DOT_ENV), { merge: true }) as Compose;
+// Replicas and port ranges are checked as written, before interpolation.
+const uninterpolated = parse(rawCompose, { merge: true }) as Compose;
 const services = compose.services;
 const dockerfile = read('Dockerfile');
 const initSql = read('docker/postgres-init.sql');
@@ -67,10 +94,12 @@ describe('docker-compose.yml', () => {
     expect(services.rabbitmq?.image).toMatch(/^rabbitmq:4\.\d+-management$/);
     for (const name of ['order', 'inventory', 'payment', 'fulfilment', 'notification']) {
       const prefix = name.toUpperCase();
-      expect(services[name]?.deploy?.replicas, name).toBe(`\${${prefix}_REPLICAS:-1}`);
+      expect(uninterpolated.services[name]?.deploy?.replicas, name).toBe(`\${${prefix}_REPLICAS:-1}`);
       // One host port per instance: a range when there are several, the service's own port by default.
       const port = environmentOf(name)[`${prefix}_PORT`];
-      expect(services[name]?.ports, name).toEqual([`\${${prefix}_HOST_PORTS:-${port}}:${port}`]);
+      expect(uninterpolated.services[name]?.ports, name).toEqual([
+        `127.0.0.1:\${${prefix}_HOST_PORTS:-${port}}:${port}`,
+      ]);
     }
   });
 
@@ -92,6 +121,38 @@ describe('docker-compose.yml', () => {
       expect(new URL(config.rabbitmq.url).hostname).toBe('rabbitmq');
     },
   );
+
+  it('publishes every port on this machine only, never on every interface (issue 22, SPEC §4.10)', () => {
+    const published = Object.entries(uninterpolated.services).flatMap(([name, service]) =>
+      (service.ports ?? []).map((mapping) => [name, mapping] as const),
+    );
+    expect(published.length).toBeGreaterThan(10);
+    for (const [name, mapping] of published) expect(mapping, name).toMatch(/^127\.0\.0\.1:/);
+    // Inside the compose network the services listen on every interface, or nothing could reach them.
+    for (const name of Object.keys(LOADERS))
+      expect(LOADERS[name as keyof typeof LOADERS](environmentOf(name)).http.host).toBe('0.0.0.0');
+  });
+
+  it('carries no credentials: compose refuses to start until .env sets each of them', () => {
+    expect(rawCompose).not.toMatch(/guest|admin\/admin|POSTGRES_PASSWORD: postgres|:postgres@/);
+    for (const name of Object.keys(DOT_ENV)) {
+      expect(() => interpolate(rawCompose, { ...DOT_ENV, [name]: '' }), name).toThrow(
+        new RegExp(`^${name}: set ${name} in \\.env`),
+      );
+      expect(documented.has(name), `.env.example names ${name}`).toBe(true);
+    }
+    expect(environmentOf('rabbitmq')).toMatchObject({
+      RABBITMQ_DEFAULT_USER: DOT_ENV.RABBITMQ_USER,
+      RABBITMQ_DEFAULT_PASS: DOT_ENV.RABBITMQ_PASSWORD,
+    });
+    expect(environmentOf('grafana').GF_SECURITY_ADMIN_PASSWORD).toBe(DOT_ENV.GRAFANA_ADMIN_PASSWORD);
+    for (const name of Object.keys(LOADERS)) {
+      const config = LOADERS[name as keyof typeof LOADERS](environmentOf(name));
+      expect(config.rabbitmq.url).toBe('amqp://platform:mq-7d1e42@rabbitmq:5672');
+      if ('databaseUrl' in config)
+        expect(new URL(config.databaseUrl).password).toBe(DOT_ENV.POSTGRES_PASSWORD);
+    }
+  });
 
   it('points each service at the simulators on the ports they listen on', () => {
     const simulators = loadSimulatorsConfig(environmentOf('simulators'));
@@ -131,6 +192,19 @@ describe('docker-compose.yml', () => {
         expect(target?.healthcheck !== undefined || target?.build !== undefined, dependency).toBe(true);
       }
     }
+  });
+});
+
+describe('.dockerignore', () => {
+  it("keeps npm start's development secret, .env files and test output out of the image (issue 22)", () => {
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .map((line) => line.trim());
+    for (const entry of ['.dev', '.env*', 'test-results', 'coverage', '.git', '**/node_modules']) {
+      expect(ignored, entry).toContain(entry);
+    }
+    // The image copies the whole context: what is not ignored ships.
+    expect(dockerfile).toMatch(/^COPY \. \.$/m);
   });
 });
 

@@ -1,4 +1,6 @@
 import { mkdir } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { Connection } from 'rabbitmq-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -273,27 +275,111 @@ describe('the operator console', () => {
   });
 });
 
-describe('an open console (AUTH_MODE=optional, on this machine)', () => {
-  it('asks for no login on the loopback interface, and says so in a banner', async () => {
+/** A GET over plain HTTP with the headers given (Host included), without following redirects. */
+function rawGet(
+  port: number,
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ host: '127.0.0.1', port, path, headers }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, body }),
+      );
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+/** A plain TCP relay on a port of its own to `port` on 127.0.0.1, as socat or `ssh -L` would be. */
+async function startTcpRelay(port: number): Promise<{ port: number; close(): Promise<void> }> {
+  const relay = createServer((client) => {
+    const upstream = connect(port, '127.0.0.1');
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (relay.address() as AddressInfo).port,
+    close: () => new Promise((resolve) => relay.close(() => resolve())),
+  };
+}
+
+describe('nothing open by default (SPEC §4.10, issue 22)', () => {
+  it('asks for a login on this machine too, unless CONSOLE_OPEN says otherwise', async () => {
     const config = consoleConfig({ AUTH_MODE: 'optional' });
-    const open = await createConsoleService(config, createLogger({ service: 'console', level: 'silent' }));
+    const closed = await createConsoleService(config, createLogger({ service: 'console', level: 'silent' }));
+    const port = new URL(await closed.app.listen(config.http)).port;
     try {
-      const local = await open.app.inject({ url: '/orders', remoteAddress: '127.0.0.1' });
-      expect(local.statusCode).toBe(200);
+      const local = await rawGet(Number(port), '/orders', { host: `127.0.0.1:${port}` });
+      expect(local.status).toBe(303);
+      expect(local.headers.location).toBe('/login?next=%2Forders');
+    } finally {
+      await closed.stop();
+    }
+  });
+
+  it('opened, asks for no login on the loopback interface and says so, but a relay on another port gets the login page', async () => {
+    const config = consoleConfig({ AUTH_MODE: 'optional', CONSOLE_OPEN: 'true' });
+    const open = await createConsoleService(config, createLogger({ service: 'console', level: 'silent' }));
+    const port = Number(new URL(await open.app.listen(config.http)).port);
+    const relay = await startTcpRelay(port);
+    try {
+      const local = await rawGet(port, '/orders', { host: `localhost:${port}` });
+      expect(local.status).toBe(200);
       expect(local.body).toContain('Open console');
-      const remote = await open.app.inject({ url: '/orders', remoteAddress: '203.0.113.7' });
-      expect(remote.statusCode).toBe(303);
-      expect(remote.headers.location).toBe('/login?next=%2Forders');
+      // Through a relay on another port, whatever name the caller writes: the login page.
+      for (const host of ['localhost', `localhost:${relay.port}`, '127.0.0.1']) {
+        const relayed = await rawGet(relay.port, '/orders', { host });
+        expect(relayed.status, host).toBe(303);
+        expect(relayed.headers.location).toBe('/login?next=%2Forders');
+      }
       // Local in appearance only: a site's name rebound to 127.0.0.1, or a proxy relaying someone else.
       for (const headers of [
-        { host: 'evil.example' },
-        { host: 'localhost', 'x-forwarded-for': '203.0.113.7' },
+        { host: 'evil.example' } as Record<string, string>,
+        { host: `localhost:${port}`, 'x-forwarded-for': '203.0.113.7' },
       ]) {
-        const relayed = await open.app.inject({ url: '/orders', remoteAddress: '127.0.0.1', headers });
-        expect(relayed.statusCode, JSON.stringify(headers)).toBe(303);
+        const relayed = await rawGet(port, '/orders', headers);
+        expect(relayed.status, JSON.stringify(headers)).toBe(303);
       }
+      const remote = await open.app.inject({ url: '/orders', remoteAddress: '203.0.113.7' });
+      expect(remote.statusCode).toBe(303);
     } finally {
+      await relay.close();
       await open.stop();
+    }
+  });
+
+  it('sends a content security policy, no framing, nosniff and no referrer with every page', async () => {
+    for (const path of ['/login', '/orders']) {
+      const response = await page.request.get(`${consoleUrl}${path}`, { maxRedirects: 0 });
+      const headers = response.headers();
+      expect(headers['content-security-policy'], path).toMatch(/default-src 'self'/);
+      expect(headers['content-security-policy']).toMatch(/script-src 'self'(;|$)/);
+      expect(headers['content-security-policy']).toMatch(/frame-ancestors 'none'/);
+      expect(headers['x-content-type-options']).toBe('nosniff');
+      expect(headers['referrer-policy']).toBe('no-referrer');
+      expect(headers['x-frame-options']).toBe('DENY');
+    }
+  });
+
+  it("logs in from a login link (npm start's), the token in the URL's fragment, which leaves the address bar", async () => {
+    const context = await browser.newContext();
+    const fresh = await context.newPage();
+    try {
+      await fresh.goto(
+        `${consoleUrl}/login?next=%2Fdead-letters#token=${await testToken('link-operator', { operator: true })}`,
+      );
+      await fresh.waitForURL((url) => url.pathname === '/dead-letters');
+      expect(fresh.url()).not.toContain('token=');
+      expect(await fresh.locator('header .who').textContent()).toContain('link-operator');
+    } finally {
+      await context.close();
     }
   });
 });

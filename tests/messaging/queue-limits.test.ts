@@ -2,10 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { Connection } from 'rabbitmq-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  ARCHIVE_RETENTION_MS,
   brokerAddresses,
+  countDeadLetters,
   CRASH_DELIVERY_LIMIT,
   deleteTopology,
   LETTER_DELIVERY_LIMIT,
+  LETTER_PAGE_MAX,
   listArchivedLetters,
   listDeadLetters,
   serviceQueueDeclarations,
@@ -118,7 +121,47 @@ describe('quorum queue delivery limits', () => {
         `look ${look}`,
       ).toEqual(['looked-at']);
     }
+    // Never counted as a delivery (issue 22): each look put a fresh copy at the back of the queue.
+    const channel = await connection.acquire();
+    const raw = await channel.basicGet({ queue: deadLetterQueue, noAck: false });
+    await channel.close();
+    expect(raw?.messageId).toBe('looked-at');
+    expect(raw?.headers?.['x-delivery-count'] ?? 0).toBe(0);
     await connection.queuePurge({ queue: deadLetterQueue });
+  });
+
+  it('list at most a page of letters, the first ones, and the next listing the next ones (issue 22)', async () => {
+    const { deadLetterQueue } = serviceQueues(exchange, SERVICE);
+    const publisher = connection.createPublisher({ confirm: true });
+    for (let i = 0; i < LETTER_PAGE_MAX + 50; i += 1) {
+      await publisher.send({ routingKey: deadLetterQueue, messageId: `letter-${i}`, durable: true }, { i });
+    }
+    await publisher.close();
+    expect(await countDeadLetters(connection, exchange, SERVICE)).toBe(LETTER_PAGE_MAX + 50);
+    const ids = (letters: { messageId?: string }[]) => letters.map((letter) => letter.messageId);
+    const first = await listDeadLetters(connection, exchange, SERVICE);
+    expect(ids(first)).toEqual(Array.from({ length: LETTER_PAGE_MAX }, (_, i) => `letter-${i}`));
+    const next = await listDeadLetters(connection, exchange, SERVICE, 60);
+    expect(ids(next)).toEqual([
+      ...Array.from({ length: 50 }, (_, i) => `letter-${LETTER_PAGE_MAX + i}`),
+      ...Array.from({ length: 10 }, (_, i) => `letter-${i}`),
+    ]);
+    // Nothing lost or doubled by looking.
+    expect(await countDeadLetters(connection, exchange, SERVICE)).toBe(LETTER_PAGE_MAX + 50);
+    await connection.queuePurge({ queue: deadLetterQueue });
+  });
+
+  it('keep discarded letters in the archive for 30 days, not for ever (issue 22)', async () => {
+    const archive = serviceQueueDeclarations(exchange, SERVICE, DELAYS)[2] as
+      { queue: string; arguments: Record<string, unknown> } | undefined;
+    expect(archive?.queue).toBe(serviceQueues(exchange, SERVICE).archiveQueue);
+    expect(archive?.arguments['x-message-ttl']).toBe(ARCHIVE_RETENTION_MS);
+    expect(ARCHIVE_RETENTION_MS).toBe(30 * 24 * 3_600_000);
+    await listArchivedLetters(connection, exchange, SERVICE);
+    const { 'x-message-ttl': _ttl, ...withoutRetention } = archive?.arguments ?? {};
+    expect(await redeclare(archive?.queue ?? '', withoutRetention)).toContain(
+      "inequivalent arg 'x-message-ttl'",
+    );
   });
 });
 

@@ -166,7 +166,7 @@ describe('the dashboard and the alert rules', () => {
     ]);
     const jaeger = compose.services.jaeger;
     expect(jaeger?.image).toMatch(/^jaegertracing\/jaeger:2\./);
-    expect(jaeger?.ports).toEqual(expect.arrayContaining(['16686:16686', '4318:4318']));
+    expect(jaeger?.ports).toEqual(expect.arrayContaining(['127.0.0.1:16686:16686', '127.0.0.1:4318:4318']));
     for (const name of Object.keys(system.urls)) {
       expect(compose.services[name]?.environment, name).toMatchObject({
         OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318',

@@ -83,6 +83,10 @@ export function isolatedSystemEnv(options: {
     ORDER_USER_SERVICE_URL: localUrl(ports.user),
     PAYMENT_GATEWAY_URL: localUrl(ports.gateway),
     FULFILMENT_PARTNER_URL: localUrl(ports.partner),
+    // The load of a chaos run or a benchmark stands for many customers but comes from one address with
+    // three user ids: per-customer limits (SPEC §4.9) would measure themselves. Set them in `base` to try.
+    ORDER_CUSTOMER_RATE_MAX: options.base.ORDER_CUSTOMER_RATE_MAX ?? '0',
+    ORDER_CUSTOMER_MAX_IN_FLIGHT: options.base.ORDER_CUSTOMER_MAX_IN_FLIGHT ?? '0',
     NO_COLOR: '1',
     // A key of its own (the tools sign their operator tokens with it), unless the caller brought one.
     AUTH_JWT_SECRET: options.base.AUTH_JWT_SECRET ?? randomBytes(32).toString('base64url'),

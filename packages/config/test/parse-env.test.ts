@@ -36,6 +36,28 @@ describe('parseEnv', () => {
     expect(message).toMatch(/DATABASE_URL: .*\(got "mysql:\/\/nope"\)/);
   });
 
+  it('never prints a secret: a secret-named variable or a URL with credentials (issue 22)', () => {
+    const Secrets = Type.Object({
+      AUTH_JWT_SECRET: Type.String({ minLength: 32 }),
+      DATABASE_URL: Type.String({ pattern: '^postgres://' }),
+      RABBITMQ_URL: Type.String({ pattern: '^amqps?://' }),
+    });
+    let message = '';
+    try {
+      parseEnv(Secrets, {
+        AUTH_JWT_SECRET: 'short-hunter2',
+        DATABASE_URL: 'postgresq://admin:pg-hunter2@db/orders',
+        RABBITMQ_URL: 'ampq://host,amqp://bob:mq-hunter2@other',
+      });
+    } catch (caught) {
+      message = (caught as ConfigError).message;
+    }
+    expect(message).toMatch(/AUTH_JWT_SECRET: .*13 characters, not shown/);
+    expect(message).toMatch(/DATABASE_URL: .*URL with credentials, not shown/);
+    expect(message).toMatch(/RABBITMQ_URL: .*URL with credentials, not shown/);
+    expect(message).not.toMatch(/hunter2/);
+  });
+
   it('names a missing required variable', () => {
     expect(() => parseEnv(Schema, {})).toThrow(/DATABASE_URL.*\(not set\)/);
   });

@@ -10,6 +10,7 @@ export {
 } from './consumer.js';
 export { InvalidEventError, nextHop, type NextHop } from './failure-routing.js';
 export {
+  ARCHIVE_RETENTION_MS,
   CRASH_DELIVERY_LIMIT,
   deleteTopology,
   LETTER_DELIVERY_LIMIT,
@@ -19,7 +20,9 @@ export {
 } from './topology.js';
 export { upgradeQueues, type UpgradedQueue } from './queue-upgrade.js';
 export {
+  countDeadLetters,
   discardDeadLetters,
+  LETTER_PAGE_MAX,
   listArchivedLetters,
   listDeadLetters,
   replayDeadLetters,

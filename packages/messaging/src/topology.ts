@@ -79,14 +79,25 @@ export function deadLetterQueueDeclaration(exchange: string, service: string) {
 }
 
 /**
- * The archive of a service's discarded dead letters: what an operator threw away stays listable (a
- * quorum queue like the dead-letter queue; nothing consumes it).
+ * How long a discarded dead letter stays in the archive, in ms (30 days): the archive is a record an
+ * operator may look back at, not a store that grows for ever (issue 22). RabbitMQ drops a message whose
+ * TTL ran out once it reaches the queue's head; letters are archived in order, so the oldest go first.
+ */
+export const ARCHIVE_RETENTION_MS = 30 * 24 * 3_600_000;
+
+/**
+ * The archive of a service's discarded dead letters: what an operator threw away stays listable for
+ * ARCHIVE_RETENTION_MS (a quorum queue like the dead-letter queue; nothing consumes it).
  */
 export function archiveQueueDeclaration(exchange: string, service: string) {
   return {
     queue: serviceQueues(exchange, service).archiveQueue,
     durable: true,
-    arguments: { 'x-queue-type': 'quorum' as const, 'x-delivery-limit': LETTER_DELIVERY_LIMIT },
+    arguments: {
+      'x-queue-type': 'quorum' as const,
+      'x-delivery-limit': LETTER_DELIVERY_LIMIT,
+      'x-message-ttl': ARCHIVE_RETENTION_MS,
+    },
   };
 }
 

@@ -12,7 +12,8 @@ const MsList = (fallback: string) => Type.String({ pattern: '^\\d+(,\\d+)*$', de
  */
 export function serviceEnvSchema(prefix: string, defaults: { port: number; database: string }) {
   return {
-    [`${prefix}_HOST`]: Type.String({ default: '0.0.0.0' }),
+    // Loopback unless configured (SPEC §4.10): containers and Kubernetes set 0.0.0.0.
+    [`${prefix}_HOST`]: Type.String({ default: '127.0.0.1' }),
     [`${prefix}_PORT`]: Type.Integer({ minimum: 0, maximum: 65535, default: defaults.port }),
     [`${prefix}_DATABASE_URL`]: PostgresUrl(`postgres://postgres@127.0.0.1:5432/${defaults.database}`),
     [`${prefix}_PG_POOL_MAX`]: Type.Integer({ minimum: 2, maximum: 200, default: 10 }),

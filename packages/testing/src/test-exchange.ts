@@ -112,5 +112,8 @@ export function testServiceEnv(
     // Services under test share their process with the test runner, whose own work would count as the
     // order service's event loop being behind: refusals by loop delay are tested on their own.
     ORDER_MAX_LOOP_DELAY_MS: '0',
+    // Every test calls from 127.0.0.1 as one operator: per-customer limits are tested on their own.
+    ORDER_CUSTOMER_RATE_MAX: '0',
+    ORDER_CUSTOMER_MAX_IN_FLIGHT: '0',
   };
 }

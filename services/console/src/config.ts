@@ -25,6 +25,8 @@ const ConsoleEnv = Type.Object({
   CONSOLE_TRACE_URL: Type.Optional(Type.String({ pattern: '^https?://.*\\{trace_id\\}' })),
   // Signs the session cookie; random at each start when unset (sessions then end with a restart).
   CONSOLE_SESSION_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  // Opt-in (SPEC §4.10): with AUTH_MODE=optional, callers on this machine need no login. Off by default.
+  CONSOLE_OPEN: Type.Boolean({ default: false }),
   // Served over TLS (an ingress terminating it): the cookies are marked Secure.
   CONSOLE_COOKIE_SECURE: Type.Boolean({ default: false }),
   RABBITMQ_URL: Type.String({ pattern: RABBITMQ_URLS_PATTERN, default: 'amqp://guest:guest@127.0.0.1:5672' }),
@@ -42,6 +44,13 @@ export interface ConsoleConfig {
   metricsUrls: Record<'order' | 'inventory' | 'payment' | 'fulfilment' | 'notification', string>;
   traceUrl: string | undefined;
   sessionSecret: string | undefined;
+  /**
+   * The open console (CONSOLE_OPEN, opt-in, SPEC §4.10): with AUTH_MODE=optional and a secret to sign with,
+   * a request from this machine, addressed to the console by a loopback name and port and relayed by no
+   * proxy, needs no login. Off by default: a plain TCP relay on this machine (socat, `ssh -g -L`, a
+   * port-forward) is indistinguishable from a local browser.
+   */
+  open: boolean;
   /** Mark the session and CSRF cookies `Secure` (behind TLS termination the request itself says http). */
   cookieSecure: boolean;
   rabbitmq: { url: string; exchange: string };
@@ -73,6 +82,7 @@ export function loadConsoleConfig(env: Record<string, string | undefined> = proc
     },
     traceUrl: e.CONSOLE_TRACE_URL,
     sessionSecret: e.CONSOLE_SESSION_SECRET,
+    open: e.CONSOLE_OPEN,
     cookieSecure: e.CONSOLE_COOKIE_SECURE,
     rabbitmq: { url: e.RABBITMQ_URL, exchange: e.RABBITMQ_EXCHANGE },
     sagaDeadlineMs: e.SAGA_DEADLINE_MS,

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
+import fastifyHelmet from '@fastify/helmet';
 import fastifyView from '@fastify/view';
 import { Eta } from 'eta';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -42,8 +43,9 @@ const VIEWS = fileURLToPath(new URL('../../views/', import.meta.url));
  * The operator console (issue 14): server-rendered pages over the order service, the other services'
  * query APIs and RabbitMQ's dead-letter queues; it owns no business data. Operators only: a login page
  * takes an operator's token and keeps it in a signed `HttpOnly`, `SameSite=Strict` cookie (`Secure` over
- * TLS); every form carries a CSRF token. With AUTH_MODE=optional and a key to sign with, callers on the
- * loopback interface need no login, and a banner says so.
+ * TLS); every form carries a CSRF token. Only when opened (CONSOLE_OPEN, with AUTH_MODE=optional and a key
+ * to sign with) do callers on the loopback interface need no login, and a banner says so. Every page is
+ * sent with a content security policy, `frame-ancestors 'none'`, `nosniff` and `no-referrer` (helmet).
  */
 export async function createConsoleService(config: ConsoleConfig, logger: Logger): Promise<ConsoleService> {
   const verify = createTokenVerifier(config.auth);
@@ -52,7 +54,7 @@ export async function createConsoleService(config: ConsoleConfig, logger: Logger
   const session: SessionOptions = {
     verify,
     openToken:
-      config.auth.mode === 'optional' && keys?.kind === 'secret'
+      config.open && config.auth.mode === 'optional' && keys?.kind === 'secret'
         ? async () => {
             // The console's own operator token for an open console, renewed before it expires.
             if (!own || own.until < Date.now() + 60_000) {
@@ -82,6 +84,28 @@ export async function createConsoleService(config: ConsoleConfig, logger: Logger
   const app = Fastify({ loggerInstance: base });
   await app.register(fastifyCookie, {
     secret: config.sessionSecret ?? randomBytes(32).toString('base64url'),
+  });
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        // The layout's one <style> block and a few style attributes: inline styles, never inline scripts.
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'self'"],
+        objectSrc: ["'none'"],
+        // Plain http on a developer's machine: upgrading would break every link to 127.0.0.1.
+        upgradeInsecureRequests: null,
+      },
+    },
+    referrerPolicy: { policy: 'no-referrer' },
+    // frame-ancestors 'none' for browsers that read only the older header.
+    frameguard: { action: 'deny' },
+    // Served over plain http in development; an ingress terminating TLS sets HSTS itself.
+    strictTransportSecurity: false,
   });
   await app.register(fastifyFormbody);
   await app.register(fastifyCsrf, {

@@ -25,7 +25,8 @@ describe('retry delays', () => {
 describe('fulfilment configuration', () => {
   it('has the documented defaults', () => {
     const config = loadFulfilmentConfig({});
-    expect(config.http).toEqual({ host: '0.0.0.0', port: 8003 });
+    // Loopback unless configured (SPEC §4.10): containers set 0.0.0.0.
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 8003 });
     expect(config.databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/fulfilment');
     expect(config.placement).toEqual({
       partnerUrl: 'http://127.0.0.1:8084',

@@ -292,6 +292,9 @@ async function startService(databaseUrlForService: string, exchange: string): Pr
     // the first thousand, so it is lifted; what the bench measures is how fast intake stores them.
     ORDER_MAX_IN_FLIGHT: '1000000000',
     ORDER_INTAKE_MAX_QUEUED: '1000000',
+    // One customer from one address stands for all of them: no per-customer limits (SPEC §4.9).
+    ORDER_CUSTOMER_RATE_MAX: '0',
+    ORDER_CUSTOMER_MAX_IN_FLIGHT: '0',
     ...overrides,
   });
   const logger = createLogger({ service: 'order', level: config.logLevel });

@@ -6,7 +6,8 @@ import { brokerEnvSchema, toBrokerConfig, type ServiceHostConfig } from '@platfo
 const PostgresUrl = (fallback: string) => Type.String({ pattern: '^postgres(ql)?://', default: fallback });
 
 const OrderEnv = Type.Object({
-  ORDER_HOST: Type.String({ default: '0.0.0.0' }),
+  // Loopback unless configured (SPEC §4.10): containers and Kubernetes set 0.0.0.0.
+  ORDER_HOST: Type.String({ default: '127.0.0.1' }),
   ORDER_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8000 }),
   ORDER_DATABASE_URL: PostgresUrl('postgres://postgres@127.0.0.1:5432/orders'),
   ORDER_PG_POOL_MAX: Type.Integer({ minimum: 4, maximum: 200, default: 12 }),
@@ -15,6 +16,9 @@ const OrderEnv = Type.Object({
   ORDER_INTAKE_MAX_QUEUED: Type.Integer({ minimum: 1, default: 1_000 }),
   ORDER_MAX_IN_FLIGHT: Type.Integer({ minimum: 1, default: 1_000 }),
   ORDER_MAX_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 200 }),
+  ORDER_CUSTOMER_RATE_MAX: Type.Integer({ minimum: 0, default: 50 }),
+  ORDER_CUSTOMER_RATE_WINDOW_MS: Type.Integer({ minimum: 100, default: 1_000 }),
+  ORDER_CUSTOMER_MAX_IN_FLIGHT: Type.Integer({ minimum: 0, default: 200 }),
   ...brokerEnvSchema,
   ...authEnvSchema,
   SAGA_DEADLINE_MS: Type.Integer({ minimum: 1000, default: 120_000 }),
@@ -34,7 +38,6 @@ const OrderEnv = Type.Object({
   THIRD_PARTY_BREAKER_OPEN_MS: Type.Integer({ minimum: 10, default: 5_000 }),
 });
 
-/** Everything the order service reads from its environment, parsed once at start. */
 /**
  * The kernel's queue of connections not yet accepted (listen(2)'s backlog; Linux caps it at
  * net.core.somaxconn, 4096 here). Node's default, 511, fills within a second of a flood of new
@@ -43,6 +46,7 @@ const OrderEnv = Type.Object({
  */
 export const LISTEN_BACKLOG = 4_096;
 
+/** Everything the order service reads from its environment, parsed once at start. */
 export interface OrderConfig extends ServiceHostConfig {
   http: ServiceHostConfig['http'] & { backlog: number };
   intake: {
@@ -62,6 +66,16 @@ export interface OrderConfig extends ServiceHostConfig {
    * order it takes makes every answer later (SPEC §4.9).
    */
   maxLoopDelayMs: number | undefined;
+  /**
+   * Fair share (SPEC §4.9): each customer (the token's `sub`; for an anonymous caller, the client address)
+   * may send `rate.max` orders, and as many cancellations, per `rate.windowMs` (past it: `429` with
+   * Retry-After), and have `maxInFlightPerCustomer` orders not yet final (past it: `429`). Undefined: no
+   * such limit (a setting of 0).
+   */
+  customerLimits: {
+    rate: { max: number; windowMs: number } | undefined;
+    maxInFlightPerCustomer: number | undefined;
+  };
   /** An order still PENDING this long after it was placed is cancelled with reason `timeout`. */
   saga: { deadlineMs: number; sweepIntervalMs: number };
   enrichment: {
@@ -94,6 +108,14 @@ export function loadOrderConfig(env: Record<string, string | undefined> = proces
     },
     maxInFlight: e.ORDER_MAX_IN_FLIGHT,
     maxLoopDelayMs: e.ORDER_MAX_LOOP_DELAY_MS === 0 ? undefined : e.ORDER_MAX_LOOP_DELAY_MS,
+    customerLimits: {
+      rate:
+        e.ORDER_CUSTOMER_RATE_MAX === 0
+          ? undefined
+          : { max: e.ORDER_CUSTOMER_RATE_MAX, windowMs: e.ORDER_CUSTOMER_RATE_WINDOW_MS },
+      maxInFlightPerCustomer:
+        e.ORDER_CUSTOMER_MAX_IN_FLIGHT === 0 ? undefined : e.ORDER_CUSTOMER_MAX_IN_FLIGHT,
+    },
     ...toBrokerConfig(e),
     auth: toAuthConfig(e),
     saga: { deadlineMs: e.SAGA_DEADLINE_MS, sweepIntervalMs: e.SAGA_SWEEP_INTERVAL_MS },

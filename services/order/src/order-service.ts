@@ -1,3 +1,4 @@
+import fastifyRateLimit from '@fastify/rate-limit';
 import { authenticate, createTokenVerifier } from '@platform/auth';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
@@ -14,6 +15,7 @@ import { createGuardedCall } from './enrichment/guarded-calls.js';
 import { createProductClient, createUserClient } from './enrichment/third-parties.client.js';
 import { createThirdPartyMetrics, type ThirdPartyMetrics } from './enrichment/third-parties.metrics.js';
 import { createAdmissionControl } from './orders/admission-control.js';
+import { CustomerRateStore } from './orders/customer-rate.store.js';
 import { createOrderIntake } from './orders/order-intake.js';
 import { createOrderMetrics, type OrderMetrics } from './orders/order.metrics.js';
 import { ordersRoutes } from './orders/orders.routes.js';
@@ -21,7 +23,7 @@ import { SAGA_EVENT_TYPES } from './orders/order-state-machine.js';
 import { applySagaEvents, loadOrders } from './saga/apply-saga-events.js';
 import { startSagaDeadline } from './saga/saga-deadline.js';
 import { createSagaMetrics } from './saga/saga.metrics.js';
-import { inFlightStats } from './saga/saga.repository.js';
+import { countOrdersInFlight } from './saga/saga.repository.js';
 import type { Order } from './orders/order.js';
 
 /**
@@ -84,7 +86,8 @@ export async function createOrderService(config: OrderConfig, logger: Logger): P
   const admission = createAdmissionControl({
     maxInFlight: config.maxInFlight,
     maxLoopDelayMs: config.maxLoopDelayMs,
-    countInFlight: async () => (await inFlightStats(db)).count,
+    maxInFlightPerCustomer: config.customerLimits.maxInFlightPerCustomer,
+    countInFlight: (atLeast) => countOrdersInFlight(db, atLeast),
     refreshMs: ADMISSION_REFRESH_MS,
     retryAfterS: 1,
     registry,
@@ -108,7 +111,15 @@ export async function createOrderService(config: OrderConfig, logger: Logger): P
       description: 'Places orders and shows how each one is carried to COMPLETED or CANCELLED.',
     },
   });
-  const routes = { db, transact, intake, admission, metrics: orderMetrics, authMode: config.auth.mode };
+  const routes = {
+    db,
+    transact,
+    intake,
+    admission,
+    metrics: orderMetrics,
+    authMode: config.auth.mode,
+    customerRate: config.customerLimits.rate,
+  };
   // The orders' routes, behind the bearer-token guard; health, metrics and docs stay outside it.
   await app.register(async (guarded) => {
     await guarded.register(authenticate, {
@@ -116,6 +127,10 @@ export async function createOrderService(config: OrderConfig, logger: Logger): P
       verify: createTokenVerifier(config.auth),
       defaultAccess: 'customer',
     });
+    // Per-customer rates (SPEC §4.9), counted in this instance's memory: with n instances behind a
+    // balancer a customer gets up to n times the rate (a shared store, @fastify/rate-limit's Redis one,
+    // would make it exact at a round trip per request).
+    await guarded.register(fastifyRateLimit, { global: false, store: CustomerRateStore });
     await guarded.register(ordersRoutes, { prefix: '/orders', ...routes });
     // Seed 002's clients call the same routes under /api/orders; their copies stay out of the docs.
     await guarded.register(ordersRoutes, { prefix: '/api/orders', ...routes, hideFromDocs: true });

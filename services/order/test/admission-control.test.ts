@@ -2,13 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { createAdmissionControl } from '../src/orders/admission-control.js';
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
+/** A count of `total` orders in flight, no customer near a cap. */
+const inFlight = (total: number) => ({ total, byCustomer: new Map<string, number>() });
 
 describe('admission control', () => {
   it('admits while the orders in flight are under the bound, counting what was placed since the last count', async () => {
     let inDatabase = 0;
     const admission = createAdmissionControl({
       maxInFlight: 10,
-      countInFlight: async () => inDatabase,
+      countInFlight: async () => inFlight(inDatabase),
       refreshMs: { far: 60_000, near: 60_000 },
       retryAfterS: 1,
     });
@@ -29,7 +31,7 @@ describe('admission control', () => {
       maxInFlight: 10,
       countInFlight: async () => {
         reads += 1;
-        return inDatabase;
+        return inFlight(inDatabase);
       },
       refreshMs: { far: 60_000, near: 20 },
       retryAfterS: 1,
@@ -53,7 +55,7 @@ describe('admission control', () => {
       maxInFlight: 10,
       countInFlight: async () => {
         reads += 1;
-        return inDatabase;
+        return inFlight(inDatabase);
       },
       refreshMs: { far: 60_000, near: 20 },
       retryAfterS: 1,
@@ -75,7 +77,7 @@ describe('admission control', () => {
   it('refuses while the event loop is further behind than its bound, and takes orders again once it is not', async () => {
     const admission = createAdmissionControl({
       maxInFlight: 10,
-      countInFlight: async () => 0,
+      countInFlight: async () => inFlight(0),
       refreshMs: { far: 60_000, near: 60_000 },
       maxLoopDelayMs: 30,
       loopProbeMs: 0,
@@ -99,7 +101,7 @@ describe('admission control', () => {
       maxInFlight: 5,
       countInFlight: async () => {
         if (fail) throw new Error('database down');
-        return 7;
+        return inFlight(7);
       },
       refreshMs: { far: 0, near: 0 },
       retryAfterS: 1,
@@ -112,5 +114,50 @@ describe('admission control', () => {
     await settle();
     expect(admission.refusal()).toBe('orders_in_flight');
     expect(failures.length).toBeGreaterThan(0);
+  });
+
+  it("caps each customer's orders in flight: counted ones, and those admitted since, concurrent ones included", async () => {
+    let asked = 0;
+    let byCustomer = new Map([['busy', 3]]);
+    const admission = createAdmissionControl({
+      maxInFlight: 100,
+      maxInFlightPerCustomer: 4,
+      countInFlight: async (atLeast) => {
+        asked = atLeast;
+        return { total: 3, byCustomer };
+      },
+      refreshMs: { far: 0, near: 0 },
+      retryAfterS: 1,
+    });
+    admission.refusal();
+    await settle();
+    expect(asked).toBe(2); // customers at half the cap or more are listed
+    expect(admission.admitCustomer('busy')).toBe(true);
+    expect(admission.admitCustomer('busy')).toBe(false);
+    // Another customer is not affected; several of theirs at once pass only up to the cap.
+    expect([1, 2, 3, 4, 5].map(() => admission.admitCustomer('quiet'))).toEqual([
+      true,
+      true,
+      true,
+      true,
+      false,
+    ]);
+    // A new count that includes them (and shows some final) gives back what is no longer in flight.
+    byCustomer = new Map([['busy', 2]]);
+    admission.refusal();
+    await settle();
+    expect(admission.admitCustomer('busy')).toBe(true);
+    expect(admission.admitCustomer('busy')).toBe(true);
+    expect(admission.admitCustomer('busy')).toBe(false);
+  });
+
+  it('admits every customer when there is no per-customer cap', () => {
+    const admission = createAdmissionControl({
+      maxInFlight: 1,
+      countInFlight: async () => inFlight(0),
+      refreshMs: { far: 0, near: 0 },
+      retryAfterS: 1,
+    });
+    expect(Array.from({ length: 10 }, () => admission.admitCustomer('anyone')).every(Boolean)).toBe(true);
   });
 });

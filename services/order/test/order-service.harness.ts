@@ -42,6 +42,9 @@ export async function startOrderService(options: {
     ENRICHMENT_CONCURRENCY: '0',
     // The test runner shares the process: its work would count as the service's loop being behind.
     ORDER_MAX_LOOP_DELAY_MS: '0',
+    // Every test calls from 127.0.0.1 as one operator: per-customer limits are tested on their own.
+    ORDER_CUSTOMER_RATE_MAX: '0',
+    ORDER_CUSTOMER_MAX_IN_FLIGHT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     AUTH_JWT_SECRET: TEST_AUTH_SECRET,
     ...options.env,

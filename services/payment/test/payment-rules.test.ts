@@ -26,7 +26,8 @@ describe('retry delays', () => {
 describe('payment configuration', () => {
   it('has the documented defaults', () => {
     const config = loadPaymentConfig({});
-    expect(config.http).toEqual({ host: '0.0.0.0', port: 8002 });
+    // Loopback unless configured (SPEC §4.10): containers set 0.0.0.0.
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 8002 });
     expect(config.databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/payments');
     expect(config.payment).toEqual({
       gatewayUrl: 'http://127.0.0.1:8083',

@@ -3,6 +3,7 @@ import { ConfigError } from '@platform/config';
 import { SUBSCRIPTIONS } from '@platform/contracts';
 import {
   brokerAddresses,
+  countDeadLetters,
   listDeadLetters,
   replayDeadLetters,
   upgradeQueues,
@@ -64,8 +65,13 @@ async function main(args: string[]): Promise<number> {
     } else if (service === undefined) {
       return 2;
     } else if (command === 'list') {
+      const total = await countDeadLetters(connection, config.exchange, service);
       const letters = await listDeadLetters(connection, config.exchange, service);
-      console.log(`${letters.length} dead letter(s) for ${service}`);
+      console.log(
+        letters.length < total
+          ? `${total} dead letter(s) for ${service}, the first ${letters.length} here (moved to the back of the queue: list again for the next)`
+          : `${total} dead letter(s) for ${service}`,
+      );
       for (const letter of letters) console.log(describe(letter));
     } else {
       const replayed = await replayDeadLetters(

@@ -240,6 +240,8 @@ async function printUrls(system: SystemLayout): Promise<void> {
   for (const [label, url] of rows) say(`  ${label.padEnd(13)} ${url}`);
   if (generatedSecret !== undefined) {
     const token = await developmentToken(generatedSecret, auth, 'operator', ['operator'], 12 * 3600);
+    // The token in the fragment: browsers never send it, so it reaches no server's log (SPEC §4.10).
+    say(`  ${'console login'.padEnd(13)} ${system.urls.console}/login#token=${token}`);
     say(`  ${'operator'.padEnd(13)} Authorization: Bearer ${token}`);
     say(
       `  ${''.padEnd(13)} (12 h; signed with the development secret in .dev/auth-secret: never use it in production;` +

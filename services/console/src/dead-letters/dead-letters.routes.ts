@@ -2,6 +2,7 @@ import type { FastifyPluginAsync, preValidationHookHandler } from 'fastify';
 import type { Connection } from 'rabbitmq-client';
 import { SUBSCRIPTIONS } from '@platform/contracts';
 import {
+  countDeadLetters,
   discardDeadLetters,
   listArchivedLetters,
   listDeadLetters,
@@ -36,10 +37,15 @@ function pretty(body: string): string {
   }
 }
 
+/** The letters a page of the console lists at most, per service: its reads are bounded (issue 22). */
+const LETTERS_PER_PAGE = 100;
+
 /**
- * `/dead-letters` (every service), `/dead-letters/{service}` (its letters grouped by error, searchable by
- * order or message id, and its archive), replaying (one, a selection, a group, all) and discarding into
- * the archive (with confirmation). Listing takes each letter and gives it back unchanged.
+ * `/dead-letters` (every service: how many letters, and the errors of the first ones), `/dead-letters/
+ * {service}` (its first letters grouped by error, searchable by order or message id, and its archive),
+ * replaying (one, a selection, a group, all) and discarding into the archive (with confirmation). A
+ * listing reads at most LETTERS_PER_PAGE letters and moves them to the back of their queue, without
+ * counting a delivery (`listDeadLetters`): the next listing shows the next ones.
  */
 export const deadLettersRoutes: FastifyPluginAsync<{ connection: Connection; exchange: string }> = async (
   app,
@@ -52,8 +58,11 @@ export const deadLettersRoutes: FastifyPluginAsync<{ connection: Connection; exc
   app.get('/dead-letters', async (request, reply) => {
     const services = await Promise.all(
       SERVICES.map(async (service) => {
-        const letters = await listDeadLetters(connection, exchange, service);
-        return { service, count: letters.length, groups: groupByError(letters) };
+        const count = await countDeadLetters(connection, exchange, service);
+        // The errors of the letters at the head only: a look, not a read of every letter.
+        const letters =
+          count === 0 ? [] : await listDeadLetters(connection, exchange, service, LETTERS_PER_PAGE);
+        return { service, count, groups: groupByError(letters) };
       }),
     );
     return reply.view('dead-letters.eta', { user: request.user, csrf: reply.generateCsrf(), services });
@@ -68,8 +77,9 @@ export const deadLettersRoutes: FastifyPluginAsync<{ connection: Connection; exc
       }
       const archive = request.query.archive === '1';
       const letters = archive
-        ? await listArchivedLetters(connection, exchange, service)
-        : await listDeadLetters(connection, exchange, service);
+        ? await listArchivedLetters(connection, exchange, service, LETTERS_PER_PAGE)
+        : await listDeadLetters(connection, exchange, service, LETTERS_PER_PAGE);
+      const total = archive ? undefined : await countDeadLetters(connection, exchange, service);
       const q = request.query.q ?? '';
       return reply.view('dead-letter-service.eta', {
         user: request.user,
@@ -78,7 +88,8 @@ export const deadLettersRoutes: FastifyPluginAsync<{ connection: Connection; exc
         archive,
         q,
         notice: request.query.notice,
-        total: letters.length,
+        total: total ?? letters.length,
+        shown: letters.length,
         groups: groupByError(findLetters(letters, q)),
         pretty,
       });

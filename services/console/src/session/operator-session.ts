@@ -9,7 +9,7 @@ export interface ConsoleUser {
   subject: string;
   /** The bearer token the console calls the services with, on this operator's behalf. */
   token: string;
-  /** Open console: no login, because AUTH_MODE=optional and the caller is on this machine. */
+  /** Open console: no login, because CONSOLE_OPEN (with AUTH_MODE=optional) and the caller is on this machine. */
   open: boolean;
 }
 
@@ -17,8 +17,8 @@ export interface ConsoleUser {
 export interface SessionOptions {
   verify: TokenVerifier;
   /**
-   * The console's own operator token, when it may be open: AUTH_MODE=optional and a key to sign with. A
-   * caller on the loopback interface then needs no login (and a banner says so).
+   * The console's own operator token, when it may be open: CONSOLE_OPEN, AUTH_MODE=optional and a key to
+   * sign with. A caller on this machine (isLocalRequest) then needs no login (and a banner says so).
    */
   openToken: (() => Promise<string>) | undefined;
 }
@@ -28,14 +28,18 @@ const LOOPBACK_HOST = /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/;
 
 /**
  * Whether the request comes from this machine itself: from the loopback interface, addressed to a
- * loopback name (a page of another site rebinding its name to 127.0.0.1 is not), and not relayed by a
- * proxy or a port-forward (which would make every remote caller look local).
+ * loopback name (a page of another site rebinding its name to 127.0.0.1 is not) and to the port the
+ * console listens on (a relay listening on another port is addressed to its own), and not relayed by a
+ * proxy (which would make every remote caller look local). A plain TCP relay whose callers write
+ * `Host: localhost:<console port>` passes all of this: why the open console is opt-in (SPEC §4.10).
  */
-function isLocalRequest(request: FastifyRequest): boolean {
+export function isLocalRequest(request: FastifyRequest): boolean {
   const { headers } = request;
+  const host = LOOPBACK_HOST.exec(headers.host ?? '');
   return (
     LOOPBACK.has(request.socket.remoteAddress ?? '') &&
-    LOOPBACK_HOST.test(headers.host ?? '') &&
+    host !== null &&
+    Number(host[2]?.slice(1) ?? 80) === request.socket.localPort &&
     headers.forwarded === undefined &&
     headers['x-forwarded-for'] === undefined &&
     headers['x-forwarded-host'] === undefined &&

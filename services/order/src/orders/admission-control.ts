@@ -4,6 +4,16 @@ import type { Registry } from '@platform/observability';
 /** Why an order was refused before it was read. */
 export type Refusal = 'orders_in_flight' | 'intake_queue' | 'event_loop_delay';
 
+/**
+ * The orders not yet final, all instances together: their number, and the customers with at least the
+ * number asked for (`countInFlight`'s argument, half the per-customer cap), each with theirs.
+ */
+export interface InFlightCount {
+  total: number;
+  /** Customer (user id) → orders not yet final; only customers near their cap are listed. */
+  byCustomer: ReadonlyMap<string, number>;
+}
+
 /** The bound on work in flight, checked before a new order's request is even parsed (SPEC §4.9). */
 export interface AdmissionControl {
   /**
@@ -11,10 +21,20 @@ export interface AdmissionControl {
    * compares is kept fresh behind it, and so is the event loop's delay.
    */
   refusal(): Refusal | undefined;
+  /**
+   * Takes one of this customer's `maxInFlightPerCustomer` places for an order about to be stored, or
+   * answers false when they have none left (SPEC §4.9: one customer cannot take the whole capacity):
+   * answered `429`. Counted from the same count as `refusal`, plus what this instance admitted since, so
+   * that concurrent requests of one customer cannot all pass; an admitted order that is not stored after
+   * all (a replay, a failure) counts until the next count.
+   */
+  admitCustomer(userId: string): boolean;
   /** Counts orders this instance just stored, until the next count from the database includes them. */
   placed(count: number): void;
   /** Records a refusal (metrics). */
   refused(reason: Refusal): void;
+  /** Records a `429` of a customer past one of their limits (metrics). */
+  customerRefused(request: 'place_order' | 'cancel_order', limit: 'rate' | 'in_flight'): void;
   /** The seconds a refused client should wait before trying again (`Retry-After`). */
   readonly retryAfterS: number;
 }
@@ -31,12 +51,17 @@ export interface AdmissionControl {
  */
 export function createAdmissionControl(options: {
   maxInFlight: number;
+  /** A customer's orders not yet final past which theirs are refused (`429`); absent: no such cap. */
+  maxInFlightPerCustomer?: number;
   /** How far behind the event loop may be before orders are refused, in ms; absent: no such bound. */
   maxLoopDelayMs?: number;
   /** How often, at most, the loop's delay is measured while orders arrive, in ms (50 when absent). */
   loopProbeMs?: number;
-  /** Orders not yet final, all instances together. */
-  countInFlight(): Promise<number>;
+  /**
+   * Orders not yet final, all instances together, with the customers that have at least `atLeast` of
+   * them (half the per-customer cap; `Infinity` when there is no cap).
+   */
+  countInFlight(atLeast: number): Promise<InFlightCount>;
   /**
    * How old the count may get while the orders in flight are within half the bound, and when nearer, in
    * ms: far from the bound a stale count cannot let it be overshot, and every count is a query (a wake-up
@@ -49,6 +74,11 @@ export function createAdmissionControl(options: {
 }): AdmissionControl {
   let counted = 0;
   let placedSince = 0;
+  let countedByCustomer: ReadonlyMap<string, number> = new Map();
+  // Per customer, what this instance admitted since the count began that may not include it.
+  let placedByCustomer = new Map<string, number>();
+  let placedByCustomerBefore = new Map<string, number>();
+  const customerCap = options.maxInFlightPerCustomer;
   let countedAt = Number.NEGATIVE_INFINITY;
   let counting: Promise<void> | undefined;
   const refusals =
@@ -57,6 +87,14 @@ export function createAdmissionControl(options: {
       name: 'orders_refused_total',
       help: 'Orders refused with 503 before they were read, by reason (orders_in_flight, intake_queue, event_loop_delay)',
       labelNames: ['reason'] as const,
+      registers: [options.registry],
+    });
+  const customerRefusals =
+    options.registry &&
+    new Counter({
+      name: 'customer_limit_refusals_total',
+      help: 'Requests answered 429 because their customer was past a limit, by request (place_order, cancel_order) and limit (rate, in_flight)',
+      labelNames: ['request', 'limit'] as const,
       registers: [options.registry],
     });
   if (options.registry) {
@@ -74,16 +112,25 @@ export function createAdmissionControl(options: {
     const maxAgeMs = near ? options.refreshMs.near : options.refreshMs.far;
     if (counting || performance.now() - countedAt < maxAgeMs) return;
     const placedBefore = placedSince;
+    // What was placed while counting may or may not be in the count: kept, to err on refusing.
+    placedByCustomerBefore = placedByCustomer;
+    placedByCustomer = new Map();
     counting = options
-      .countInFlight()
+      .countInFlight(customerCap === undefined ? Number.POSITIVE_INFINITY : Math.ceil(customerCap / 2))
       .then(
         (count) => {
-          counted = count;
-          // What was placed while counting may or may not be in the count: kept, to err on refusing.
+          counted = count.total;
+          countedByCustomer = count.byCustomer;
           placedSince -= placedBefore;
+          placedByCustomerBefore = new Map();
           countedAt = performance.now();
         },
         (error: unknown) => {
+          // No new count: what was placed before it stays counted.
+          for (const [userId, n] of placedByCustomerBefore) {
+            placedByCustomer.set(userId, (placedByCustomer.get(userId) ?? 0) + n);
+          }
+          placedByCustomerBefore = new Map();
           countedAt = performance.now();
           options.onCountFailed?.(error);
         },
@@ -102,11 +149,23 @@ export function createAdmissionControl(options: {
       refresh();
       return counted + placedSince < options.maxInFlight ? undefined : 'orders_in_flight';
     },
+    admitCustomer(userId) {
+      if (customerCap === undefined) return true;
+      const admittedSince = placedByCustomer.get(userId) ?? 0;
+      const inFlight =
+        (countedByCustomer.get(userId) ?? 0) + (placedByCustomerBefore.get(userId) ?? 0) + admittedSince;
+      if (inFlight >= customerCap) return false;
+      placedByCustomer.set(userId, admittedSince + 1);
+      return true;
+    },
     placed(count) {
       placedSince += count;
     },
     refused(reason) {
       refusals?.inc({ reason });
+    },
+    customerRefused(request, limit) {
+      customerRefusals?.inc({ request, limit });
     },
     retryAfterS: options.retryAfterS,
   };

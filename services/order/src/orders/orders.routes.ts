@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { securityOf, type AuthMode, type Principal } from '@platform/auth';
 import type { Kysely } from 'kysely';
 import type { Transact } from '@platform/service-host';
@@ -38,7 +39,19 @@ export interface OrdersRoutesOptions {
   hideFromDocs?: boolean;
   /** The authentication mode, for the OpenAPI document's `security` of each route. */
   authMode: AuthMode;
+  /**
+   * Each customer's rate of placements, and of cancellations (SPEC §4.9), in requests per `windowMs`;
+   * undefined: none. Needs @fastify/rate-limit registered (with `global: false`) around these routes.
+   */
+  customerRate: { max: number; windowMs: number } | undefined;
 }
+
+/**
+ * Who a request counts against for the per-customer limits: the token's subject, or for an anonymous
+ * caller (AUTH_MODE=optional) the client's address.
+ */
+const customerKey = (request: FastifyRequest): string =>
+  request.principal ? `sub:${request.principal.subject}` : `address:${request.ip}`;
 
 /** The answer to an order refused because the system is at its bound of work in flight (SPEC §4.9). */
 const OVERLOADED = {
@@ -60,10 +73,28 @@ const mayAccess = (principal: Principal | null, order: { user_id: string }): boo
 
 export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = async (
   app,
-  { db, transact, intake, admission, metrics, hideFromDocs, authMode },
+  { db, transact, intake, admission, metrics, hideFromDocs, authMode, customerRate },
 ) => {
   const tags = ['orders'];
   const hide = hideFromDocs ?? false;
+  /**
+   * The route's per-customer rate: one counter per customer for each request kind, shared by the
+   * `/orders` and `/api/orders` copies (`groupId`), answered `429` with Retry-After (seconds) past it.
+   */
+  const rateLimitOf = (request: 'place_order' | 'cancel_order') =>
+    customerRate && {
+      max: customerRate.max,
+      timeWindow: customerRate.windowMs,
+      groupId: request,
+      keyGenerator: customerKey,
+      errorResponseBuilder: (_request: FastifyRequest, context: { after: string }) => {
+        admission.customerRefused(request, 'rate');
+        return {
+          statusCode: 429,
+          message: `Too many requests from this customer: at most ${customerRate.max} per ${customerRate.windowMs} ms; try again in ${context.after}`,
+        };
+      },
+    };
 
   app.post(
     '/',
@@ -84,12 +115,17 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
           415: ErrorBody,
           413: ErrorBody,
           422: ValidationErrorBody,
+          429: ErrorBody,
           500: ErrorBody,
           503: ErrorBody,
         },
       },
       validatorCompiler: placeOrderValidatorCompiler,
-      config: { internalErrorMessage: PLACE_ORDER_FAILED, access: 'anonymous' },
+      config: {
+        internalErrorMessage: PLACE_ORDER_FAILED,
+        access: 'anonymous',
+        ...(customerRate && { rateLimit: rateLimitOf('place_order') }),
+      },
       // Refused before the body is even read: under overload, saying no must cost next to nothing.
       onRequest: async (_request, reply) => {
         const refusal = admission.refusal();
@@ -106,6 +142,13 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
         return reply.code(403).send({
           message:
             "A customer places orders for themselves: user_id (or customer_id) must be the token's sub",
+        });
+      }
+      if (!admission.admitCustomer(command.userId)) {
+        admission.customerRefused('place_order', 'in_flight');
+        return reply.code(429).header('retry-after', String(admission.retryAfterS)).send({
+          message:
+            'This customer has as many orders in flight as one customer may: nothing was stored, try again once some are final',
         });
       }
       const outcome = await placeOrder(intake, command, key);
@@ -242,8 +285,9 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
         summary: 'Cancel a pending order',
         security: securityOf('customer', authMode),
         params: OrderIdParams,
-        response: { 200: OrderView, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+        response: { 200: OrderView, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody },
       },
+      ...(customerRate && { config: { rateLimit: rateLimitOf('cancel_order') } }),
     },
     async (request, reply) => {
       const owned = isOrderId(request.params.id) ? await findOrderById(db, request.params.id) : undefined;

@@ -31,6 +31,27 @@ export async function msUntilNextDeadline(
   return ms === null || ms === undefined ? undefined : Math.max(0, ms);
 }
 
+/**
+ * How many orders are still PENDING, and which customers have at least `atLeast` of them, with their
+ * number (admission control, SPEC §4.9). Served by the partial index of PENDING orders by customer
+ * (migration 008): the orders in flight, never the whole table.
+ */
+export async function countOrdersInFlight(
+  db: Kysely<OrderDatabase>,
+  atLeast: number,
+): Promise<{ total: number; byCustomer: Map<string, number> }> {
+  // Infinity is no threshold: no customer listed.
+  const threshold = Number.isFinite(atLeast) ? atLeast : 2_147_483_647;
+  const result = await sql<{ total: number; busy: Record<string, number> }>`
+    WITH pending AS (
+      SELECT user_id, count(*)::int AS n FROM orders WHERE status = 'PENDING' GROUP BY user_id)
+    SELECT coalesce(sum(n), 0)::int AS total,
+           coalesce(json_object_agg(user_id, n) FILTER (WHERE n >= ${threshold}::int), '{}') AS busy
+      FROM pending`.execute(db);
+  const row = result.rows[0];
+  return { total: row?.total ?? 0, byCustomer: new Map(Object.entries(row?.busy ?? {})) };
+}
+
 /** How many orders are still PENDING and how old the oldest is, in seconds (0 when none). */
 export async function inFlightStats(
   db: Kysely<OrderDatabase>,
