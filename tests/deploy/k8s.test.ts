@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Cluster } from '@kubernetes-models/cloudnative-pg/postgresql.cnpg.io/v1';
 import { ScaledObject, TriggerAuthentication } from '@kubernetes-models/keda/keda.sh/v1alpha1';
@@ -6,8 +9,8 @@ import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Namespace, Secret, Service } from 'kubernetes-models/v1';
-import { describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
 
 // deploy/k8s (issue 15, part): each overlay rendered by kustomize (the machine's kubectl), every object
 // validated offline against the Kubernetes schemas (kubernetes-models) and the CRDs' (KEDA, CloudNativePG);
@@ -37,6 +40,15 @@ const MODELS: Record<string, Model> = {
   'keda.sh/v1alpha1 TriggerAuthentication': TriggerAuthentication,
   'postgresql.cnpg.io/v1 Cluster': Cluster,
 };
+
+/**
+ * `npm run k8s:dev-secrets` as a developer runs it (the built tool: `npm test` builds first), writing
+ * `file` (by default the dev overlay's secrets.env, which its secretGenerator reads); its stdout.
+ */
+async function generateDevSecrets(file?: string): Promise<string> {
+  const args = ['tools/dist/k8s-dev-secrets.js', ...(file === undefined ? [] : [file])];
+  return (await run(process.execPath, args, { cwd: root })).stdout;
+}
 
 async function render(overlay: string): Promise<K8sObject[]> {
   const { stdout } = await run('kubectl', ['kustomize', `deploy/k8s/overlays/${overlay}`], { cwd: root });
@@ -85,6 +97,25 @@ function validateAll(objects: readonly K8sObject[]): void {
 
 const SERVICES = ['order', 'inventory', 'payment', 'fulfilment', 'notification', 'console'];
 
+/** The databases of the dev overlay's PostgreSQL, by the prefix of each service's <NAME>_DATABASE_URL. */
+const DATABASES = {
+  ORDER: 'orders',
+  INVENTORY: 'inventory',
+  PAYMENT: 'payments',
+  FULFILMENT: 'fulfilment',
+  NOTIFICATION: 'notifications',
+};
+/** What `npm run k8s:dev-secrets` generates, and the dev overlay's Secret holds. */
+const DEV_SECRET_KEYS = [
+  'DATABASE_PASSWORD',
+  'RABBITMQ_USER',
+  'RABBITMQ_PASSWORD',
+  'RABBITMQ_URL',
+  ...Object.keys(DATABASES).map((prefix) => `${prefix}_DATABASE_URL`),
+  'AUTH_JWT_SECRET',
+  'CONSOLE_SESSION_SECRET',
+];
+
 type Container = {
   ports: { containerPort: number }[];
   readinessProbe?: { httpGet?: { path: string } };
@@ -100,6 +131,12 @@ type DeploymentSpec = {
 };
 
 describe('Kubernetes manifests (kustomize)', () => {
+  // The dev overlay's secrets live on the developer's machine only: made here as `npm run k8s:dev-secrets`
+  // makes them (kept if they exist), or the overlay does not render.
+  beforeAll(async () => {
+    await generateDevSecrets();
+  });
+
   it.each(['dev', 'prod'])('%s renders, and every object validates against its schema', async (overlay) => {
     const objects = await render(overlay);
     expect(objects.length).toBeGreaterThan(20);
@@ -164,5 +201,87 @@ describe('Kubernetes manifests (kustomize)', () => {
     }
     // Nothing secret in prod: the Secret is the operator's to create.
     expect(prod.some((o) => o.kind === 'Secret')).toBe(false);
+  });
+
+  it('dev takes every secret from the generated file, and RabbitMQ and PostgreSQL their passwords from it', async () => {
+    const dev = await render('dev');
+    const secret = dev.find((o) => o.kind === 'Secret' && o.metadata.name === 'order-platform-secrets') as
+      { data?: Record<string, string> } | undefined;
+    const values = Object.fromEntries(
+      Object.entries(secret?.data ?? {}).map(([name, value]) => [
+        name,
+        Buffer.from(value.replace(/\s+/g, ''), 'base64').toString('utf8'),
+      ]),
+    );
+    expect(Object.keys(values).sort()).toEqual([...DEV_SECRET_KEYS].sort());
+    for (const name of DEV_SECRET_KEYS) expect(values[name], name).toMatch(/\S/);
+    expect(values.RABBITMQ_URL).toBe(
+      `amqp://${values.RABBITMQ_USER ?? ''}:${values.RABBITMQ_PASSWORD ?? ''}@rabbitmq:5672`,
+    );
+    for (const [prefix, database] of Object.entries(DATABASES)) {
+      expect(values[`${prefix}_DATABASE_URL`]).toBe(
+        `postgres://app:${values.DATABASE_PASSWORD ?? ''}@postgres:5432/${database}`,
+      );
+    }
+    expect((values.AUTH_JWT_SECRET ?? '').length).toBeGreaterThanOrEqual(32);
+    expect((values.CONSOLE_SESSION_SECRET ?? '').length).toBeGreaterThanOrEqual(32);
+
+    type Env = { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
+    const env = (name: string) =>
+      (
+        dev.find((o) => o.kind === 'StatefulSet' && o.metadata.name === name)?.spec as
+          { template: { spec: { containers: { env?: Env }[] } } } | undefined
+      )?.template.spec.containers[0]?.env ?? [];
+    const fromSecret = (name: string) =>
+      Object.fromEntries(env(name).map((variable) => [variable.name, variable.valueFrom?.secretKeyRef?.key]));
+    expect(fromSecret('rabbitmq')).toMatchObject({
+      RABBITMQ_DEFAULT_USER: 'RABBITMQ_USER',
+      RABBITMQ_DEFAULT_PASS: 'RABBITMQ_PASSWORD',
+    });
+    expect(fromSecret('postgres')).toMatchObject({ POSTGRES_PASSWORD: 'DATABASE_PASSWORD' });
+  });
+
+  it('no manifest carries a secret value (SPEC §4.10)', async () => {
+    const files = (await readdir(join(root, 'deploy/k8s'), { recursive: true }))
+      .filter((file) => /\.ya?ml$/.test(file))
+      .map((file) => join('deploy/k8s', file));
+    expect(files.length).toBeGreaterThan(10);
+    for (const file of files) {
+      const text = await readFile(join(root, file), 'utf8');
+      for (const literal of ['AUTH_JWT_SECRET=', 'development-only', 'guest', 'never-in-production']) {
+        expect(text, `${file} holds ${literal}`).not.toContain(literal);
+      }
+      // A URL with a password in it (amqp://user:password@…, postgres://user:password@…).
+      expect(text, `${file} holds a URL with credentials`).not.toMatch(/\w+:\/\/[^\s/:@]+:[^\s/@]+@/);
+      // Kustomize's generators: secrets come from a file or from the cluster, never from `literals`.
+      if (/^kustomization\.ya?ml$/.test(file.split('/').pop() ?? '')) {
+        const kustomization = parse(text) as { secretGenerator?: { literals?: unknown }[] };
+        for (const generator of kustomization.secretGenerator ?? []) {
+          expect(generator.literals, `${file}: secretGenerator literals`).toBeUndefined();
+        }
+      }
+    }
+  });
+
+  it('k8s:dev-secrets writes the file once, mode 0600, and keeps it on a second run', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'k8s-dev-secrets-'));
+    try {
+      const file = join(dir, 'secrets.env');
+      expect(await generateDevSecrets(file)).toContain('Wrote');
+      const first = await readFile(file, 'utf8');
+      expect((await stat(file)).mode & 0o777).toBe(0o600);
+      for (const name of DEV_SECRET_KEYS) expect(first).toMatch(new RegExp(`^${name}=\\S+$`, 'm'));
+
+      expect(await generateDevSecrets(file)).toContain('Kept');
+      expect(await readFile(file, 'utf8')).toBe(first);
+
+      // Random: another file, other values.
+      const other = join(dir, 'other.env');
+      await generateDevSecrets(other);
+      const secretOf = (text: string) => /^AUTH_JWT_SECRET=(\S+)$/m.exec(text)?.[1];
+      expect(secretOf(await readFile(other, 'utf8'))).not.toBe(secretOf(first));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -43,6 +43,18 @@ export interface Broker {
   close(): Promise<void>;
 }
 
+/** How long a publish waits for the broker's confirmation, in ms, before it counts as failed (issue 22). */
+export const PUBLISH_CONFIRM_TIMEOUT_MS = 10_000;
+
+/** The broker did not confirm a publish within PUBLISH_CONFIRM_TIMEOUT_MS (it hangs, or its link does). */
+export class PublishConfirmTimeoutError extends Error {
+  readonly code = 'CONFIRM_TIMEOUT';
+  constructor(timeoutMs: number) {
+    super(`RabbitMQ did not confirm the publish within ${timeoutMs} ms`);
+    this.name = 'PublishConfirmTimeoutError';
+  }
+}
+
 /** Opens a connection that keeps retrying with exponential backoff; never throws for an absent broker. */
 export function connectBroker(options: BrokerOptions): Broker {
   const { logger } = options;
@@ -138,9 +150,24 @@ export function connectBroker(options: BrokerOptions): Broker {
       )._socket;
       const corked = messages.length > 1 && socket?.writable === true;
       if (corked) socket.cork();
-      const sent = Promise.allSettled(messages.map(send));
+      // A broker that hangs (frozen, or gone without a reset) confirms nothing until the heartbeat gives
+      // up on its socket: the batch's confirmations are waited for PUBLISH_CONFIRM_TIMEOUT_MS at most,
+      // with one timer for the batch. A message confirmed after that is published again later by the
+      // relay (a duplicate the consumers' inboxes absorb), never lost: its outbox row stays.
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(
+          () => reject(new PublishConfirmTimeoutError(PUBLISH_CONFIRM_TIMEOUT_MS)),
+          PUBLISH_CONFIRM_TIMEOUT_MS,
+        );
+      });
+      // The timer's own rejection is observed through the races below; this keeps it from being unhandled
+      // when every message settled first.
+      expired.catch(() => undefined);
+      const sent = Promise.allSettled(messages.map((message) => Promise.race([send(message), expired])));
       if (corked) process.nextTick(() => socket.uncork());
       return sent.then((results) => {
+        clearTimeout(timer);
         renewPublisherAfterNack(results);
         return results;
       });

@@ -1,7 +1,9 @@
 // SQLSTATE classes that say "the database is unavailable or busy right now", not "this statement is
 // wrong": connection exceptions (08), insufficient resources (53), operator intervention such as a
-// shutdown or crash recovery (57P), serialization failures and deadlocks (40001, 40P01).
-const TRANSIENT_SQLSTATE = /^(08|53|57P|40001$|40P01$)/;
+// shutdown or crash recovery (57P), serialization failures and deadlocks (40001, 40P01), and a statement
+// cancelled by statement_timeout (57014): these statements take milliseconds, so one that ran 10 s met a
+// server that was stalled (a frozen process thawed, issue 22), not a statement that is wrong.
+const TRANSIENT_SQLSTATE = /^(08|53|57P|57014$|40001$|40P01$)/;
 const TRANSIENT_SOCKET_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -15,6 +17,8 @@ const TRANSIENT_MESSAGES = [
   'timeout exceeded when trying to connect',
   'Connection terminated',
   'Client has encountered a connection error',
+  // The client's own query_timeout: the server did not answer at all (it hangs).
+  'Query read timeout',
 ];
 
 /** True when an error means PostgreSQL is unreachable or busy for now, so the same work may succeed later. */

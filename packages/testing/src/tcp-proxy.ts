@@ -9,12 +9,20 @@ export interface TcpProxy {
   cut(): Promise<void>;
   /** Accepts connections again, on the same port. */
   restore(): Promise<void>;
+  /**
+   * Stops forwarding anything, in either direction, while every connection stays open and new ones are
+   * accepted: a server that hangs (a frozen process, a peer gone without a reset), not one that is down.
+   */
+  freeze(): void;
+  /** Forwards again what was held, and everything after it. */
+  thaw(): void;
   close(): Promise<void>;
 }
 
 /** Starts a proxy on a free loopback port forwarding to `target` (`host:port`). */
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
+  let frozen = false;
   const server = net.createServer((client) => {
     const upstream = net.connect(target.port, target.host);
     for (const socket of [client, upstream]) {
@@ -26,6 +34,8 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       });
     }
     client.pipe(upstream).pipe(client);
+    // After pipe(), which starts the flow.
+    if (frozen) for (const socket of [client, upstream]) socket.pause();
   });
   const listen = (port: number): Promise<void> =>
     new Promise((resolve, reject) => {
@@ -57,6 +67,14 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
     cut: stopListening,
     restore: () => listen(port),
+    freeze() {
+      frozen = true;
+      for (const socket of sockets) socket.pause();
+    },
+    thaw() {
+      frozen = false;
+      for (const socket of sockets) socket.resume();
+    },
     close: stopListening,
   };
 }

@@ -14,6 +14,7 @@ const OrderEnv = Type.Object({
   ORDER_INTAKE_MAX_BATCH: Type.Integer({ minimum: 1, maximum: 1000, default: 128 }),
   ORDER_INTAKE_MAX_CONCURRENT_BATCHES: Type.Integer({ minimum: 1, maximum: 64, default: 3 }),
   ORDER_INTAKE_MAX_QUEUED: Type.Integer({ minimum: 1, default: 1_000 }),
+  ORDER_INTAKE_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 3_000 }),
   ORDER_MAX_IN_FLIGHT: Type.Integer({ minimum: 1, default: 1_000 }),
   ORDER_MAX_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 200 }),
   ORDER_CUSTOMER_RATE_MAX: Type.Integer({ minimum: 0, default: 50 }),
@@ -54,6 +55,11 @@ export interface OrderConfig extends ServiceHostConfig {
     maxConcurrentBatches: number;
     /** Requests that may wait for a group commit; one more is refused with 503. */
     maxWaiting: number;
+    /**
+     * How long a request waits for its order's commit, in ms, before it is answered `500` (PostgreSQL
+     * hangs: a frozen server keeps its sockets open and answers nothing; issue 22).
+     */
+    timeoutMs: number;
   };
   /**
    * Orders not yet final (all instances) past which `POST /orders` answers 503 with Retry-After: bounded
@@ -105,6 +111,7 @@ export function loadOrderConfig(env: Record<string, string | undefined> = proces
       maxBatch: e.ORDER_INTAKE_MAX_BATCH,
       maxConcurrentBatches: e.ORDER_INTAKE_MAX_CONCURRENT_BATCHES,
       maxWaiting: e.ORDER_INTAKE_MAX_QUEUED,
+      timeoutMs: e.ORDER_INTAKE_TIMEOUT_MS,
     },
     maxInFlight: e.ORDER_MAX_IN_FLIGHT,
     maxLoopDelayMs: e.ORDER_MAX_LOOP_DELAY_MS === 0 ? undefined : e.ORDER_MAX_LOOP_DELAY_MS,

@@ -108,3 +108,67 @@ describe('PostgreSQL unreachable', () => {
     await waitFor('readiness', async () => (await get(`${order.baseUrl}/health/ready`)).status === 200);
   });
 });
+
+// Issue 22: a dependency that hangs (its socket open, nothing answered: a frozen process, a peer gone
+// without a reset) is an error within seconds, not a hang, and everything resumes by itself.
+describe('PostgreSQL hanging', () => {
+  it("answers POST /orders 500 (seed 001's body) within seconds and reports not ready, then 201 again once it answers", async () => {
+    const { proxy, order } = await setUp('db_hang', 'postgres');
+    expect((await post(`${order.baseUrl}/orders`, body)).status).toBe(201);
+
+    proxy.freeze();
+    const startedAt = performance.now();
+    const failed = await post(`${order.baseUrl}/orders`, body);
+    const waitedMs = performance.now() - startedAt;
+    expect(failed.status).toBe(500);
+    expect(failed.body).toEqual({ message: 'Internal server error while placing the order' });
+    // ORDER_INTAKE_TIMEOUT_MS (3 s) and no more than a little over it: without the bound it waited for
+    // the client's query timeout (15 s) or for ever.
+    expect(waitedMs).toBeGreaterThan(2_500);
+    expect(waitedMs).toBeLessThan(8_000);
+    const ready = await get(`${order.baseUrl}/health/ready`);
+    expect(ready.status).toBe(503);
+    expect(ready.body).toMatchObject({ postgres: 'down' });
+
+    proxy.thaw();
+    await waitFor('a 201 once PostgreSQL answers', async () => {
+      const response = await post(`${order.baseUrl}/orders`, body);
+      return response.status === 201 ? response : undefined;
+    });
+    await waitFor('readiness', async () => (await get(`${order.baseUrl}/health/ready`)).status === 200);
+  }, 60_000);
+});
+
+describe('RabbitMQ hanging', () => {
+  it('keeps answering 201, and publishes the events once it answers again', async () => {
+    const { infra, proxy, order } = await setUp('broker_hang', 'rabbitmq');
+    const received = await infra.exchange.capture(['order.cancelled']);
+    await waitFor('readiness', async () => (await get(`${order.baseUrl}/health/ready`)).status === 200);
+
+    proxy.freeze();
+    const during = await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        const placed = await post(`${order.baseUrl}/orders`, body);
+        const cancelled = await post(`${order.baseUrl}/orders/${String(placed.body.id)}/cancel`);
+        return [placed.status, cancelled.status];
+      }),
+    );
+    expect(during).toEqual(Array(10).fill([201, 200]));
+    // The heartbeat (10 s) gives up on the silent broker; the service reports it and reconnects later.
+    await waitFor(
+      'the broker to be reported down',
+      async () => (await get(`${order.baseUrl}/health/ready`)).status === 503,
+      30_000,
+    );
+    proxy.thaw();
+    await waitFor('every cancellation published', () => received.length >= 10, 40_000);
+    await waitFor(
+      'all rows removed from the outbox',
+      async () => {
+        const rows = await order.sql<{ n: string }>('SELECT count(*) AS n FROM outbox');
+        return Number(rows[0]?.n) === 0;
+      },
+      20_000,
+    );
+  }, 90_000);
+});

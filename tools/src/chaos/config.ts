@@ -11,6 +11,7 @@ const ChaosEnv = Type.Object({
   CHAOS_RABBITMQ_DOWN_S: Type.Number({ minimum: 0, default: 30 }),
   CHAOS_POSTGRES_DOWN_S: Type.Number({ minimum: 0, default: 5 }),
   CHAOS_FREEZE_S: Type.Number({ exclusiveMinimum: 0, default: 10 }),
+  CHAOS_DEPENDENCY_FREEZE_S: Type.Number({ exclusiveMinimum: 0, default: 20 }),
   CHAOS_RECOVERY_TIMEOUT_S: Type.Number({ exclusiveMinimum: 0, default: 120 }),
   CHAOS_SETTLE_S: Type.Number({ exclusiveMinimum: 0, default: 240 }),
   CHAOS_STOCK: Type.Integer({ minimum: 0, default: 1_000_000 }),
@@ -53,6 +54,8 @@ export function loadChaosConfig(
     postgresDownS: e.CHAOS_POSTGRES_DOWN_S,
     /** How long a third party stays frozen: longer than every client timeout (2–3 s by default). */
     freezeS: e.CHAOS_FREEZE_S,
+    /** How long PostgreSQL or RabbitMQ stays frozen (SIGSTOP) in a `*-freeze` fault, in s. */
+    dependencyFreezeS: e.CHAOS_DEPENDENCY_FREEZE_S,
     /** How long to wait for the system to recover from one fault before calling it a violation, in s. */
     recoveryTimeoutS: e.CHAOS_RECOVERY_TIMEOUT_S,
     /** How long after the load to wait for every order to be final and the system idle, in s. */

@@ -12,8 +12,10 @@ import { getJson, metricValue, scrapeMetrics, timeUntil } from './system-probes.
  * `rabbitmq-node` (kill -9 of one node of the cluster, the next one at each such fault, started again after
  * a while; the system should keep flowing on the others meanwhile), a service
  * name (kill -9 of its process, restarted by the supervisor), `postgresql` (stopped in immediate mode,
- * started again after a while) and `third-parties` (the simulators' process frozen with SIGSTOP for
- * longer than every client timeout, then resumed).
+ * started again after a while), `third-parties` (the simulators' process frozen with SIGSTOP for
+ * longer than every client timeout, then resumed), and `postgresql-freeze` and `rabbitmq-freeze` (every
+ * process of the run's PostgreSQL, or its RabbitMQ node's VM, frozen with SIGSTOP: a dependency that hangs
+ * with its sockets open, which only timeouts notice; issue 22).
  */
 export const FAULT_KINDS = [
   'rabbitmq',
@@ -21,6 +23,8 @@ export const FAULT_KINDS = [
   ...SERVICE_NAMES,
   'postgresql',
   'third-parties',
+  'postgresql-freeze',
+  'rabbitmq-freeze',
 ] as const;
 /** The faults of a run that does not name them: every kind but `rabbitmq-node` (the same as `rabbitmq` on one node). */
 export const DEFAULT_FAULTS = FAULT_KINDS.filter((kind) => kind !== 'rabbitmq-node');
@@ -69,6 +73,8 @@ export interface FaultSettings {
   rabbitmqDownS: number;
   postgresDownS: number;
   freezeS: number;
+  /** How long PostgreSQL or RabbitMQ stays frozen in a `*-freeze` fault, in s. */
+  dependencyFreezeS: number;
   recoveryTimeoutS: number;
 }
 
@@ -154,6 +160,46 @@ export async function injectFault(
       return {
         kind,
         description: `PostgreSQL stopped in immediate mode, down ${settings.postgresDownS} s`,
+        startedAt,
+        endedAt,
+        recoveries,
+      };
+    }
+    case 'postgresql-freeze': {
+      await targets.postgres.signalAll('SIGSTOP');
+      try {
+        await sleep(settings.dependencyFreezeS * 1000);
+      } finally {
+        await targets.postgres.signalAll('SIGCONT');
+      }
+      const endedAt = Date.now();
+      const recoveries = await Promise.all([
+        recovery('intake accepting', intakeAccepting(targets, endedAt, timeoutMs)),
+        recovery('saga flowing', sagaFlowing(targets, endedAt, timeoutMs)),
+      ]);
+      return {
+        kind,
+        description: `SIGSTOP PostgreSQL (every process) for ${settings.dependencyFreezeS} s`,
+        startedAt,
+        endedAt,
+        recoveries,
+      };
+    }
+    case 'rabbitmq-freeze': {
+      await Promise.all(targets.rabbitmq.map((node) => node.signal('SIGSTOP')));
+      try {
+        await sleep(settings.dependencyFreezeS * 1000);
+      } finally {
+        await Promise.all(targets.rabbitmq.map((node) => node.signal('SIGCONT')));
+      }
+      const endedAt = Date.now();
+      const recoveries = await Promise.all([
+        recovery('outbox backlog empty', outboxDrained(targets, endedAt, timeoutMs)),
+        recovery('saga flowing', sagaFlowing(targets, endedAt, timeoutMs)),
+      ]);
+      return {
+        kind,
+        description: `SIGSTOP RabbitMQ${targets.rabbitmq.length > 1 ? ' (every node)' : ''} for ${settings.dependencyFreezeS} s`,
         startedAt,
         endedAt,
         recoveries,

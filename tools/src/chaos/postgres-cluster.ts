@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chown, mkdir } from 'node:fs/promises';
+import { chown, mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -15,6 +15,24 @@ export interface PostgresCluster {
   start(): Promise<void>;
   /** Stops it (immediate mode) if it runs; never throws. */
   stop(): Promise<void>;
+  /**
+   * Sends `signal` to the server's every process: the postmaster and each backend and helper it forked.
+   * SIGSTOP freezes it with every socket open (a server that hangs, not one that is down); SIGCONT thaws it.
+   */
+  signalAll(signal: 'SIGSTOP' | 'SIGCONT'): Promise<void>;
+}
+
+/** The processes whose parent is `pid`, from /proc (Linux). */
+async function childrenOf(pid: number): Promise<number[]> {
+  const children: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    // pid (comm) state ppid …: comm may hold spaces and parentheses, so the fields after the last ")".
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppid === pid) children.push(Number(entry));
+  }
+  return children;
 }
 
 /**
@@ -79,5 +97,18 @@ export async function createPostgresCluster(options: {
     crash: () => pg('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']),
     start,
     stop: () => pg('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']).catch(() => undefined),
+    async signalAll(signal) {
+      // postmaster.pid's first line is the postmaster's pid (PostgreSQL "Database File Layout").
+      const postmaster = Number((await readFile(join(data, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+      // The postmaster first on freezing (it forks no new backend meanwhile), last on thawing.
+      const pids = [postmaster, ...(await childrenOf(postmaster))];
+      for (const pid of signal === 'SIGSTOP' ? pids : pids.reverse()) {
+        try {
+          process.kill(pid, signal);
+        } catch {
+          // A backend that ended meanwhile.
+        }
+      }
+    },
   };
 }

@@ -24,6 +24,11 @@ export interface RabbitmqNode {
   /** Kills the node if it runs; never throws. */
   stop(): Promise<void>;
   /**
+   * Sends `signal` to the node's Erlang VM: SIGSTOP freezes it with its sockets open (a broker that hangs:
+   * connections accepted by the kernel, nothing answered, no heartbeat); SIGCONT thaws it.
+   */
+  signal(signal: 'SIGSTOP' | 'SIGCONT'): Promise<void>;
+  /**
    * Whether stopping the node now would leave a quorum queue without a majority of its members online
    * (`rabbitmq-queues check_if_node_is_quorum_critical`); true too when the check cannot be made.
    */
@@ -124,6 +129,9 @@ export async function createRabbitmqNode(options: {
     kill,
     start,
     stop: () => kill().catch(() => undefined),
+    async signal(signal) {
+      process.kill(Number((await readFile(pidFile, 'utf8')).trim()), signal);
+    },
     cli,
     isQuorumCritical: () =>
       cli('rabbitmq-queues', ['check_if_node_is_quorum_critical']).then(
