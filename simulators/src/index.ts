@@ -35,4 +35,4 @@ export {
   type FulfilmentBehaviour,
 } from './profile.js';
 export type { RunningSimulator, ListenOptions, RequestLogEntry } from './http.js';
-export { loadSimulatorsConfig, type SimulatorsConfig } from './config.js';
+export { loadSimulatorsConfig, SimulatorsEnv, type SimulatorsConfig } from './config.js';

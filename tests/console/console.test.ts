@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { connect, createServer, type AddressInfo } from 'node:net';
@@ -37,6 +38,11 @@ beforeAll(async () => {
   );
   consoleUrl = await consoleService.app.listen(config.http);
   await mkdir(SCREENSHOTS, { recursive: true });
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `no Chromium at ${CHROMIUM}: npm test installs Debian's chromium first (scripts/ensure-chromium.sh); run that, or set CHROMIUM_PATH`,
+    );
+  }
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
 }, 60_000);

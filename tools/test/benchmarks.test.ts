@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
-import { rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -60,4 +62,25 @@ describe('the benchmarks at their smallest settings', () => {
     expect(stdout).toContain('Wake-ups per final order, by process');
     expect(stdout).toContain('Targets (issue 21');
   }, 250_000);
+
+  it('bench:profiles summarises the CPU profiles a run wrote', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bench-profiles-'));
+    try {
+      // A process that works a little under --cpu-prof, as each process of a profiled bench:e2e run does.
+      await run(process.execPath, [
+        '--cpu-prof',
+        `--cpu-prof-dir=${dir}`,
+        '-e',
+        'let x = 0; for (let i = 0; i < 3e7; i += 1) x += Math.sqrt(i); console.log(x > 0);',
+      ]);
+      const { stdout } = await run(process.execPath, ['tools/dist/bench-e2e/summarize-profiles.js', dir], {
+        cwd: root,
+      });
+      expect(stdout).toMatch(/^== .*\.cpuprofile/m);
+      expect(stdout).toMatch(/^busy \d+ ms of \d+ ms$/m);
+      expect(stdout).toContain('top functions (self time):');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -6,12 +6,34 @@ import { ConfigError } from '@platform/config';
  * shared secret for HS256, or a JWKS URL), with the issuer and audience tokens must name when set.
  */
 export const authEnvSchema = {
-  AUTH_MODE: Type.Enum(['optional', 'required'], { default: 'optional' }),
+  AUTH_MODE: Type.Enum(['optional', 'required'], {
+    default: 'optional',
+    description:
+      '`optional`: anonymous callers may place and read orders by id; `required`: every route but probes, ' +
+      'metrics and docs needs a bearer token',
+  }),
   // 32 bytes is HS256's key size (RFC 7518 §3.2: a key of at least the hash's size).
-  AUTH_JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
-  AUTH_JWKS_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
-  AUTH_ISSUER: Type.Optional(Type.String({ minLength: 1 })),
-  AUTH_AUDIENCE: Type.Optional(Type.String({ minLength: 1 })),
+  AUTH_JWT_SECRET: Type.Optional(
+    Type.String({
+      minLength: 32,
+      description:
+        'HS256 secret, 32 characters or more; development only (`npm start` generates one when unset); ' +
+        'not with AUTH_JWKS_URL',
+    }),
+  ),
+  AUTH_JWKS_URL: Type.Optional(
+    Type.String({
+      pattern: '^https?://',
+      description:
+        "The identity provider's JWKS URL, instead of a secret (needs AUTH_ISSUER and AUTH_AUDIENCE)",
+    }),
+  ),
+  AUTH_ISSUER: Type.Optional(
+    Type.String({ minLength: 1, description: 'The `iss` claim tokens must carry, when set' }),
+  ),
+  AUTH_AUDIENCE: Type.Optional(
+    Type.String({ minLength: 1, description: 'The `aud` claim tokens must carry, when set' }),
+  ),
 };
 
 type AuthEnv = Static<ReturnType<typeof Type.Object<typeof authEnvSchema>>>;

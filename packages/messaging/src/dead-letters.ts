@@ -134,7 +134,7 @@ const isPreconditionFailed = (error: unknown) => (error as { code?: string }).co
 /**
  * Declares a service's archive with its retention (`archiveQueueDeclaration`) and answers that
  * declaration; an archive made by a version before the retention (issue 22) keeps its old arguments, and
- * is used as it is until `npm run dlq -- upgrade` (RabbitMQ cannot change a queue's arguments).
+ * is used as it is until `npm run dlq -- upgrade-queues` (RabbitMQ cannot change a queue's arguments).
  */
 async function declareArchive(connection: Connection, exchange: string, service: string) {
   const archive = archiveQueueDeclaration(exchange, service);

@@ -17,10 +17,11 @@ export const CRASH_DELIVERY_LIMIT = 10;
 
 /**
  * The limit of the queues whose messages are looked at rather than consumed: dead letters and their
- * archive. Listing them takes every letter unacknowledged and gives it back, which RabbitMQ 4.x counts as
- * a delivery: at its default of 20 a letter would be dropped after 20 looks (these queues have no
- * dead-letter exchange). A million is a limit no listing reaches. -1, 4.x's "no limit", is not used:
- * RabbitMQ 3.10.8 accepted it and dropped a letter at its first return (measured).
+ * archive. A listing moves the letters it shows (a fresh copy to the back, see `listDeadLetters`), so it
+ * counts no delivery; a letter given back otherwise (a tool that crashed holding it) would count one, and
+ * at 4.x's default of 20 would be dropped after 20 (these queues have no dead-letter exchange). A million
+ * is a limit nothing reaches. -1, 4.x's "no limit", is not used: RabbitMQ 3.10.8 accepted it and dropped a
+ * letter at its first return (measured).
  */
 export const LETTER_DELIVERY_LIMIT = 1_000_000;
 

@@ -15,15 +15,46 @@ const SAMPLERS = [
  * variables), the subset this system reads: no endpoint means no tracing at all.
  */
 export const tracingEnvSchema = Type.Object({
-  OTEL_SDK_DISABLED: Type.Boolean({ default: false }),
-  OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://' })),
+  OTEL_SDK_DISABLED: Type.Boolean({
+    default: false,
+    description: '`true` turns tracing off whatever else is set',
+  }),
+  OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(
+    Type.String({
+      pattern: '^https?://',
+      description:
+        "The OTLP/HTTP collector's base URL, e.g. `http://127.0.0.1:4318` (a local Jaeger); spans go to " +
+        '`…/v1/traces`; unset or empty: tracing off, the SDK not even loaded',
+    }),
+  ),
   OTEL_EXPORTER_OTLP_PROTOCOL: Type.Union([Type.Literal('http/protobuf'), Type.Literal('http/json')], {
     default: 'http/protobuf',
+    description: 'How spans are sent to the collector',
   }),
-  OTEL_SERVICE_NAME: Type.Optional(Type.String({ minLength: 1 })),
-  OTEL_TRACES_SAMPLER: Type.Enum(SAMPLERS, { default: 'parentbased_always_on' }),
-  OTEL_TRACES_SAMPLER_ARG: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
-  OTEL_BSP_SCHEDULE_DELAY: Type.Integer({ minimum: 0, default: 5_000 }),
+  OTEL_SERVICE_NAME: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: 'Each process names itself (`order`, `inventory`, …); set only to override that name',
+    }),
+  ),
+  OTEL_TRACES_SAMPLER: Type.Enum(SAMPLERS, {
+    default: 'parentbased_always_on',
+    description:
+      "The SDK's standard samplers; `parentbased_traceidratio` with OTEL_TRACES_SAMPLER_ARG `0.1` keeps " +
+      'one order in ten',
+  }),
+  OTEL_TRACES_SAMPLER_ARG: Type.Optional(
+    Type.Number({
+      minimum: 0,
+      maximum: 1,
+      description: 'The ratio of the `traceidratio` samplers, 0 to 1 (`0.1`: one trace in ten; unset: 1)',
+    }),
+  ),
+  OTEL_BSP_SCHEDULE_DELAY: Type.Integer({
+    minimum: 0,
+    default: 5_000,
+    description: 'How long finished spans wait to be exported together, in ms',
+  }),
 });
 
 /** Tracing as configured: `endpoint` absent (or `disabled`) means no SDK is started. */

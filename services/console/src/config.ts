@@ -4,35 +4,96 @@ import { parseEnv } from '@platform/config';
 import { RABBITMQ_URLS_PATTERN } from '@platform/messaging';
 import { checkBrokerAddresses } from '@platform/service-host';
 
-const Url = (fallback: string) => Type.String({ pattern: '^https?://', default: fallback });
+const Url = (fallback: string, description: string) =>
+  Type.String({ pattern: '^https?://', default: fallback, description });
+const ApiUrl = (service: string, port: number) =>
+  Url(
+    `http://127.0.0.1:${port}`,
+    `The ${service} service's API, which the console reads (\`npm start\` sets it)`,
+  );
+// Where a service's metrics are read, when not at its API's /metrics: npm start --replicas points these
+// at its all-instances endpoints (a shared port answers for one instance at a time).
+const MetricsUrl = (service: string) =>
+  Type.Optional(
+    Type.String({
+      pattern: '^https?://',
+      description:
+        `Where the overview reads the ${service} service's metrics; unset: its API URL's \`/metrics\` ` +
+        '(`npm start --replicas` sets it to its all-instances endpoint)',
+    }),
+  );
 
-const ConsoleEnv = Type.Object({
-  CONSOLE_HOST: Type.String({ default: '127.0.0.1' }),
-  CONSOLE_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8005 }),
-  CONSOLE_ORDER_API_URL: Url('http://127.0.0.1:8000'),
-  CONSOLE_INVENTORY_API_URL: Url('http://127.0.0.1:8001'),
-  CONSOLE_PAYMENT_API_URL: Url('http://127.0.0.1:8002'),
-  CONSOLE_FULFILMENT_API_URL: Url('http://127.0.0.1:8003'),
-  CONSOLE_NOTIFICATION_API_URL: Url('http://127.0.0.1:8004'),
-  // Where a service's metrics are read, when not at its API's /metrics: npm start --replicas points these
-  // at its all-instances endpoints (a shared port answers for one instance at a time).
-  CONSOLE_ORDER_METRICS_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
-  CONSOLE_INVENTORY_METRICS_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
-  CONSOLE_PAYMENT_METRICS_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
-  CONSOLE_FULFILMENT_METRICS_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
-  CONSOLE_NOTIFICATION_METRICS_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
-  // A trace viewer's page for one trace, `{trace_id}` replaced: e.g. http://localhost:16686/trace/{trace_id}
-  CONSOLE_TRACE_URL: Type.Optional(Type.String({ pattern: '^https?://.*\\{trace_id\\}' })),
-  // Signs the session cookie; random at each start when unset (sessions then end with a restart).
-  CONSOLE_SESSION_SECRET: Type.Optional(Type.String({ minLength: 32 })),
-  // Opt-in (SPEC §4.10): with AUTH_MODE=optional, callers on this machine need no login. Off by default.
-  CONSOLE_OPEN: Type.Boolean({ default: false }),
-  // Served over TLS (an ingress terminating it): the cookies are marked Secure.
-  CONSOLE_COOKIE_SECURE: Type.Boolean({ default: false }),
-  RABBITMQ_URL: Type.String({ pattern: RABBITMQ_URLS_PATTERN, default: 'amqp://guest:guest@127.0.0.1:5672' }),
-  RABBITMQ_EXCHANGE: Type.String({ minLength: 1, default: 'orders' }),
-  SAGA_DEADLINE_MS: Type.Integer({ minimum: 1000, default: 120_000 }),
-  LOG_LEVEL: Type.String({ default: 'info' }),
+/**
+ * Every variable the operator console reads, each with a `description`: docs/configuration.md and
+ * .env.example are generated from them (`npm run config-docs`).
+ */
+export const ConsoleEnv = Type.Object({
+  CONSOLE_HOST: Type.String({
+    default: '127.0.0.1',
+    description: 'Interface the operator console listens on',
+  }),
+  CONSOLE_PORT: Type.Integer({
+    minimum: 0,
+    maximum: 65535,
+    default: 8005,
+    description: 'Port of the operator console',
+  }),
+  CONSOLE_ORDER_API_URL: ApiUrl('order', 8000),
+  CONSOLE_INVENTORY_API_URL: ApiUrl('inventory', 8001),
+  CONSOLE_PAYMENT_API_URL: ApiUrl('payment', 8002),
+  CONSOLE_FULFILMENT_API_URL: ApiUrl('fulfilment', 8003),
+  CONSOLE_NOTIFICATION_API_URL: ApiUrl('notification', 8004),
+  CONSOLE_ORDER_METRICS_URL: MetricsUrl('order'),
+  CONSOLE_INVENTORY_METRICS_URL: MetricsUrl('inventory'),
+  CONSOLE_PAYMENT_METRICS_URL: MetricsUrl('payment'),
+  CONSOLE_FULFILMENT_METRICS_URL: MetricsUrl('fulfilment'),
+  CONSOLE_NOTIFICATION_METRICS_URL: MetricsUrl('notification'),
+  CONSOLE_TRACE_URL: Type.Optional(
+    Type.String({
+      pattern: '^https?://.*\\{trace_id\\}',
+      description:
+        "A trace viewer's page of one trace, `{trace_id}` replaced, e.g. " +
+        '`http://localhost:16686/trace/{trace_id}` (Jaeger); unset: no link',
+    }),
+  ),
+  CONSOLE_SESSION_SECRET: Type.Optional(
+    Type.String({
+      minLength: 32,
+      description:
+        'Signs the session cookie (32+ characters); unset: random at each start, sessions end with a restart',
+    }),
+  ),
+  // Opt-in (SPEC §4.10): off by default, since the console cannot tell a local browser from a local relay.
+  CONSOLE_OPEN: Type.Boolean({
+    default: false,
+    description:
+      "Opt-in: with `AUTH_MODE=optional`, callers on this machine need no login. Off: log in with an operator's " +
+      'token (`npm start` prints a login link). Any relay on this machine (socat, `ssh -L`) would let others in too',
+  }),
+  CONSOLE_COOKIE_SECURE: Type.Boolean({
+    default: false,
+    description:
+      'Served over TLS (an ingress terminating it): the session and CSRF cookies are marked `Secure`',
+  }),
+  RABBITMQ_URL: Type.String({
+    pattern: RABBITMQ_URLS_PATTERN,
+    default: 'amqp://guest:guest@127.0.0.1:5672',
+    description: 'The broker, as for the services: the console reads and replays dead letters through it',
+  }),
+  RABBITMQ_EXCHANGE: Type.String({
+    minLength: 1,
+    default: 'orders',
+    description: "The services' topic exchange",
+  }),
+  SAGA_DEADLINE_MS: Type.Integer({
+    minimum: 1000,
+    default: 120_000,
+    description: "The order service's saga deadline, in ms: the overview shows the oldest order against it",
+  }),
+  LOG_LEVEL: Type.String({
+    default: 'info',
+    description: 'The least severe level logged, as for the services',
+  }),
   ...authEnvSchema,
 });
 

@@ -1,2 +1,2 @@
 export { createConsoleService, type ConsoleService } from './console-app.js';
-export { loadConsoleConfig, type ConsoleConfig } from './config.js';
+export { loadConsoleConfig, ConsoleEnv, type ConsoleConfig } from './config.js';

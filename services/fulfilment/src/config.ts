@@ -2,19 +2,59 @@ import { Type } from 'typebox';
 import { ConfigError, parseEnv } from '@platform/config';
 import { serviceEnvSchema, toServiceHostConfig, type ServiceHostConfig } from '@platform/service-host';
 
-const FulfilmentEnv = Type.Object({
+/**
+ * Every variable the fulfilment service reads, each with a `description`: docs/configuration.md and
+ * .env.example are generated from them (`npm run config-docs`).
+ */
+export const FulfilmentEnv = Type.Object({
   ...serviceEnvSchema('FULFILMENT', { port: 8003, database: 'fulfilment' }),
-  FULFILMENT_PARTNER_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:8084' }),
+  FULFILMENT_PARTNER_URL: Type.String({
+    pattern: '^https?://',
+    default: 'http://127.0.0.1:8084',
+    description: 'The fulfilment partner, where paid orders are placed',
+  }),
   // The partner answers in 500 ms when it works: 3 s leaves room for a slow moment, not for a hang.
-  FULFILMENT_CALL_TIMEOUT_MS: Type.Integer({ minimum: 10, default: 3_000 }),
-  FULFILMENT_PLACEMENT_DEADLINE_MS: Type.Integer({ minimum: 100, default: 60_000 }),
-  FULFILMENT_RETRY_BASE_MS: Type.Integer({ minimum: 1, default: 250 }),
-  FULFILMENT_RETRY_MAX_MS: Type.Integer({ minimum: 1, default: 5_000 }),
-  // The partner takes 500 ms per placement in the seed profile: 16 calls at once would cap the service
-  // at 32 placements a second.
-  FULFILMENT_WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1000, default: 256 }),
-  FULFILMENT_POLL_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1000 }),
-  FULFILMENT_LEASE_MS: Type.Integer({ minimum: 100, default: 30_000 }),
+  FULFILMENT_CALL_TIMEOUT_MS: Type.Integer({
+    minimum: 10,
+    default: 3_000,
+    description: "Each placement call's limit, in ms (the partner takes 500 ms)",
+  }),
+  FULFILMENT_PLACEMENT_DEADLINE_MS: Type.Integer({
+    minimum: 100,
+    default: 60_000,
+    description: 'From `payment.processed`, in ms; then `fulfilment.failed`',
+  }),
+  FULFILMENT_RETRY_BASE_MS: Type.Integer({
+    minimum: 1,
+    default: 250,
+    description: 'Capped exponential backoff with jitter between placement attempts: its base, in ms',
+  }),
+  FULFILMENT_RETRY_MAX_MS: Type.Integer({
+    minimum: 1,
+    default: 5_000,
+    description: 'Capped exponential backoff with jitter between placement attempts: its cap, in ms',
+  }),
+  FULFILMENT_WORKER_CONCURRENCY: Type.Integer({
+    minimum: 1,
+    maximum: 1000,
+    default: 256,
+    description:
+      "Placements in flight at once (the seed's partner takes 500 ms a placement: 16 at once would cap it " +
+      'at 32 a second)',
+  }),
+  FULFILMENT_POLL_INTERVAL_MS: Type.Integer({
+    minimum: 10,
+    default: 1000,
+    description:
+      'How often to look for due placements nobody handed over, in ms (up to ten times longer while there ' +
+      'are none)',
+  }),
+  FULFILMENT_LEASE_MS: Type.Integer({
+    minimum: 100,
+    default: 30_000,
+    description:
+      "How long a worker's lease on a placement lasts, in ms (must exceed FULFILMENT_CALL_TIMEOUT_MS)",
+  }),
 });
 
 /** How placements at the fulfilment partner are made and retried. */

@@ -2,12 +2,17 @@ import { Type } from 'typebox';
 import { parseEnv } from '@platform/config';
 import { serviceEnvSchema, toServiceHostConfig, type ServiceHostConfig } from '@platform/service-host';
 
-const InventoryEnv = Type.Object({
+/**
+ * Every variable the inventory service reads, each with a `description`: docs/configuration.md and
+ * .env.example are generated from them (`npm run config-docs`).
+ */
+export const InventoryEnv = Type.Object({
   ...serviceEnvSchema('INVENTORY', { port: 8001, database: 'inventory' }),
   INVENTORY_SEED_STOCK: Type.Boolean({
     default: false,
     description:
-      "Add SPEC §6's initial stock for the products missing from the table at start (npm start does)",
+      "At start, add SPEC §6's initial stock for the products the stock table lacks (never restocks one it " +
+      'has); `npm start`, docker-compose and the tests turn it on; a production database starts empty',
   }),
 });
 

@@ -2,7 +2,11 @@ import { Type } from 'typebox';
 import { parseEnv } from '@platform/config';
 import { serviceEnvSchema, toServiceHostConfig, type ServiceHostConfig } from '@platform/service-host';
 
-const NotificationEnv = Type.Object(
+/**
+ * Every variable the notification service reads, each with a `description`: docs/configuration.md and
+ * .env.example are generated from them (`npm run config-docs`).
+ */
+export const NotificationEnv = Type.Object(
   serviceEnvSchema('NOTIFICATION', { port: 8004, database: 'notifications' }),
 );
 

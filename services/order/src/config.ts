@@ -3,40 +3,128 @@ import { parseEnv } from '@platform/config';
 import { authEnvSchema, toAuthConfig } from '@platform/auth';
 import { brokerEnvSchema, toBrokerConfig, type ServiceHostConfig } from '@platform/service-host';
 
-const PostgresUrl = (fallback: string) => Type.String({ pattern: '^postgres(ql)?://', default: fallback });
+const PostgresUrl = (fallback: string, description: string) =>
+  Type.String({ pattern: '^postgres(ql)?://', default: fallback, description });
+const Url = (fallback: string, description: string) =>
+  Type.String({ pattern: '^https?://', default: fallback, description });
+const Integer = (options: { minimum: number; maximum?: number; default: number }, description: string) =>
+  Type.Integer({ ...options, description });
 
-const OrderEnv = Type.Object({
+/**
+ * Every variable the order service reads, with the broker's and authentication's shared ones. Each carries a
+ * `description`: docs/configuration.md and .env.example are generated from them (`npm run config-docs`).
+ */
+export const OrderEnv = Type.Object({
   // Loopback unless configured (SPEC §4.10): containers and Kubernetes set 0.0.0.0.
-  ORDER_HOST: Type.String({ default: '127.0.0.1' }),
-  ORDER_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8000 }),
-  ORDER_DATABASE_URL: PostgresUrl('postgres://postgres@127.0.0.1:5432/orders'),
-  ORDER_PG_POOL_MAX: Type.Integer({ minimum: 4, maximum: 200, default: 12 }),
-  ORDER_INTAKE_MAX_BATCH: Type.Integer({ minimum: 1, maximum: 1000, default: 128 }),
-  ORDER_INTAKE_MAX_CONCURRENT_BATCHES: Type.Integer({ minimum: 1, maximum: 64, default: 3 }),
-  ORDER_INTAKE_MAX_QUEUED: Type.Integer({ minimum: 1, default: 1_000 }),
-  ORDER_INTAKE_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 3_000 }),
-  ORDER_MAX_IN_FLIGHT: Type.Integer({ minimum: 1, default: 1_000 }),
-  ORDER_MAX_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 200 }),
-  ORDER_CUSTOMER_RATE_MAX: Type.Integer({ minimum: 0, default: 50 }),
-  ORDER_CUSTOMER_RATE_WINDOW_MS: Type.Integer({ minimum: 100, default: 1_000 }),
-  ORDER_CUSTOMER_MAX_IN_FLIGHT: Type.Integer({ minimum: 0, default: 200 }),
+  ORDER_HOST: Type.String({
+    default: '127.0.0.1',
+    description:
+      "Interface the order service's API listens on (every service's `<NAME>_HOST` likewise; containers set `0.0.0.0`)",
+  }),
+  ORDER_PORT: Integer({ minimum: 0, maximum: 65535, default: 8000 }, "Port of the order service's API"),
+  ORDER_DATABASE_URL: PostgresUrl(
+    'postgres://postgres@127.0.0.1:5432/orders',
+    "The order service's database (created if missing)",
+  ),
+  ORDER_PG_POOL_MAX: Integer(
+    { minimum: 4, maximum: 200, default: 12 },
+    'PostgreSQL connections of the order service',
+  ),
+  ORDER_INTAKE_MAX_BATCH: Integer(
+    { minimum: 1, maximum: 1000, default: 128 },
+    'Group commit of `POST /orders`: most orders stored by one transaction',
+  ),
+  ORDER_INTAKE_MAX_CONCURRENT_BATCHES: Integer(
+    { minimum: 1, maximum: 64, default: 3 },
+    'Group-commit transactions in flight at once',
+  ),
+  ORDER_INTAKE_MAX_QUEUED: Integer(
+    { minimum: 1, default: 1_000 },
+    'Placements that may wait for a group commit; one more is answered `503` at once',
+  ),
+  ORDER_INTAKE_TIMEOUT_MS: Integer(
+    { minimum: 100, default: 3_000 },
+    'How long `POST /orders` waits for its commit before answering `500` (a PostgreSQL that hangs), in ms',
+  ),
+  ORDER_MAX_IN_FLIGHT: Integer(
+    { minimum: 1, default: 1_000 },
+    'Orders not yet final (all instances) past which `POST /orders` answers `503` with `Retry-After: 1` ' +
+      '(SPEC §4.9); at 250 orders/s about four seconds of work',
+  ),
+  ORDER_MAX_LOOP_DELAY_MS: Integer(
+    { minimum: 0, default: 200 },
+    "How far behind the order service's event loop may be, in ms, before `POST /orders` answers `503` with " +
+      '`Retry-After: 1` (a probe sent while orders arrive); `0` turns it off',
+  ),
+  ORDER_CUSTOMER_RATE_MAX: Integer(
+    { minimum: 0, default: 50 },
+    'Placements, and as many cancellations, one customer (token `sub`, or address when anonymous) may send ' +
+      'per ORDER_CUSTOMER_RATE_WINDOW_MS; past it `429` with `Retry-After` (`0`: off)',
+  ),
+  ORDER_CUSTOMER_RATE_WINDOW_MS: Integer(
+    { minimum: 100, default: 1_000 },
+    'The window of ORDER_CUSTOMER_RATE_MAX, in ms',
+  ),
+  ORDER_CUSTOMER_MAX_IN_FLIGHT: Integer(
+    { minimum: 0, default: 200 },
+    "One customer's orders not yet final past which theirs are answered `429` (`0`: off)",
+  ),
   ...brokerEnvSchema,
   ...authEnvSchema,
-  SAGA_DEADLINE_MS: Type.Integer({ minimum: 1000, default: 120_000 }),
-  SAGA_SWEEP_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1000 }),
-  ORDER_PRODUCT_SERVICE_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:8081' }),
-  ORDER_USER_SERVICE_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:8082' }),
-  ENRICHMENT_CONCURRENCY: Type.Integer({ minimum: 0, maximum: 1000, default: 64 }),
-  ENRICHMENT_DEADLINE_MS: Type.Integer({ minimum: 100, default: 30_000 }),
-  ENRICHMENT_CALL_TIMEOUT_MS: Type.Integer({ minimum: 10, default: 2_000 }),
-  ENRICHMENT_RETRY_BASE_MS: Type.Integer({ minimum: 1, default: 200 }),
-  ENRICHMENT_RETRY_MAX_MS: Type.Integer({ minimum: 1, default: 5_000 }),
-  ENRICHMENT_POLL_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1000 }),
-  PRODUCT_CACHE_TTL_MS: Type.Integer({ minimum: 0, default: 10_000 }),
-  THIRD_PARTY_MAX_CONCURRENT: Type.Integer({ minimum: 1, default: 32 }),
-  THIRD_PARTY_MAX_QUEUED: Type.Integer({ minimum: 0, default: 256 }),
-  THIRD_PARTY_BREAKER_THRESHOLD: Type.Integer({ minimum: 1, default: 3 }),
-  THIRD_PARTY_BREAKER_OPEN_MS: Type.Integer({ minimum: 10, default: 5_000 }),
+  SAGA_DEADLINE_MS: Integer(
+    { minimum: 1000, default: 120_000 },
+    'An order still `PENDING` this long after it was placed is cancelled (`timeout`), in ms',
+  ),
+  SAGA_SWEEP_INTERVAL_MS: Integer(
+    { minimum: 10, default: 1000 },
+    'How often the order service looks for orders past SAGA_DEADLINE_MS, in ms',
+  ),
+  ORDER_PRODUCT_SERVICE_URL: Url(
+    'http://127.0.0.1:8081',
+    'Enrichment, pricing orders off the request path: the product service',
+  ),
+  ORDER_USER_SERVICE_URL: Url('http://127.0.0.1:8082', 'Enrichment: the user service'),
+  ENRICHMENT_CONCURRENCY: Integer(
+    { minimum: 0, maximum: 1000, default: 64 },
+    'Orders priced at once by one instance; `0` runs an intake-only instance',
+  ),
+  ENRICHMENT_DEADLINE_MS: Integer(
+    { minimum: 100, default: 30_000 },
+    "From an order's creation, in ms; then `dependency_unavailable`",
+  ),
+  ENRICHMENT_CALL_TIMEOUT_MS: Integer(
+    { minimum: 10, default: 2_000 },
+    "Each third-party call's own limit, in ms",
+  ),
+  ENRICHMENT_RETRY_BASE_MS: Integer(
+    { minimum: 1, default: 200 },
+    'Exponential backoff with full jitter between attempts: its base, in ms',
+  ),
+  ENRICHMENT_RETRY_MAX_MS: Integer(
+    { minimum: 1, default: 5_000 },
+    'Exponential backoff with full jitter between attempts: its cap, in ms',
+  ),
+  ENRICHMENT_POLL_INTERVAL_MS: Integer(
+    { minimum: 10, default: 1000 },
+    'How often a worker looks for orders whose lease ran out, in ms (new ones are handed over by intake)',
+  ),
+  PRODUCT_CACHE_TTL_MS: Integer(
+    { minimum: 0, default: 10_000 },
+    'How long a product answer may be reused, in ms',
+  ),
+  THIRD_PARTY_MAX_CONCURRENT: Integer(
+    { minimum: 1, default: 32 },
+    'Bulkhead per dependency: calls in flight at once',
+  ),
+  THIRD_PARTY_MAX_QUEUED: Integer({ minimum: 0, default: 256 }, 'Bulkhead per dependency: calls waiting'),
+  THIRD_PARTY_BREAKER_THRESHOLD: Integer(
+    { minimum: 1, default: 3 },
+    'Consecutive failures of one key (a product code or user id) that open its circuit',
+  ),
+  THIRD_PARTY_BREAKER_OPEN_MS: Integer(
+    { minimum: 10, default: 5_000 },
+    'How long an open circuit stays open, in ms',
+  ),
 });
 
 /**

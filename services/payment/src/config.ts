@@ -2,16 +2,58 @@ import { Type } from 'typebox';
 import { ConfigError, parseEnv } from '@platform/config';
 import { serviceEnvSchema, toServiceHostConfig, type ServiceHostConfig } from '@platform/service-host';
 
-const PaymentEnv = Type.Object({
+/**
+ * Every variable the payment service reads, each with a `description`: docs/configuration.md and
+ * .env.example are generated from them (`npm run config-docs`).
+ */
+export const PaymentEnv = Type.Object({
   ...serviceEnvSchema('PAYMENT', { port: 8002, database: 'payments' }),
-  PAYMENT_GATEWAY_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:8083' }),
-  PAYMENT_CALL_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 2_000 }),
-  PAYMENT_MAX_RETRIES: Type.Integer({ minimum: 0, maximum: 20, default: 3 }),
-  PAYMENT_RETRY_BASE_MS: Type.Integer({ minimum: 1, default: 200 }),
-  PAYMENT_RETRY_MAX_MS: Type.Integer({ minimum: 1, default: 30_000 }),
-  PAYMENT_WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1000, default: 64 }),
-  PAYMENT_POLL_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1000 }),
-  PAYMENT_LEASE_MS: Type.Integer({ minimum: 100, default: 30_000 }),
+  PAYMENT_GATEWAY_URL: Type.String({
+    pattern: '^https?://',
+    default: 'http://127.0.0.1:8083',
+    description: 'The payment gateway, which charges and refunds',
+  }),
+  PAYMENT_CALL_TIMEOUT_MS: Type.Integer({
+    minimum: 1,
+    default: 2_000,
+    description: "Each gateway call's limit, in ms",
+  }),
+  PAYMENT_MAX_RETRIES: Type.Integer({
+    minimum: 0,
+    maximum: 20,
+    default: 3,
+    description:
+      'A charge is tried 1 + this many times, with exponential backoff and jitter; refunds are retried ' +
+      'until they succeed',
+  }),
+  PAYMENT_RETRY_BASE_MS: Type.Integer({
+    minimum: 1,
+    default: 200,
+    description: 'The backoff between gateway calls of one payment: its base, in ms',
+  }),
+  PAYMENT_RETRY_MAX_MS: Type.Integer({
+    minimum: 1,
+    default: 30_000,
+    description: 'Longest wait between two gateway calls of one payment, in ms',
+  }),
+  PAYMENT_WORKER_CONCURRENCY: Type.Integer({
+    minimum: 1,
+    maximum: 1000,
+    default: 64,
+    description: 'Charges and refunds in flight at once',
+  }),
+  PAYMENT_POLL_INTERVAL_MS: Type.Integer({
+    minimum: 10,
+    default: 1000,
+    description:
+      'How often to look for due charges and refunds nobody handed over, in ms (up to ten times longer ' +
+      'while there are none)',
+  }),
+  PAYMENT_LEASE_MS: Type.Integer({
+    minimum: 100,
+    default: 30_000,
+    description: "How long a worker's lease on a payment lasts, in ms (must exceed PAYMENT_CALL_TIMEOUT_MS)",
+  }),
 });
 
 /** How charges and refunds at the payment gateway are made and retried. */

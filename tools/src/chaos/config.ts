@@ -1,26 +1,109 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { Type } from 'typebox';
 import { parseEnv } from '@platform/config';
-import { DEFAULT_CLUSTER_FAULTS, DEFAULT_FAULTS, parseFaults } from './faults.js';
+import { DEFAULT_CLUSTER_FAULTS, DEFAULT_FAULTS, FAULT_KINDS, parseFaults } from './faults.js';
 
-const ChaosEnv = Type.Object({
-  CHAOS_RATE: Type.Number({ exclusiveMinimum: 0, default: 50 }),
-  CHAOS_FAULTS: Type.Optional(Type.String({ minLength: 1 })),
-  CHAOS_ROUNDS: Type.Integer({ minimum: 1, default: 2 }),
-  CHAOS_GAP_S: Type.Number({ minimum: 0, default: 30 }),
-  CHAOS_RABBITMQ_DOWN_S: Type.Number({ minimum: 0, default: 30 }),
-  CHAOS_POSTGRES_DOWN_S: Type.Number({ minimum: 0, default: 5 }),
-  CHAOS_FREEZE_S: Type.Number({ exclusiveMinimum: 0, default: 10 }),
-  CHAOS_DEPENDENCY_FREEZE_S: Type.Number({ exclusiveMinimum: 0, default: 20 }),
-  CHAOS_RECOVERY_TIMEOUT_S: Type.Number({ exclusiveMinimum: 0, default: 120 }),
-  CHAOS_SETTLE_S: Type.Number({ exclusiveMinimum: 0, default: 240 }),
-  CHAOS_STOCK: Type.Integer({ minimum: 0, default: 1_000_000 }),
-  CHAOS_SIMULATORS_PROFILE: Type.String({ minLength: 1, default: 'seed' }),
-  CHAOS_CONNECTIONS: Type.Integer({ minimum: 1, default: 64 }),
-  CHAOS_OUTPUT: Type.String({ minLength: 1, default: 'chaos-results.json' }),
-  CHAOS_KEEP: Type.Boolean({ default: false }),
-  CHAOS_POSTGRES_BIN: Type.Optional(Type.String({ minLength: 1 })),
-  CHAOS_RABBITMQ_SERVER: Type.String({ minLength: 1, default: '/usr/lib/rabbitmq/bin/rabbitmq-server' }),
+/** The fault kinds a run leaves out unless CHAOS_FAULTS names them (its description says which). */
+const notByDefault = FAULT_KINDS.filter((kind) => !(DEFAULT_FAULTS as readonly string[]).includes(kind));
+
+/**
+ * Every variable `npm run chaos` reads itself (the system under test takes its own from the same
+ * environment), each with a `description`: docs/configuration.md and .env.example are generated from them
+ * (`npm run config-docs`).
+ */
+export const ChaosEnv = Type.Object({
+  CHAOS_RATE: Type.Number({
+    exclusiveMinimum: 0,
+    default: 50,
+    description: 'Orders per second, open loop, for the whole run',
+  }),
+  CHAOS_FAULTS: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        `The faults, in order, separated by commas: ${FAULT_KINDS.map((kind) => `\`${kind}\``).join(', ')}; ` +
+        '`rabbitmq` kills every RabbitMQ node, `rabbitmq-node` one (the next at each such fault), a service ' +
+        `name its process; unset: every one but ${notByDefault.map((kind) => `\`${kind}\``).join(', ')} ` +
+        `(with \`--cluster\`: \`${DEFAULT_CLUSTER_FAULTS.join(',')}\`)`,
+    }),
+  ),
+  CHAOS_ROUNDS: Type.Integer({
+    minimum: 1,
+    default: 2,
+    description: 'How many times the list of faults is played',
+  }),
+  CHAOS_GAP_S: Type.Number({
+    minimum: 0,
+    default: 30,
+    description:
+      'Load without a fault before the first, between two (after recovery) and after the last, in s',
+  }),
+  CHAOS_RABBITMQ_DOWN_S: Type.Number({
+    minimum: 0,
+    default: 30,
+    description: 'How long RabbitMQ stays away when killed, in s',
+  }),
+  CHAOS_POSTGRES_DOWN_S: Type.Number({
+    minimum: 0,
+    default: 5,
+    description: 'How long PostgreSQL stays away when stopped, in s',
+  }),
+  CHAOS_FREEZE_S: Type.Number({
+    exclusiveMinimum: 0,
+    default: 10,
+    description:
+      'How long the third parties stay frozen, in s: longer than every client timeout (2–3 s by default)',
+  }),
+  CHAOS_DEPENDENCY_FREEZE_S: Type.Number({
+    exclusiveMinimum: 0,
+    default: 20,
+    description: 'How long PostgreSQL or RabbitMQ stays frozen (SIGSTOP) in a `*-freeze` fault, in s',
+  }),
+  CHAOS_RECOVERY_TIMEOUT_S: Type.Number({
+    exclusiveMinimum: 0,
+    default: 120,
+    description: 'A recovery not seen this long after its fault, in s, is a violation',
+  }),
+  CHAOS_SETTLE_S: Type.Number({
+    exclusiveMinimum: 0,
+    default: 240,
+    description:
+      'How long after the load every order may take to be final, in s (the saga deadline is 120 s)',
+  }),
+  CHAOS_STOCK: Type.Integer({
+    minimum: 0,
+    default: 1_000_000,
+    description: 'Units of each product before the load (`product-B` and `product-C` keep their 5 and 0)',
+  }),
+  CHAOS_SIMULATORS_PROFILE: Type.String({
+    minLength: 1,
+    default: 'seed',
+    description: "The simulators' profile; `fast` for the rate of the benchmark",
+  }),
+  CHAOS_CONNECTIONS: Type.Integer({ minimum: 1, default: 64, description: 'Connections of the load' }),
+  CHAOS_OUTPUT: Type.String({
+    minLength: 1,
+    default: 'chaos-results.json',
+    description: 'Where the results go (JSON)',
+  }),
+  CHAOS_KEEP: Type.Boolean({
+    default: false,
+    description:
+      'Keep the temporary directory (data, logs) after a passing run; it is always kept after a failure',
+  }),
+  CHAOS_POSTGRES_BIN: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        'Where `initdb` and `pg_ctl` are; unset: the newest `/usr/lib/postgresql/*/bin` (as root, PostgreSQL ' +
+        'runs as the `postgres` user)',
+    }),
+  ),
+  CHAOS_RABBITMQ_SERVER: Type.String({
+    minLength: 1,
+    default: '/usr/lib/rabbitmq/bin/rabbitmq-server',
+    description: "The broker's start script",
+  }),
 });
 
 /**
