@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const GENERATOR = 'tools/dist/config-docs/main.js';
-const FILES = ['docs/configuration.md', '.env.example'] as const;
+const FILES = ['docs/configuration.md', '.env.example', 'docs/lifecycle.md'] as const;
 const read = (path: string) => readFile(join(root, path), 'utf8');
 
 /** The generator's exit code and output; `run` rejects on a non-zero exit, which is an answer here. */

@@ -34,3 +34,11 @@ export {
 } from './subscriptions.js';
 export { Identifier, IDENTIFIER_PATTERN } from './identifiers.js';
 export { asyncApiDocument, type AsyncApiOptions } from './asyncapi.js';
+export {
+  CANCELLATION_REASONS,
+  lifecycleDiagram,
+  ORDER_STATES,
+  ORDER_TRANSITIONS,
+  STEP_BOUNDS,
+  type OrderTransition,
+} from './order-lifecycle.js';

@@ -1,4 +1,5 @@
 import type { Connection } from 'rabbitmq-client';
+import { STEP_BOUNDS } from '@platform/contracts';
 
 /*
  * Every quorum queue states its delivery limit. RabbitMQ 3.x has none unless one is set; 4.0 gives each
@@ -13,7 +14,7 @@ import type { Connection } from 'rabbitmq-client';
  * reports go through the delayed retry queues and never count here; this bounds only the messages that
  * keep killing their consumer (a crash, a lost channel) before it can say anything.
  */
-export const CRASH_DELIVERY_LIMIT = 10;
+export const CRASH_DELIVERY_LIMIT: number = STEP_BOUNDS.delivery.crashDeliveries;
 
 /**
  * The limit of the queues whose messages are looked at rather than consumed: dead letters and their

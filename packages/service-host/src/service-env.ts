@@ -2,6 +2,7 @@ import { Type, type Static } from 'typebox';
 import { authEnvSchema, toAuthConfig, type AuthConfig } from '@platform/auth';
 import { ConfigError } from '@platform/config';
 import { brokerAddresses, RABBITMQ_URLS_PATTERN } from '@platform/messaging';
+import { STEP_BOUNDS } from '@platform/contracts';
 
 const PostgresUrl = (fallback: string, description: string) =>
   Type.String({ pattern: '^postgres(ql)?://', default: fallback, description });
@@ -96,13 +97,13 @@ export const brokerEnvSchema = {
     description: 'Batches of events handled at once',
   }),
   CONSUMER_RETRY_DELAYS_MS: MsList(
-    '1000,5000,15000',
+    STEP_BOUNDS.delivery.retryDelaysMs.join(','),
     'Delay before attempt 2, 3, 4…, in ms; the last repeats; one delay queue per value',
   ),
   CONSUMER_MAX_ATTEMPTS: Type.Integer({
     minimum: 1,
     maximum: 100,
-    default: 5,
+    default: STEP_BOUNDS.delivery.maxAttempts,
     description: "Attempts before an event goes to the service's dead-letter queue",
   }),
   INBOX_RETENTION_HOURS: Type.Integer({

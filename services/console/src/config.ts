@@ -3,6 +3,7 @@ import { authEnvSchema, toAuthConfig, type AuthConfig } from '@platform/auth';
 import { parseEnv } from '@platform/config';
 import { RABBITMQ_URLS_PATTERN } from '@platform/messaging';
 import { checkBrokerAddresses } from '@platform/service-host';
+import { STEP_BOUNDS } from '@platform/contracts';
 
 const Url = (fallback: string, description: string) =>
   Type.String({ pattern: '^https?://', default: fallback, description });
@@ -87,7 +88,7 @@ export const ConsoleEnv = Type.Object({
   }),
   SAGA_DEADLINE_MS: Type.Integer({
     minimum: 1000,
-    default: 120_000,
+    default: STEP_BOUNDS.saga.deadlineMs,
     description: "The order service's saga deadline, in ms: the overview shows the oldest order against it",
   }),
   LOG_LEVEL: Type.String({

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { ConfigError, parseEnv } from '@platform/config';
 import { serviceEnvSchema, toServiceHostConfig, type ServiceHostConfig } from '@platform/service-host';
+import { STEP_BOUNDS } from '@platform/contracts';
 
 /**
  * Every variable the fulfilment service reads, each with a `description`: docs/configuration.md and
@@ -16,22 +17,22 @@ export const FulfilmentEnv = Type.Object({
   // The partner answers in 500 ms when it works: 3 s leaves room for a slow moment, not for a hang.
   FULFILMENT_CALL_TIMEOUT_MS: Type.Integer({
     minimum: 10,
-    default: 3_000,
+    default: STEP_BOUNDS.placement.callTimeoutMs,
     description: "Each placement call's limit, in ms (the partner takes 500 ms)",
   }),
   FULFILMENT_PLACEMENT_DEADLINE_MS: Type.Integer({
     minimum: 100,
-    default: 60_000,
+    default: STEP_BOUNDS.placement.deadlineMs,
     description: 'From `payment.processed`, in ms; then `fulfilment.failed`',
   }),
   FULFILMENT_RETRY_BASE_MS: Type.Integer({
     minimum: 1,
-    default: 250,
+    default: STEP_BOUNDS.placement.retryBaseMs,
     description: 'Capped exponential backoff with jitter between placement attempts: its base, in ms',
   }),
   FULFILMENT_RETRY_MAX_MS: Type.Integer({
     minimum: 1,
-    default: 5_000,
+    default: STEP_BOUNDS.placement.retryMaxMs,
     description: 'Capped exponential backoff with jitter between placement attempts: its cap, in ms',
   }),
   FULFILMENT_WORKER_CONCURRENCY: Type.Integer({

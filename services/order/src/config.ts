@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { parseEnv } from '@platform/config';
 import { authEnvSchema, toAuthConfig } from '@platform/auth';
 import { brokerEnvSchema, toBrokerConfig, type ServiceHostConfig } from '@platform/service-host';
+import { STEP_BOUNDS } from '@platform/contracts';
 
 const PostgresUrl = (fallback: string, description: string) =>
   Type.String({ pattern: '^postgres(ql)?://', default: fallback, description });
@@ -72,7 +73,7 @@ export const OrderEnv = Type.Object({
   ...brokerEnvSchema,
   ...authEnvSchema,
   SAGA_DEADLINE_MS: Integer(
-    { minimum: 1000, default: 120_000 },
+    { minimum: 1000, default: STEP_BOUNDS.saga.deadlineMs },
     'An order still `PENDING` this long after it was placed is cancelled (`timeout`), in ms',
   ),
   SAGA_SWEEP_INTERVAL_MS: Integer(
@@ -89,19 +90,19 @@ export const OrderEnv = Type.Object({
     'Orders priced at once by one instance; `0` runs an intake-only instance',
   ),
   ENRICHMENT_DEADLINE_MS: Integer(
-    { minimum: 100, default: 30_000 },
+    { minimum: 100, default: STEP_BOUNDS.enrichment.deadlineMs },
     "From an order's creation, in ms; then `dependency_unavailable`",
   ),
   ENRICHMENT_CALL_TIMEOUT_MS: Integer(
-    { minimum: 10, default: 2_000 },
+    { minimum: 10, default: STEP_BOUNDS.enrichment.callTimeoutMs },
     "Each third-party call's own limit, in ms",
   ),
   ENRICHMENT_RETRY_BASE_MS: Integer(
-    { minimum: 1, default: 200 },
+    { minimum: 1, default: STEP_BOUNDS.enrichment.retryBaseMs },
     'Exponential backoff with full jitter between attempts: its base, in ms',
   ),
   ENRICHMENT_RETRY_MAX_MS: Integer(
-    { minimum: 1, default: 5_000 },
+    { minimum: 1, default: STEP_BOUNDS.enrichment.retryMaxMs },
     'Exponential backoff with full jitter between attempts: its cap, in ms',
   ),
   ENRICHMENT_POLL_INTERVAL_MS: Integer(

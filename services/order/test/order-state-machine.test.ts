@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ORDER_STATES, ORDER_TRANSITIONS } from '@platform/contracts';
 import { sagaEvent } from '@platform/testing';
 import type { HistoryChange } from '../src/orders/order-history.js';
 import {
@@ -224,5 +225,43 @@ describe('evolve: the order as the fold of its history', () => {
         AT,
       ),
     ).toThrow(/placed twice/);
+  });
+});
+
+// Issue 24: the lifecycle declared in @platform/contracts (states, moves, reasons; drawn into the docs) is
+// what this state machine does: each declared move, made from a priced PENDING order, lands where it says.
+describe('the declared lifecycle', () => {
+  const INPUT_OF: Record<string, OrderInput[]> = {
+    priced: [{ kind: 'price', customerFullname: 'Grace Hopper', items: PRICED_ITEMS, totalAmount: 50 }],
+    'pricing refused': (['user_not_found', 'product_not_found', 'total_mismatch'] as const).map((reason) => ({
+      kind: 'reject',
+      reason,
+    })),
+    'enrichment deadline': [{ kind: 'reject', reason: 'dependency_unavailable' }],
+    'cancelled by the customer': [{ kind: 'cancel_by_customer' }],
+    'saga deadline': [{ kind: 'expire' }],
+    ...Object.fromEntries(SAGA_EVENT_TYPES.map((type) => [type, [sagaInput(type)]])),
+  };
+
+  it('covers every input of the state machine, and each declared move is what the machine does', () => {
+    const covered = new Set<OrderInput>();
+    for (const move of ORDER_TRANSITIONS) {
+      const inputs = INPUT_OF[move.on];
+      expect(inputs, `an input for "${move.on}"`).toBeDefined();
+      for (const [i, input] of (inputs ?? []).entries()) {
+        covered.add(input);
+        // Pricing applies to an order not yet priced; everything else to a priced one.
+        const from = input.kind === 'price' || input.kind === 'reject' ? placed : priced;
+        const after = transition(from, input, AT).after;
+        expect(after.status, `${move.on} #${i}`).toBe(move.to);
+        if (move.reasons) expect(move.reasons, `${move.on} #${i}`).toContain(after.reason);
+      }
+    }
+    // Every kind of input, and every saga event the order service consumes, is declared.
+    expect(new Set([...covered].map((input) => input.kind))).toEqual(
+      new Set(['price', 'reject', 'cancel_by_customer', 'expire', 'saga_event']),
+    );
+    for (const type of SAGA_EVENT_TYPES) expect(ORDER_TRANSITIONS.map((move) => move.on)).toContain(type);
+    expect([...ORDER_STATES]).toEqual(['PENDING', 'COMPLETED', 'CANCELLED']);
   });
 });

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { ConfigError, parseEnv } from '@platform/config';
 import { serviceEnvSchema, toServiceHostConfig, type ServiceHostConfig } from '@platform/service-host';
+import { STEP_BOUNDS } from '@platform/contracts';
 
 /**
  * Every variable the payment service reads, each with a `description`: docs/configuration.md and
@@ -15,25 +16,25 @@ export const PaymentEnv = Type.Object({
   }),
   PAYMENT_CALL_TIMEOUT_MS: Type.Integer({
     minimum: 1,
-    default: 2_000,
+    default: STEP_BOUNDS.payment.callTimeoutMs,
     description: "Each gateway call's limit, in ms",
   }),
   PAYMENT_MAX_RETRIES: Type.Integer({
     minimum: 0,
     maximum: 20,
-    default: 3,
+    default: STEP_BOUNDS.payment.chargeRetries,
     description:
       'A charge is tried 1 + this many times, with exponential backoff and jitter; refunds are retried ' +
       'until they succeed',
   }),
   PAYMENT_RETRY_BASE_MS: Type.Integer({
     minimum: 1,
-    default: 200,
+    default: STEP_BOUNDS.payment.retryBaseMs,
     description: 'The backoff between gateway calls of one payment: its base, in ms',
   }),
   PAYMENT_RETRY_MAX_MS: Type.Integer({
     minimum: 1,
-    default: 30_000,
+    default: STEP_BOUNDS.payment.retryMaxMs,
     description: 'Longest wait between two gateway calls of one payment, in ms',
   }),
   PAYMENT_WORKER_CONCURRENCY: Type.Integer({

@@ -207,7 +207,7 @@ const cell = (text: string) => text.replace(/\s+/g, ' ').replace(/\|/g, '\\|');
  * A Markdown table as Prettier prints one (columns padded to their widest cell), so that the generated
  * file is left as it is by `prettier --write`.
  */
-function table(header: string[], rows: string[][]): string[] {
+export function table(header: string[], rows: string[][]): string[] {
   const widths = header.map((title, column) =>
     Math.max(3, width(title), ...rows.map((row) => width(row[column] ?? ''))),
   );

@@ -1,7 +1,8 @@
 import type { TraceCarrier } from '@platform/observability';
-import type { OrderSnapshot } from '@platform/contracts';
+import { CANCELLATION_REASONS, ORDER_STATES, type OrderSnapshot } from '@platform/contracts';
 
-export const ORDER_STATUSES = ['PENDING', 'COMPLETED', 'CANCELLED'] as const;
+/** The order's states, as its lifecycle declares them (`@platform/contracts` order-lifecycle). */
+export const ORDER_STATUSES = ORDER_STATES;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -9,17 +10,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isOrderId = (value: string): boolean => UUID.test(value);
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
-/** Why an order was cancelled (SPEC §2). */
-export type CancellationReason =
-  | 'user_not_found'
-  | 'product_not_found'
-  | 'dependency_unavailable'
-  | 'total_mismatch'
-  | 'out_of_stock'
-  | 'payment_failed'
-  | 'placement_failed'
-  | 'timeout'
-  | 'customer_request';
+/** Why an order was cancelled (SPEC §2), as its lifecycle declares them. */
+export type CancellationReason = (typeof CANCELLATION_REASONS)[number];
 
 /** A reason pricing refuses an order for (SPEC §2). */
 export type PricingRejection = Extract<
