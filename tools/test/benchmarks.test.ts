@@ -34,7 +34,9 @@ describe('the benchmarks at their smallest settings', () => {
       { BENCH_QUEUES_RATES: '20', BENCH_QUEUES_SECONDS: '1', BENCH_QUEUES_ROUNDS: '1' },
       120_000,
     );
-    expect(stdout).toMatch(/^\|\s+20 \|\s+\d+ \|\s+\d+ \|\s+[\d.]+ \|$/m);
+    // One second at 20 messages a second is within the broker's idle noise: a figure may come out below
+    // zero (its idle rate is subtracted), so only the table's shape is checked here.
+    expect(stdout).toMatch(/^\|\s+20 \|\s+-?\d+ \|\s+-?\d+ \|\s+(?:-?[\d.]+|-?Infinity|NaN) \|$/m);
   }, 130_000);
 
   it('bench:e2e brings a system up, measures a step and reports every process and the targets', async () => {

@@ -42,3 +42,4 @@ export {
   STEP_BOUNDS,
   type OrderTransition,
 } from './order-lifecycle.js';
+export { changesOf, evolveAll, initialStateOf, type Decided, type Decider } from './decider.js';

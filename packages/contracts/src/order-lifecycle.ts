@@ -68,12 +68,8 @@ export const STEP_BOUNDS = {
   placement: { deadlineMs: 60_000, callTimeoutMs: 3_000, retryBaseMs: 250, retryMaxMs: 5_000 },
   /** The whole saga (SAGA_DEADLINE_MS): a PENDING order this old is cancelled with reason `timeout`. */
   saga: { deadlineMs: 120_000 },
-  /**
-   * An event a consumer fails to handle (CONSUMER_*): delays before attempt 2, 3, … (the last repeats);
-   * and a message that kills its consumer before it can say so, dead-lettered by the queue itself after
-   * `crashDeliveries` (the quorum queues' `x-delivery-limit`).
-   */
-  delivery: { maxAttempts: 5, retryDelaysMs: [1_000, 5_000, 15_000], crashDeliveries: 10 },
+  /** An event a consumer fails to handle (CONSUMER_*): delays before attempt 2, 3, … (the last repeats). */
+  delivery: { maxAttempts: 5, retryDelaysMs: [1_000, 5_000, 15_000] },
 } as const;
 
 /**

@@ -30,7 +30,7 @@ export interface GroupCommit<I, O> {
 /**
  * Coalesces concurrent calls into runs (a group commit): items that arrive while the allowed number of
  * runs is in flight wait and leave together in the next run, so N concurrent callers cost one
- * transaction, not N; a lone call leaves at once. `run` must return one result per item, in order; if it
+ * transaction, not N; a lone call leaves at once. `run` must return one result per item, in the items' sequence; if it
  * throws, every caller of that run gets the error.
  */
 export function createGroupCommit<I, O>(

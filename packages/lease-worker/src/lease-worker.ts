@@ -31,9 +31,9 @@ export interface LeaseWorkerOptions<Item> {
   release(items: Item[]): Promise<void>;
   describe(item: Item): Record<string, unknown>;
   /**
-   * Each attempt is a span (named by `spanName`: `charge`, `refund`, …) in the trace the item's work
+   * Each attempt is a span (named by `spanName`) in the trace the item's work
    * belongs to (`contextOf`: the context stored with its row by whatever created the work), so a third
-   * party's call shows in its order's trace.
+   * party's call shows in its saga instance's trace.
    */
   trace?: { spanName(item: Item): string; contextOf(item: Item): TraceCarrier | null };
   concurrency: number;

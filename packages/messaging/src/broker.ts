@@ -37,7 +37,7 @@ export interface Broker {
   isConnected(): boolean;
   /**
    * Publishes messages (written to the socket together) and settles with each one's confirmation, in
-   * order: fulfilled once the broker confirmed it, rejected if it was nacked or the connection failed.
+   * sequence: fulfilled once the broker confirmed it, rejected if it was nacked or the connection failed.
    */
   publishAll(messages: readonly OutgoingMessage[]): Promise<PromiseSettledResult<void>[]>;
   close(): Promise<void>;

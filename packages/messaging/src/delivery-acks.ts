@@ -1,5 +1,5 @@
 /**
- * The deliveries of one channel not yet acknowledged, in delivery order, and which of them are done.
+ * The deliveries of one channel not yet acknowledged, as delivered, and which of them are done.
  * RabbitMQ's `basic.ack` with `multiple` acknowledges every delivery up to a tag at once (one frame, one
  * settlement in the quorum queue's log, instead of one per message), but only the deliveries before the
  * first unfinished one may go: a later batch finishing first must not acknowledge an earlier one still in
@@ -11,7 +11,7 @@ export class DeliveryAcks {
   private readonly done = new Map<number, boolean>();
   private head = 0;
 
-  /** Records a delivery, in the order the channel delivered it. */
+  /** Records a delivery, in the sequence the channel delivered it. */
   delivered(tag: number): void {
     this.outstanding.push(tag);
   }

@@ -35,7 +35,7 @@ export function attemptOf(message: AsyncMessage): number {
 }
 
 /**
- * A message that is not an event this consumer accepts, with every reason (`/payload/order/items: must
+ * A message that is not an event this consumer accepts, with every reason (`/payload/items: must
  * have at least 1 item`): dead-lettered on its first delivery, the reasons in its `x-last-error` header.
  */
 export class InvalidEventError extends Error {

@@ -21,11 +21,9 @@ export {
 export { upgradeQueues, type UpgradedQueue } from './queue-upgrade.js';
 export {
   countDeadLetters,
-  discardDeadLetters,
   LETTER_PAGE_MAX,
   listArchivedLetters,
   listDeadLetters,
-  replayDeadLetters,
-  type DeadLetter,
-  type LetterSelection,
-} from './dead-letters.js';
+} from './dead-letter-listing.js';
+export type { DeadLetter, LetterSelection } from './dead-letter.js';
+export { discardDeadLetters, replayDeadLetters } from './dead-letters.js';

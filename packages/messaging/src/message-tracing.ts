@@ -45,7 +45,7 @@ export function startPublishSpan(message: OutgoingMessage, exchange: string): Pu
 /**
  * Starts the consumer span of processing a delivery, a child of the publish its headers carry. A delayed
  * retry and a replayed dead letter keep the headers of the first publish, so every attempt is a child of
- * the same publish span, in the order's trace, told apart by its attempt.
+ * the same publish span, in its saga instance's trace, told apart by its attempt.
  */
 export function startProcessSpan(
   message: AsyncMessage,

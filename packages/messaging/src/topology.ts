@@ -1,5 +1,4 @@
 import type { Connection } from 'rabbitmq-client';
-import { STEP_BOUNDS } from '@platform/contracts';
 
 /*
  * Every quorum queue states its delivery limit. RabbitMQ 3.x has none unless one is set; 4.0 gives each
@@ -14,7 +13,7 @@ import { STEP_BOUNDS } from '@platform/contracts';
  * reports go through the delayed retry queues and never count here; this bounds only the messages that
  * keep killing their consumer (a crash, a lost channel) before it can say anything.
  */
-export const CRASH_DELIVERY_LIMIT: number = STEP_BOUNDS.delivery.crashDeliveries;
+export const CRASH_DELIVERY_LIMIT = 10;
 
 /**
  * The limit of the queues whose messages are looked at rather than consumed: dead letters and their
@@ -83,7 +82,7 @@ export function deadLetterQueueDeclaration(exchange: string, service: string) {
 /**
  * How long a discarded dead letter stays in the archive, in ms (30 days): the archive is a record an
  * operator may look back at, not a store that grows for ever (issue 22). RabbitMQ drops a message whose
- * TTL ran out once it reaches the queue's head; letters are archived in order, so the oldest go first.
+ * TTL ran out once it reaches the queue's head; letters are archived oldest first, so the oldest go first.
  */
 export const ARCHIVE_RETENTION_MS = 30 * 24 * 3_600_000;
 

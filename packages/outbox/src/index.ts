@@ -6,4 +6,4 @@ export {
 } from './outbox-publisher.js';
 export { startOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from './outbox-relay.js';
 export { createOutboxMetrics, type OutboxMetrics } from './outbox.metrics.js';
-export { bindOrderTraces, orderTrace } from './trace-contexts.js';
+export { bindCorrelationTraces, correlationTrace } from './trace-contexts.js';

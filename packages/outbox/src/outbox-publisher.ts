@@ -37,7 +37,7 @@ export interface OutboxPublisher<Database> {
 /**
  * How long confirmed ids wait for a transaction to delete them with, in ms, before they are deleted by a
  * statement of their own. Under any load some transaction comes sooner (issue 21: a delete of its own per
- * burst of publications was a commit per event, a sixth of all commits at ten orders a second); only a
+ * burst of publications was a commit per event, a sixth of all commits at ten sagas a second); only a
  * quiet service pays the statement. Well under the relay's minimum age (2 s), so the relay does not take
  * a confirmed row meanwhile.
  */

@@ -3,7 +3,7 @@ import type { EventEnvelope } from '@platform/contracts';
 import { captureTraceContext, type TraceCarrier } from '@platform/observability';
 import { findMigrationsDir, readMigrations, sendUnprepared, type Migration } from '@platform/postgres';
 import type pg from 'pg';
-import { orderTrace } from './trace-contexts.js';
+import { correlationTrace } from './trace-contexts.js';
 
 /** The outbox table's migrations, to apply before the service's own. */
 export function outboxMigrations(): Promise<Migration[]> {
@@ -17,7 +17,7 @@ export interface OutboxMessage {
   correlation_id: string;
   /** The JSON text, published byte for byte as stored. */
   message: string;
-  /** The trace context the row was written in (see `bindOrderTraces`); null when tracing is off. */
+  /** The trace context the row was written in (see `bindCorrelationTraces`); null when tracing is off. */
   trace_context: TraceCarrier | null;
 }
 
@@ -39,7 +39,7 @@ export function collectAppended(trx: object): OutboxMessage[] {
  * Adds events to the outbox; call it inside the transaction that makes the change they announce. One
  * statement for all of them. In a transaction opened by an outbox publisher they are also handed to it,
  * to be published as soon as the transaction commits; otherwise the relay publishes them. Each row keeps
- * the trace context of its order in this transaction (`orderTrace`).
+ * the trace context of its correlation id in this transaction (`correlationTrace`).
  */
 export async function appendToOutbox<Database>(
   trx: Transaction<Database>,
@@ -51,7 +51,7 @@ export async function appendToOutbox<Database>(
     routing_key: e.type,
     correlation_id: e.correlation_id,
     message: JSON.stringify(e),
-    trace_context: captureTraceContext(orderTrace(trx, e.correlation_id)),
+    trace_context: captureTraceContext(correlationTrace(trx, e.correlation_id)),
   }));
   await sql`
     INSERT INTO outbox (id, routing_key, correlation_id, message, trace_context)

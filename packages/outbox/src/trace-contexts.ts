@@ -1,17 +1,17 @@
 import { context, type Context } from '@opentelemetry/api';
 
 /**
- * The trace each order continues in a transaction that serves several orders at once (a batch of events,
- * a group commit), by correlation id (the order id, SPEC §2), keyed weakly by the transaction object.
+ * The trace each saga instance continues in a transaction that serves several at once (a batch of events,
+ * a group commit), by correlation id, keyed weakly by the transaction object.
  */
 const tracesByTransaction = new WeakMap<object, Map<string, Context>>();
 
 /**
- * Records, for the rest of `trx`, the trace each order's writes continue: the outbox rows appended for
- * that correlation id and the work rows created for it carry that context rather than the active one
- * (a batch's span). A later call for the same order replaces its entry (the next round of a batch).
+ * Records, for the rest of `trx`, the trace each correlation id's writes continue: the outbox rows appended
+ * for it and the work rows created for it carry that context rather than the active one (a batch's span).
+ * A later call for the same correlation id replaces its entry (the next round of a batch).
  */
-export function bindOrderTraces(trx: object, traces: Iterable<readonly [string, Context]>): void {
+export function bindCorrelationTraces(trx: object, traces: Iterable<readonly [string, Context]>): void {
   let bound = tracesByTransaction.get(trx);
   if (!bound) {
     bound = new Map();
@@ -20,7 +20,7 @@ export function bindOrderTraces(trx: object, traces: Iterable<readonly [string, 
   for (const [correlationId, trace] of traces) bound.set(correlationId, trace);
 }
 
-/** The trace an order's writes continue in `trx`: the one bound for it, or else the active context. */
-export function orderTrace(trx: object, correlationId: string): Context {
+/** The trace a correlation id's writes continue in `trx`: the one bound for it, or else the active context. */
+export function correlationTrace(trx: object, correlationId: string): Context {
   return tracesByTransaction.get(trx)?.get(correlationId) ?? context.active();
 }

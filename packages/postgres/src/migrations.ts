@@ -28,7 +28,7 @@ export function findMigrationsDir(moduleUrl: string): string {
   }
 }
 
-/** Reads the `*.sql` files of a folder, in name order, naming each `<scope>/<file>`. */
+/** Reads the `*.sql` files of a folder, sorted by name, naming each `<scope>/<file>`. */
 export async function readMigrations(dir: string, scope: string): Promise<Migration[]> {
   const files = (await readdir(dir)).filter((file) => file.endsWith('.sql')).sort();
   return Promise.all(
@@ -37,7 +37,7 @@ export async function readMigrations(dir: string, scope: string): Promise<Migrat
 }
 
 /**
- * Applies the migrations not applied yet, each in its own transaction, in the order given.
+ * Applies the migrations not applied yet, each in its own transaction, in the sequence given.
  * An advisory lock serialises instances that start at the same time.
  */
 export async function migrate(pool: Pool, migrations: Migration[]): Promise<string[]> {

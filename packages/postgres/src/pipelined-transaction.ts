@@ -17,7 +17,7 @@ import type { Pool } from './pool.js';
  * Why transactions are pipelined (issue 21). On the virtual machines this project runs on, a process that
  * wakes up to read an answer costs 50 µs of CPU (a C program) to 200 µs (Node) before it does anything,
  * and a round trip to PostgreSQL wakes two processes. A saga event used to cost ten round trips (BEGIN, the
- * inbox claim, a lock, two reads, three writes, the outbox, COMMIT): at ten orders a second that was most
+ * inbox claim, a lock, two reads, three writes, the outbox, COMMIT): at ten sagas a second that was most
  * of the system's CPU. Here every statement a transaction sends before it needs an answer leaves in one
  * socket write (node-postgres' pipeline mode sends queries without waiting for the one before; the socket
  * is corked until the current burst of work has issued its statements), so a transaction is two round

@@ -69,7 +69,7 @@ export function createPool(options: PoolOptions): Pool {
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
     // Queries are sent without waiting for the answer to the one before, so that a transaction's burst of
-    // statements costs one round trip (see createTransactionRunner); answers still come back in order, and
+    // statements costs one round trip (see createTransactionRunner); answers still come back in sequence, and
     // a client used one query at a time behaves as before.
     pipeline: true,
     types,

@@ -17,4 +17,4 @@ export {
   type SagaEvent,
   type SagaEventsOptions,
 } from './saga-events.js';
-export { transactForOrders, type OrderTrace } from './transact-for-orders.js';
+export { transactForCorrelations, type CorrelationTrace } from './transact-for-correlations.js';

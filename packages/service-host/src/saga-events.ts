@@ -4,13 +4,13 @@ import type { EventEnvelope } from '@platform/contracts';
 import { claimEvents } from '@platform/inbox';
 import type { BatchHandler, EventResult } from '@platform/messaging';
 import type { Logger } from '@platform/observability';
-import { bindOrderTraces } from '@platform/outbox';
+import { bindCorrelationTraces } from '@platform/outbox';
 import type { Transact } from './service-host.js';
 
 /**
  * A saga event as a service applies it: the envelope, already checked against its type's schema at the
  * consumer's edge (so `TEvent` is typically a union of `EventOf<…>`, discriminated by `type`), its logger
- * and the context of its processing span (in its order's trace).
+ * and the context of its processing span (in its saga instance's trace).
  */
 export interface SagaEvent<TEvent extends EventEnvelope = EventEnvelope> {
   envelope: TEvent;
@@ -34,14 +34,14 @@ export interface Applied {
 
 /**
  * How a service applies the events of its queue, in the shape of a decider (issue 21): `load` locks and
- * reads what deciding needs for the orders of a round (events about distinct orders), `apply` decides each
+ * reads what deciding needs for the saga instances of a round (events with distinct correlation ids), `apply` decides each
  * event against it in memory and gives its writes to `commitWith`, returning one result per event in the
- * same order. `load` leaves in one round trip with BEGIN and the inbox claim, the writes with COMMIT: a
+ * same correlation id. `load` leaves in one round trip with BEGIN and the inbox claim, the writes with COMMIT: a
  * batch of events costs two round trips, whatever its size.
  */
 export interface SagaEventRules<Database, TEvent extends EventEnvelope, State, Result extends Applied> {
   /**
-   * Locks and reads the state of the round's orders. It may be given events the inbox then finds to be
+   * Locks and reads the state of the round's saga instances. It may be given events the inbox then finds to be
    * duplicates (the claim and the reads leave together): it only reads.
    */
   load(trx: Transaction<Database>, events: readonly SagaEvent<TEvent>[]): Promise<State>;
@@ -76,7 +76,7 @@ const OK: EventResult = { ok: true };
 /**
  * The consumer side of every saga service: a batch of deliveries is applied in one transaction with their
  * inbox rows (a duplicate, within the batch or from before, does nothing), in rounds that hold at most one
- * event per order, so that the events of one order apply one after the other and in order. The inbox
+ * event per correlation id, so that the events of one instance apply one after the other, as they arrived. The inbox
  * claim and the first round's `load` leave together with BEGIN; each round's writes go with the next
  * round's `load`, the last with COMMIT. If the batch fails, its events are applied again one by one, each
  * in its own transaction: the event that failed is retried alone, the others are not held back by it.
@@ -96,8 +96,8 @@ export function handleSagaEvents<Database, TEvent extends EventEnvelope, State, 
       let fresh: Set<string> | undefined;
       const done: { event: Event; result: Result }[] = [];
       for (const round of rounds(events, (event) => event.envelope.correlation_id)) {
-        // A round holds one event per order: what it writes for an order continues that event's trace.
-        bindOrderTraces(
+        // A round holds one event per correlation id: what it writes for one continues that event's trace.
+        bindCorrelationTraces(
           trx,
           round.map((event) => [event.envelope.correlation_id, event.traceContext] as const),
         );
@@ -156,8 +156,8 @@ export function handleSagaEvents<Database, TEvent extends EventEnvelope, State, 
 }
 
 /**
- * Splits events into rounds that hold at most one event per order, keeping each order's events in their
- * arrival order across rounds: an order's second event is in the second round, and so on.
+ * Splits events into rounds that hold at most one event per correlation id, keeping each instance's events
+ * in their arrival sequence across rounds: an instance's second event is in the second round, and so on.
  */
 export function rounds<T>(items: readonly T[], orderIdOf: (item: T) => string): T[][] {
   const seen = new Map<string, number>();

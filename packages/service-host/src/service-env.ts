@@ -45,7 +45,7 @@ export function serviceEnvSchema(prefix: string, defaults: { port: number; datab
 
 const capitalised = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
-/** The broker, outbox relay and consumer variables, shared by every service including the order service. */
+/** The broker, outbox relay and consumer variables, shared by every service. */
 export const brokerEnvSchema = {
   // One URL, or a cluster's nodes: `amqp://u:p@rabbit-0:5672,amqp://u:p@rabbit-1:5672,…`.
   RABBITMQ_URL: Type.String({

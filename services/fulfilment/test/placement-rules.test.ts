@@ -2,11 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@platform/config';
 import { loadFulfilmentConfig } from '../src/config.js';
 import { backoffMs } from '@platform/backoff';
+import { evolveAll } from '@platform/contracts';
 import {
   cancelPlacement,
+  placementDecider,
   recordAttempt,
   startPlacement,
   type Placement,
+  type PlacementChange,
+  type PlacementDecision,
+  type PlacementInput,
 } from '../src/placements/placement.js';
 
 describe('retry delays', () => {
@@ -121,5 +126,190 @@ describe('placement decisions', () => {
         },
       },
     });
+  });
+});
+
+// Issue 24: the placement rules as one decider. Each row: a placement and an event or an attempt's result →
+// the change decided → the placement it leaves, which is the row savePlacements writes from what
+// startPlacement, cancelPlacement and recordAttempt decide.
+describe('the placement decider', () => {
+  const order = {
+    order_id: 'o-1',
+    user_id: 'customer-123',
+    customer_fullname: 'Grace Hopper',
+    product_name: 'Product A',
+    total_amount: 50,
+    created_at: '2026-11-30T00:00:00.000Z',
+    items: [{ product_code: 'product-A', product_name: 'Product A', quantity: 1, unit_price: 50 }],
+  };
+  const BEFORE = [
+    { step: 'stock_reserved' as const, at: '2026-11-30T00:00:01.000Z' },
+    { step: 'paid' as const, at: '2026-11-30T00:00:02.000Z', data: { charge_id: 'ch_1', amount: 50 } },
+  ];
+  const AT = '2026-11-30T00:00:03.000Z';
+  const DEADLINE = new Date('2026-11-30T00:01:00Z');
+  const placement = (
+    status: Placement['status'],
+    placementId: string | null = null,
+    steps = BEFORE,
+  ): Placement => ({ order_id: 'o-1', status, placement_id: placementId, steps });
+  const START: PlacementInput = { kind: 'start', order, deadlineAt: DEADLINE, steps: BEFORE };
+  const CANCEL: PlacementInput = { kind: 'cancel', order };
+  const attempt = (result: Extract<PlacementInput, { kind: 'attempt' }>['result']): PlacementInput => ({
+    kind: 'attempt',
+    order,
+    result,
+    at: AT,
+  });
+  const update = (status: Placement['status'], placementId: string | null, lastError: string | null) => ({
+    kind: 'update' as const,
+    status,
+    placement_id: placementId,
+    last_error: lastError,
+    release: true,
+  });
+
+  it.each<{
+    name: string;
+    state: Placement | undefined;
+    input: PlacementInput;
+    outcome: string;
+    changes: PlacementChange[];
+    event?: string;
+    after: Placement | undefined;
+  }>([
+    {
+      name: 'payment.processed: placing, leased to this instance, by the deadline',
+      state: undefined,
+      input: START,
+      outcome: 'placing',
+      changes: [
+        { kind: 'insert', order, status: 'placing', deadlineAt: DEADLINE, lease: true, steps: BEFORE },
+      ],
+      after: placement('placing'),
+    },
+    {
+      name: 'payment.processed after a cancellation: its mark wins',
+      state: placement('cancelled', null, []),
+      input: START,
+      outcome: 'nothing_to_do',
+      changes: [],
+      after: placement('cancelled', null, []),
+    },
+    {
+      name: 'order.cancelled before payment.processed: a mark, never leased',
+      state: undefined,
+      input: CANCEL,
+      outcome: 'cancelled_before_payment',
+      changes: [{ kind: 'insert', order, status: 'cancelled', lease: false, steps: [] }],
+      after: placement('cancelled', null, []),
+    },
+    {
+      name: 'order.cancelled of a placement in progress: stopped',
+      state: placement('placing'),
+      input: CANCEL,
+      outcome: 'cancelled',
+      changes: [update('cancelled', null, null)],
+      after: placement('cancelled'),
+    },
+    {
+      name: 'order.cancelled of a placed order: it stays placed (the partner has no cancel API)',
+      state: placement('placed', 'pl_1'),
+      input: CANCEL,
+      outcome: 'nothing_to_do',
+      changes: [],
+      after: placement('placed', 'pl_1'),
+    },
+    {
+      name: "placed: the partner's reference kept, announced",
+      state: placement('placing'),
+      input: attempt({ kind: 'placed', placementId: 'pl_1' }),
+      outcome: 'placed',
+      changes: [update('placed', 'pl_1', null)],
+      event: 'fulfilment.placed',
+      after: placement('placed', 'pl_1'),
+    },
+    {
+      name: 'a retry: still placing, due after the delay',
+      state: placement('placing'),
+      input: attempt({ kind: 'retry', error: 'busy', delayMs: 500 }),
+      outcome: 'retry_scheduled',
+      changes: [{ ...update('placing', null, 'busy'), dueInMs: 500 }],
+      after: placement('placing'),
+    },
+    {
+      name: 'failed for good: announced',
+      state: placement('placing'),
+      input: attempt({ kind: 'failed', error: 'down' }),
+      outcome: 'failed',
+      changes: [update('failed', null, 'down')],
+      event: 'fulfilment.failed',
+      after: placement('failed'),
+    },
+    {
+      name: 'placed after the order was cancelled: the reference kept, nothing announced',
+      state: placement('cancelled'),
+      input: attempt({ kind: 'placed', placementId: 'pl_2' }),
+      outcome: 'placed_after_cancellation',
+      changes: [update('cancelled', 'pl_2', null)],
+      after: placement('cancelled', 'pl_2'),
+    },
+    {
+      name: 'a result about a placement settled meanwhile: nothing',
+      state: placement('placed', 'pl_1'),
+      input: attempt({ kind: 'failed', error: 'x' }),
+      outcome: 'nothing_to_do',
+      changes: [],
+      after: placement('placed', 'pl_1'),
+    },
+  ])('$name', ({ state, input, outcome, changes, event, after }) => {
+    const decided = placementDecider.decide(state, input);
+    expect(decided.outcome).toBe(outcome);
+    expect(decided.changes).toEqual(changes);
+    expect(decided.event?.type).toBe(event);
+    const evolved = evolveAll(placementDecider, state, decided.changes);
+    expect(evolved).toEqual(after);
+
+    // What the existing rules decide: the same, and the row written from it is the state evolved.
+    const legacy: PlacementDecision =
+      input.kind === 'start'
+        ? startPlacement(input.order, state, input.deadlineAt, input.steps)
+        : input.kind === 'cancel'
+          ? cancelPlacement(input.order, state)
+          : recordAttempt(input.order, state, input.result, input.at);
+    expect(decided.changes).toEqual(legacy.change ? [legacy.change] : []);
+    expect(decided.event?.payload).toEqual(legacy.event?.payload);
+    if (!legacy.change) expect(evolved).toBe(state);
+    else if (legacy.change.kind === 'insert') {
+      expect(evolved).toEqual({
+        order_id: legacy.change.order.order_id,
+        status: legacy.change.status,
+        placement_id: null,
+        steps: legacy.change.steps,
+      });
+    } else {
+      // The partner's reference is kept unless the change brings one (the UPDATE's coalesce).
+      expect(evolved).toMatchObject({
+        status: legacy.change.status,
+        placement_id: legacy.change.placement_id ?? state?.placement_id,
+      });
+    }
+  });
+
+  it('starts from no placement, and refuses a change the repository could not write', () => {
+    expect(placementDecider.initial).toBeUndefined();
+    expect(() => placementDecider.evolve(undefined, update('cancelled', null, null))).toThrow(
+      /updated before it is inserted/,
+    );
+    const [insert] = placementDecider.decide(undefined, START).changes;
+    expect(() => evolveAll(placementDecider, placement('placing'), insert ? [insert] : [])).toThrow(
+      /inserted twice/,
+    );
+  });
+
+  it("keeps the partner's reference through a change that brings none", () => {
+    expect(placementDecider.evolve(placement('cancelled', 'pl_2'), update('cancelled', null, null))).toEqual(
+      placement('cancelled', 'pl_2'),
+    );
   });
 });

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { ORDER_STATES, ORDER_TRANSITIONS } from '@platform/contracts';
+import { evolveAll, initialStateOf, ORDER_STATES, ORDER_TRANSITIONS } from '@platform/contracts';
 import { sagaEvent } from '@platform/testing';
 import type { HistoryChange } from '../src/orders/order-history.js';
 import {
   decide,
   evolve,
+  orderDecider,
   transition,
   SAGA_EVENT_TYPES,
+  type OrderChange,
   type OrderInput,
   type ReportedEvent,
 } from '../src/orders/order-state-machine.js';
@@ -263,5 +265,137 @@ describe('the declared lifecycle', () => {
     );
     for (const type of SAGA_EVENT_TYPES) expect(ORDER_TRANSITIONS.map((move) => move.on)).toContain(type);
     expect([...ORDER_STATES]).toEqual(['PENDING', 'COMPLETED', 'CANCELLED']);
+  });
+});
+
+// Issue 24: the order's rules as one decider (the shape every service's rules now have). Each row: an order
+// and an input → the changes decided, stamped with the order and the time → the order they leave, which is
+// what `transition` makes of it (and what saveTransitions writes).
+describe('the order decider', () => {
+  const LATER = new Date('2026-11-30T10:00:05Z');
+  const stamped = (...changes: HistoryChange[]): OrderChange[] =>
+    changes.map((change) => ({ ...change, order_id: placed.id, at: LATER }));
+  const paidSteps = decide(priced, sagaInput('fulfilment.placed')).changes.slice(0, 3);
+
+  it.each<{
+    name: string;
+    state: Order | undefined;
+    input: OrderInput;
+    outcome: string;
+    changes: OrderChange[];
+    after: Partial<Order> | undefined;
+  }>([
+    {
+      name: 'placed × price: priced, announced as created',
+      state: placed,
+      input: INPUTS.price as OrderInput,
+      outcome: 'priced',
+      changes: stamped({
+        step: 'priced',
+        data: { customer_fullname: 'Grace Hopper', items: PRICED_ITEMS, total_amount: 50 },
+      }),
+      after: { status: 'PENDING', total_amount: 50, priced_at: LATER, version: 2, updated_at: LATER },
+    },
+    {
+      name: 'placed × reject: cancelled with the reason, never priced',
+      state: placed,
+      input: { kind: 'reject', reason: 'product_not_found' },
+      outcome: 'cancelled',
+      changes: stamped({ step: 'cancelled', reason: 'product_not_found' }),
+      after: { status: 'CANCELLED', reason: 'product_not_found', priced_at: null, version: 2 },
+    },
+    {
+      name: 'priced × price again (leased twice): unchanged',
+      state: priced,
+      input: INPUTS.price as OrderInput,
+      outcome: 'unchanged',
+      changes: [],
+      after: priced,
+    },
+    {
+      name: 'priced × expire: cancelled, timeout',
+      state: priced,
+      input: { kind: 'expire' },
+      outcome: 'cancelled',
+      changes: stamped({ step: 'cancelled', reason: 'timeout' }),
+      after: { status: 'CANCELLED', reason: 'timeout', version: 3, updated_at: LATER },
+    },
+    {
+      name: 'priced × fulfilment.placed: the steps before it, then completed',
+      state: priced,
+      input: sagaInput('fulfilment.placed'),
+      outcome: 'completed',
+      changes: stamped(...paidSteps, { step: 'completed' }),
+      after: { status: 'COMPLETED', reason: null, version: 6 },
+    },
+    {
+      name: 'completed × payment.failed: recorded late, acted on no further',
+      state: completed,
+      input: sagaInput('payment.failed'),
+      outcome: 'after_final',
+      changes: stamped(
+        { step: 'stock_reserved', after_final: true },
+        { step: 'payment_failed', after_final: true, data: { reason: 'payment_failed' } },
+      ),
+      after: { status: 'COMPLETED', version: 6 },
+    },
+    {
+      name: 'cancelled × cancel_by_customer: unchanged',
+      state: cancelled,
+      input: { kind: 'cancel_by_customer' },
+      outcome: 'unchanged',
+      changes: [],
+      after: cancelled,
+    },
+    {
+      name: 'no order × any input: nothing to change',
+      state: undefined,
+      input: { kind: 'expire' },
+      outcome: 'unchanged',
+      changes: [],
+      after: undefined,
+    },
+  ])('$name', ({ state, input, outcome, changes, after }) => {
+    const decided = orderDecider.decide(state, { input, at: LATER });
+    expect(decided.outcome).toBe(outcome);
+    expect(decided.changes).toEqual(changes);
+    const evolved = evolveAll(orderDecider, state, decided.changes);
+    if (after === undefined) expect(evolved).toBeUndefined();
+    else expect(evolved).toMatchObject(after);
+    // What the existing state machine makes of it: the same decision, the same order after.
+    if (state) {
+      const { decision, after: transitioned } = transition(state, input, LATER);
+      expect(decided).toEqual({
+        ...decision,
+        changes: decision.changes.map((change) => ({ ...change, order_id: state.id, at: LATER })),
+      });
+      expect(evolved).toEqual(transitioned);
+    }
+  });
+
+  it('folds to what transition gives for every state × every input', () => {
+    for (const [stateName, state] of Object.entries(STATES)) {
+      for (const [inputName, input] of Object.entries(INPUTS)) {
+        const { changes } = orderDecider.decide(state, { input, at: LATER });
+        expect(evolveAll(orderDecider, state, changes), `${stateName} × ${inputName}`).toEqual(
+          transition(state, input, LATER).after,
+        );
+      }
+    }
+  });
+
+  it('starts from no order: its history folded from there is the order (as a rebuild folds it)', () => {
+    const initial = initialStateOf(orderDecider);
+    expect(initial).toBeUndefined();
+    const history: OrderChange[] = [
+      {
+        step: 'placed',
+        data: { user_id: 'customer-123', items: ITEMS, requested_total_amount: null },
+        order_id: placed.id,
+        at: AT,
+      },
+      ...orderDecider.decide(placed, { input: INPUTS.price as OrderInput, at: AT }).changes,
+    ];
+    expect(evolveAll(orderDecider, initial, history)).toEqual(priced);
   });
 });

@@ -10,30 +10,22 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import { Connection } from 'rabbitmq-client';
-import { SUBSCRIPTIONS } from '@platform/contracts';
-import { deleteTopology } from '@platform/messaging';
 import {
-  DATABASE_NAMES,
-  SERVICE_NAMES as SERVICES,
   freeSystemPorts,
   isolatedSystemEnv,
   localUrl,
   readinessUrls,
   waitUntilAllAnswer,
-  type ServiceName,
 } from '../isolated-system.js';
 import type { BenchConfig } from './config.js';
+import { withDatabase } from './database-session.js';
 import type { ConnectionMode, LoadCommand, LoadReply, Percentiles, StepResult } from './load-protocol.js';
-import {
-  childrenOf,
-  commandLine,
-  findServerProcess,
-  readTreesCpuMs,
-  readTreesWakeUps,
-} from './process-cpu.js';
 import type { MeasuredStep } from './report.js';
+import { systemProcesses } from './system-processes.js';
+import { systemStorage } from './system-storage.js';
+
+// Where these lived first: machine-reference.ts still takes them from here.
+export { withAdminDatabase, withDatabase } from './database-session.js';
 
 /** A running system under test. */
 export interface SystemUnderTest {
@@ -78,12 +70,8 @@ export async function startSystemUnderTest(options: {
 }): Promise<SystemUnderTest> {
   const { config, say } = options;
   const id = randomBytes(4).toString('hex');
-  const exchange = `bench.${id}`;
-  const databaseUrl = (service: ServiceName) => {
-    const url = new URL(config.postgresUrl);
-    url.pathname = `/bench_${id}_${DATABASE_NAMES[service]}`;
-    return url.toString();
-  };
+  const storage = systemStorage(id, config, say);
+  const { exchange, databaseUrl } = storage;
   const ports = await freeSystemPorts();
   const profileArgs =
     config.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${config.cpuProfileDir}`];
@@ -130,10 +118,16 @@ export async function startSystemUnderTest(options: {
     process.exit(1);
   });
   let loadGenerator: ChildProcess | undefined;
+  const processes = systemProcesses({
+    supervisor,
+    loadGenerator: () => loadGenerator,
+    postgresUrl: config.postgresUrl,
+    rabbitmqUrl: config.rabbitmqUrl,
+  });
 
   async function tearDown(): Promise<void> {
     stopping = true;
-    resume();
+    processes.resume();
     if (loadGenerator?.connected) {
       const exited = new Promise((resolve) => loadGenerator?.once('exit', resolve));
       loadGenerator.send({ kind: 'stop' } satisfies LoadCommand);
@@ -146,21 +140,7 @@ export async function startSystemUnderTest(options: {
       await Promise.race([exited, sleep(45_000)]);
       if (stillRunning()) supervisor.kill('SIGKILL');
     }
-    for (const service of SERVICES) {
-      const name = new URL(databaseUrl(service)).pathname.slice(1);
-      await withAdminDatabase(config.postgresUrl, (client) =>
-        client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`),
-      ).catch((error: unknown) => say(`could not drop ${name}: ${String(error)}`));
-    }
-    const connection = new Connection({ url: config.rabbitmqUrl });
-    try {
-      await deleteTopology(connection, exchange, SUBSCRIPTIONS, config.retryDelaysMs);
-      await connection.exchangeDelete({ exchange });
-    } catch (error) {
-      say(`could not remove exchange ${exchange} and its queues: ${String(error)}`);
-    } finally {
-      await connection.close();
-    }
+    await storage.remove();
   }
 
   try {
@@ -192,116 +172,6 @@ export async function startSystemUnderTest(options: {
     });
   }
 
-  /** Autovacuum is off on this project's machines (a CI setting): each step starts from vacuumed tables. */
-  async function vacuumAll(): Promise<void> {
-    for (const service of SERVICES) {
-      await withDatabase(databaseUrl(service), (client) => client.query('VACUUM (ANALYZE)'));
-    }
-  }
-
-  /** Transactions committed so far in each of the system's databases (pg_stat_database). */
-  function commitsByDatabase(): Promise<Record<string, number>> {
-    return withAdminDatabase(config.postgresUrl, async (client) => {
-      const rows = (
-        await client.query<{ datname: string; commits: string }>(
-          `SELECT datname, xact_commit AS commits FROM pg_stat_database WHERE datname LIKE $1`,
-          [`bench_${id}_%`],
-        )
-      ).rows;
-      return Object.fromEntries(
-        rows.map((row) => [row.datname.replace(`bench_${id}_`, ''), Number(row.commits)]),
-      );
-    });
-  }
-
-  /**
-   * The processes whose CPU is counted: each service (all its instances together), the simulators, the
-   * console, the supervisor, RabbitMQ, PostgreSQL, and the load generator (reported, never counted).
-   */
-  function processTrees(): Map<string, number[]> {
-    const trees = new Map<string, number[]>();
-    const add = (name: string, pid: number) => trees.set(name, [...(trees.get(name) ?? []), pid]);
-    for (const child of childrenOf(supervisor.pid ?? -1)) {
-      const line = commandLine(child);
-      const name =
-        /services\/(\w+)\//.exec(line)?.[1] ?? (line.includes('simulators/') ? 'simulators' : undefined);
-      if (name) add(name, child);
-    }
-    const postgres = findServerProcess(Number(new URL(config.postgresUrl).port || 5432), 'postgres');
-    const rabbitmq = findServerProcess(Number(new URL(config.rabbitmqUrl).port || 5672), 'beam.smp');
-    if (postgres) add('postgresql', postgres);
-    if (rabbitmq) add('rabbitmq', rabbitmq);
-    if (loadGenerator?.pid) add('load-generator', loadGenerator.pid);
-    return trees;
-  }
-
-  /** Wake-ups of each process since this reading began (PostgreSQL's whole tree: its backends too). */
-  function wakeUpReading(): { read(): Record<string, number> } {
-    const trees = new Map([...processTrees()].filter(([name]) => name !== 'load-generator'));
-    const before = readTreesWakeUps(trees);
-    return {
-      read: () =>
-        Object.fromEntries(
-          [...readTreesWakeUps(trees)].map(([name, n]) => [name, n - (before.get(name) ?? 0)]),
-        ),
-    };
-  }
-
-  /** CPU used by each process since this reading began, in ms. */
-  function cpuReading(): { read(): Record<string, number> } {
-    const trees = processTrees();
-    const supervisorPid = supervisor.pid ?? -1;
-    const snapshot = () => {
-      const all = readTreesCpuMs(new Map([...trees, ['supervisor-tree', [supervisorPid]]]));
-      const children = [...trees.keys()]
-        // Every process the supervisor started (the console too): what is left is the supervisor's own.
-        .filter((name) => !['postgresql', 'rabbitmq', 'load-generator'].includes(name))
-        .reduce((sum, name) => sum + (all.get(name) ?? 0), 0);
-      all.set('supervisor', (all.get('supervisor-tree') ?? 0) - children);
-      all.delete('supervisor-tree');
-      return all;
-    };
-    const before = snapshot();
-    return {
-      read() {
-        const after = snapshot();
-        return Object.fromEntries([...after].map(([name, ms]) => [name, ms - (before.get(name) ?? 0)]));
-      },
-    };
-  }
-
-  /** Every process of the system: the supervisor, whatever runs under it, and the load generator. */
-  function processes(): number[] {
-    const all: number[] = [];
-    const visit = (pid: number) => {
-      all.push(pid);
-      for (const child of childrenOf(pid)) visit(child);
-    };
-    if (supervisor.pid) visit(supervisor.pid);
-    if (loadGenerator?.pid) all.push(loadGenerator.pid);
-    return all;
-  }
-  let paused: number[] = [];
-  function signalAll(pids: readonly number[], signal: NodeJS.Signals): void {
-    for (const pid of pids) {
-      try {
-        process.kill(pid, signal);
-      } catch {
-        // Gone meanwhile.
-      }
-    }
-  }
-  function pause(): void {
-    if (paused.length > 0) return;
-    paused = processes();
-    signalAll(paused, 'SIGSTOP');
-  }
-  function resume(): void {
-    // Children first, the supervisor last: it must not find them stopped and think them hung.
-    signalAll([...paused].reverse(), 'SIGCONT');
-    paused = [];
-  }
-
   return {
     label: options.label,
     async warmUp(rate, seconds, bodies) {
@@ -314,11 +184,11 @@ export async function startSystemUnderTest(options: {
         steadyFromS: 0,
         connections: 'pooled',
       });
-      await vacuumAll();
+      await storage.vacuumAll();
     },
     async measureIdle(seconds) {
       await sleep(3_000);
-      const idle = cpuReading();
+      const idle = processes.cpuReading();
       await sleep(seconds * 1000);
       return Object.fromEntries(
         Object.entries(idle.read())
@@ -327,10 +197,10 @@ export async function startSystemUnderTest(options: {
       );
     },
     async measure(step) {
-      await vacuumAll();
-      const commitsBefore = await commitsByDatabase();
-      const cpu = cpuReading();
-      const wakeUps = wakeUpReading();
+      await storage.vacuumAll();
+      const commitsBefore = await storage.commitsByDatabase();
+      const cpu = processes.cpuReading();
+      const wakeUps = processes.wakeUpReading();
       const linesBefore = logLines;
       const reply = await command({
         kind: 'run',
@@ -344,7 +214,7 @@ export async function startSystemUnderTest(options: {
       if (reply.kind !== 'result') throw new Error(`unexpected reply ${reply.kind}`);
       const cpuMs = cpu.read();
       const wakeUpsByProcess = wakeUps.read();
-      const commitsAfter = await commitsByDatabase();
+      const commitsAfter = await storage.commitsByDatabase();
       return {
         ...withoutNulls(reply.result),
         scenario: step.scenario,
@@ -357,8 +227,8 @@ export async function startSystemUnderTest(options: {
         ),
       };
     },
-    pause,
-    resume,
+    pause: () => processes.pause(),
+    resume: () => processes.resume(),
     tearDown,
   };
 }
@@ -374,25 +244,4 @@ function withoutNulls(result: StepResult): StepResult {
     intakeMs: percentiles(result.intakeMs),
     orderToFinalMs: percentiles(result.orderToFinalMs),
   };
-}
-
-/** Runs `run` on a connection of its own to `url`, closed afterwards. */
-export async function withDatabase<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await run(client);
-  } finally {
-    await client.end();
-  }
-}
-
-/** `withDatabase` on the server's `postgres` database. */
-export function withAdminDatabase<T>(
-  postgresUrl: string,
-  run: (client: pg.Client) => Promise<T>,
-): Promise<T> {
-  const admin = new URL(postgresUrl);
-  admin.pathname = '/postgres';
-  return withDatabase(admin.toString(), run);
 }

@@ -22,11 +22,7 @@ const VARIABLES: { [S in keyof typeof STEP_BOUNDS]: { [B in keyof (typeof STEP_B
     retryMaxMs: 'FULFILMENT_RETRY_MAX_MS',
   },
   saga: { deadlineMs: 'SAGA_DEADLINE_MS' },
-  delivery: {
-    maxAttempts: 'CONSUMER_MAX_ATTEMPTS',
-    retryDelaysMs: 'CONSUMER_RETRY_DELAYS_MS',
-    crashDeliveries: 'the queues (x-delivery-limit)',
-  },
+  delivery: { maxAttempts: 'CONSUMER_MAX_ATTEMPTS', retryDelaysMs: 'CONSUMER_RETRY_DELAYS_MS' },
 };
 
 /**
@@ -44,7 +40,7 @@ export function renderLifecycle(): string {
     Object.entries(values).map(([bound, value]) => {
       const variable = (VARIABLES as Record<string, Record<string, string>>)[step]?.[bound] ?? '';
       const shown = Array.isArray(value) ? (value as number[]).join(', ') : String(value);
-      return [step, bound, shown, /^[A-Z_]+$/.test(variable) ? `\`${variable}\`` : variable];
+      return [step, bound, shown, `\`${variable}\``];
     }),
   );
   return [

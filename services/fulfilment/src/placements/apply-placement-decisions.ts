@@ -7,7 +7,7 @@ import {
   type SubscribedEvent,
 } from '@platform/contracts';
 import { captureTraceContext } from '@platform/observability';
-import { appendToOutbox, orderTrace } from '@platform/outbox';
+import { appendToOutbox, correlationTrace } from '@platform/outbox';
 import { commitWith, lockKeys } from '@platform/postgres';
 import { rounds, type SagaEvent } from '@platform/service-host';
 import type { FulfilmentDatabase } from '../database.js';
@@ -167,7 +167,7 @@ function applyPlacementDecisions(
       outcome: decision.outcome,
       handOff: {
         order_id: order.order_id,
-        trace_context: captureTraceContext(orderTrace(trx, order.order_id)),
+        trace_context: captureTraceContext(correlationTrace(trx, order.order_id)),
         order,
         attempts: 1,
         next_attempt_at: now,

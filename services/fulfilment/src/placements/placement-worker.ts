@@ -6,7 +6,7 @@ import { context, type Context } from '@opentelemetry/api';
 import { createGroupCommit } from '@platform/group-commit';
 import type { Logger, Registry } from '@platform/observability';
 import { startLeaseWorker, type LeaseWorker } from '@platform/lease-worker';
-import { transactForOrders, type Transact } from '@platform/service-host';
+import { transactForCorrelations, type Transact } from '@platform/service-host';
 import type { PlacementSettings } from '../config.js';
 import type { FulfilmentDatabase } from '../database.js';
 import { recordAttempts, type AttemptToRecord, type PlacementApplied } from './apply-placement-decisions.js';
@@ -43,10 +43,10 @@ export function startPlacementWorker(deps: PlacementWorkerDeps): LeaseWorker<Lea
   });
   const record = createGroupCommit<AttemptToRecord & { traceContext: Context }, PlacementApplied>(
     (attempts) =>
-      transactForOrders(
+      transactForCorrelations(
         deps.transact,
         'record placement attempts',
-        attempts.map(({ leased, traceContext }) => ({ orderId: leased.order_id, traceContext })),
+        attempts.map(({ leased, traceContext }) => ({ correlationId: leased.order_id, traceContext })),
         (trx) => recordAttempts(trx, attempts, settings.leaseMs),
       ),
     { maxBatch: MAX_RECORDED_TOGETHER, maxConcurrentBatches: 1 },

@@ -2,6 +2,7 @@ import type { TraceCarrier } from '@platform/observability';
 import {
   createEvent,
   FulfilmentEvents,
+  type Decider,
   type EventEnvelope,
   type OrderSnapshot,
   type SagaStepRecord,
@@ -209,3 +210,66 @@ export function recordAttempt(
       };
   }
 }
+
+/** An event or an attempt's result, as the placement rules act on it. */
+export type PlacementInput =
+  /** payment.processed: place the order, by `deadlineAt`. */
+  | { kind: 'start'; order: OrderSnapshot; deadlineAt: Date; steps?: SagaStepRecord[] }
+  /** order.cancelled. */
+  | { kind: 'cancel'; order: OrderSnapshot }
+  /** A worker's attempt, recorded at `at` (ISO 8601). */
+  | { kind: 'attempt'; order: OrderSnapshot; result: AttemptResult; at: string };
+
+/** What the placement decider decides: the outcome, the change (none or one) and the event to publish. */
+export type PlacementDecided = Omit<PlacementDecision, 'change'> & { changes: PlacementChange[] };
+
+/** The rule of each input. */
+function decidePlacement(placement: Placement | undefined, input: PlacementInput): PlacementDecision {
+  switch (input.kind) {
+    case 'start':
+      return startPlacement(input.order, placement, input.deadlineAt, input.steps);
+    case 'cancel':
+      return cancelPlacement(input.order, placement);
+    case 'attempt':
+      return recordAttempt(input.order, placement, input.result, input.at);
+  }
+}
+
+/**
+ * The placement rules as one decider (`Decider` of `@platform/contracts`), made of `startPlacement`,
+ * `cancelPlacement` and `recordAttempt`. `evolve` is the placement as the repository stores it: an insert
+ * makes the row (no partner reference yet); an update sets its status and keeps the partner's reference
+ * unless it brings one (the UPDATE's coalesce). The schedule, the lease and the last error are the
+ * worker's, not something a decision reads: they are not in the state.
+ * @throws Error from `evolve` for an insert of a placement that exists, or an update of one that does not
+ *   (the repository's INSERT or UPDATE would fail or find nothing).
+ */
+export const placementDecider: Decider<
+  Placement | undefined,
+  PlacementInput,
+  PlacementChange,
+  PlacementDecided
+> = {
+  initial: undefined,
+  decide: (placement, input) => {
+    const { change, ...decision } = decidePlacement(placement, input);
+    return { ...decision, changes: change ? [change] : [] };
+  },
+  evolve: (placement, change) => {
+    if (change.kind === 'insert') {
+      if (placement) throw new Error(`placement ${placement.order_id} is inserted twice`);
+      return {
+        order_id: change.order.order_id,
+        status: change.status,
+        placement_id: null,
+        steps: change.steps,
+      };
+    }
+    if (!placement) throw new Error('a placement is updated before it is inserted');
+    return {
+      ...placement,
+      status: change.status,
+      placement_id: change.placement_id ?? placement.placement_id,
+    };
+  },
+};

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { captureTraceContext } from '@platform/observability';
-import { orderTrace } from '@platform/outbox';
+import { correlationTrace } from '@platform/outbox';
 import { leaseRows, releaseLeasedRows, type LeasedTable } from '@platform/postgres';
 import type { FulfilmentDatabase, PlacementsTable } from '../database.js';
 import type { LeasedPlacement, Placement, PlacementChange } from './placement.js';
@@ -67,7 +67,7 @@ export async function savePlacements(
           ${inserts.map((row) => row.change.deadlineAt?.toISOString() ?? null)}::timestamptz[],
           ${inserts.map((row) => row.change.lease)}::boolean[],
           ${inserts.map((row) => {
-            const carrier = captureTraceContext(orderTrace(trx, row.orderId));
+            const carrier = captureTraceContext(correlationTrace(trx, row.orderId));
             return carrier && JSON.stringify(carrier);
           })}::json[],
           ${inserts.map((row) => JSON.stringify(row.change.steps))}::jsonb[])

@@ -1,4 +1,4 @@
-import type { OrderSnapshot } from '@platform/contracts';
+import type { Decider, OrderSnapshot } from '@platform/contracts';
 
 /**
  * Where an order's reservation stands; `cancelled` is a tombstone: the cancellation came before
@@ -156,3 +156,65 @@ export function applyMovement(
     }
   }
 }
+
+/**
+ * What one order's stock decision reads and changes: its reservation (none before its first event) and
+ * the counters of the products it names.
+ */
+export interface OrderStock {
+  reservation: Reservation | undefined;
+  levels: ReadonlyMap<string, StockCounters>;
+}
+
+/** An order's event as inventory acts on it: created reserves, cancelled releases, completed sells. */
+export type StockInput = { kind: 'reserve' | 'release' | 'sell'; order: OrderSnapshot };
+
+/** A change of an order's stock: its reservation written, or quantities moved between counters. */
+export type StockChange =
+  | { kind: 'reservation'; reservation: Reservation }
+  | { kind: 'movement'; movement: StockMovement; items: ReservedItem[] };
+
+/** What the stock decider decides: the outcome, the changes, and what is missing when it cannot reserve. */
+export interface StockDecided {
+  outcome: ReservationOutcome;
+  changes: StockChange[];
+  missing?: Shortage[];
+}
+
+/** Each input's rule, given what it reads (order.created: the quantities available). */
+const RULES: Record<StockInput['kind'], (order: OrderSnapshot, state: OrderStock) => StockDecision> = {
+  reserve: (order, { reservation, levels }) =>
+    reserveStock(order, reservation, new Map([...levels].map(([code, level]) => [code, level.available]))),
+  release: (order, { reservation }) => releaseStock(order, reservation),
+  sell: (order, { reservation }) => sellStock(order, reservation),
+};
+
+/**
+ * The stock rules as one decider (`Decider` of `@platform/contracts`), made of `reserveStock`,
+ * `releaseStock` and `sellStock`: the reservation is written before the stock moves. `evolve` is what the
+ * repositories store: a new reservation row as decided, an existing one with its new status (the upsert
+ * keeps its items), and counters moved as `applyMovement` moves them.
+ */
+export const stockDecider: Decider<OrderStock, StockInput, StockChange, StockDecided> = {
+  // A function: each order's state gets a Map of its own.
+  initial: () => ({ reservation: undefined, levels: new Map() }),
+  decide: (state, { kind, order }) => {
+    const { outcome, reservation, movement, missing } = RULES[kind](order, state);
+    const changes: StockChange[] = [];
+    if (reservation) changes.push({ kind: 'reservation', reservation });
+    if (movement) changes.push({ kind: 'movement', movement: movement.kind, items: movement.items });
+    return { outcome, changes, ...(missing ? { missing } : {}) };
+  },
+  evolve: (state, change) => {
+    if (change.kind === 'reservation') {
+      const { reservation } = change;
+      return {
+        ...state,
+        reservation: state.reservation ? { ...state.reservation, status: reservation.status } : reservation,
+      };
+    }
+    const levels = new Map(state.levels);
+    applyMovement(levels, new Map(), { kind: change.movement, items: change.items });
+    return { ...state, levels };
+  },
+};

@@ -2,7 +2,7 @@ import { context, type Context } from '@opentelemetry/api';
 import { createGroupCommit } from '@platform/group-commit';
 import type { Logger } from '@platform/observability';
 import { startLeaseWorker, type LeaseWorker } from '@platform/lease-worker';
-import { transactForOrders, type Transact } from '@platform/service-host';
+import { transactForCorrelations, type Transact } from '@platform/service-host';
 import type { Kysely } from 'kysely';
 import type { OrderDatabase } from '../database.js';
 import type { Order } from '../orders/order.js';
@@ -37,10 +37,10 @@ export function startEnrichmentWorker(options: EnrichmentWorkerOptions): LeaseWo
   const { db, logger } = options;
   const record = createGroupCommit<VerdictToRecord & { traceContext: Context }, EnrichmentOutcome>(
     async (verdicts) => {
-      const { outcomes, transitions } = await transactForOrders(
+      const { outcomes, transitions } = await transactForCorrelations(
         options.transact,
         'record verdicts',
-        verdicts.map(({ order, traceContext }) => ({ orderId: order.id, traceContext })),
+        verdicts.map(({ order, traceContext }) => ({ correlationId: order.id, traceContext })),
         (trx) => recordVerdicts(trx, verdicts),
       );
       options.orderMetrics?.observe(transitions);

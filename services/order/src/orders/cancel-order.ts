@@ -1,5 +1,5 @@
 import { restoreTraceContext, type TraceCarrier } from '@platform/observability';
-import { bindOrderTraces } from '@platform/outbox';
+import { bindCorrelationTraces } from '@platform/outbox';
 import type { Transact } from '@platform/service-host';
 import type { OrderDatabase } from '../database.js';
 import { applyOrderInputs } from './apply-order-inputs.js';
@@ -20,7 +20,7 @@ export async function cancelOrder(
   traceContext?: TraceCarrier | null,
 ): Promise<CancelOrderOutcome> {
   const [cancellation] = await transact((trx) => {
-    if (traceContext) bindOrderTraces(trx, [[orderId, restoreTraceContext(traceContext)]]);
+    if (traceContext) bindCorrelationTraces(trx, [[orderId, restoreTraceContext(traceContext)]]);
     return applyOrderInputs(trx, [{ orderId, input: { kind: 'cancel_by_customer' } }]);
   });
   if (!cancellation) return { kind: 'not_found' };

@@ -3,6 +3,7 @@ import {
   InventoryEvents,
   OrderEvents,
   PaymentEvents,
+  type Decider,
   type EventEnvelope,
   type SubscribedEvent,
 } from '@platform/contracts';
@@ -203,6 +204,40 @@ export function evolve(order: Order | undefined, change: HistoryChange, at: Date
       return next;
   }
 }
+
+/**
+ * An input as the order's decider takes it: what happened, and when it is recorded (`at`, the commit's
+ * time, as `transition` has it), which stamps the changes it makes: the decider has no clock.
+ */
+export interface OrderCommand {
+  input: OrderInput;
+  at: Date;
+}
+
+/** A change as the order's history appends it: with its order, and when (`updated_at` after it). */
+export type OrderChange = HistoryChange & { order_id: string; at: Date };
+
+/** What the order's decider decides: `decide`'s decision, its changes stamped. */
+export type OrderDecided = Omit<OrderDecision, 'changes'> & { changes: OrderChange[] };
+
+/**
+ * The order's rules as one decider (`Decider` of `@platform/contracts`), made of `decide` and `evolve`.
+ * There is no order before `placed` (the intake appends it, not a decision), and an input about an order
+ * that does not exist changes nothing (`decideOrderInputs` answers nothing for it). `transition` is the
+ * same decision and fold, with the announcements built.
+ */
+export const orderDecider: Decider<Order | undefined, OrderCommand, OrderChange, OrderDecided> = {
+  initial: undefined,
+  decide: (order, { input, at }) => {
+    if (!order) return { outcome: 'unchanged', changes: [] };
+    const decision = decide(order, input);
+    return {
+      ...decision,
+      changes: decision.changes.map((change) => ({ ...change, order_id: order.id, at })),
+    };
+  },
+  evolve: (order, { order_id, at, ...change }) => evolve(order, change, at, order_id),
+};
 
 /** An order's transition: the decision, the order after it, and the integration events to publish. */
 export interface OrderTransition {

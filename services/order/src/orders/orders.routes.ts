@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
 import { securityOf, type AuthMode, type Principal } from '@platform/auth';
 import type { Kysely } from 'kysely';
 import type { Transact } from '@platform/service-host';
@@ -24,6 +23,7 @@ import {
 import { PlaceOrderBody, placeOrderValidatorCompiler, toPlaceOrderCommand } from './place-order.body.js';
 import { placeOrder } from './place-order.js';
 import type { AdmissionControl } from './admission-control.js';
+import { customerRateLimit } from './customer-rate-limit.js';
 import type { OrderMetrics } from './order.metrics.js';
 import { isOrderId } from './order.js';
 
@@ -45,13 +45,6 @@ export interface OrdersRoutesOptions {
    */
   customerRate: { max: number; windowMs: number } | undefined;
 }
-
-/**
- * Who a request counts against for the per-customer limits: the token's subject, or for an anonymous
- * caller (AUTH_MODE=optional) the client's address.
- */
-const customerKey = (request: FastifyRequest): string =>
-  request.principal ? `sub:${request.principal.subject}` : `address:${request.ip}`;
 
 /** The answer to an order refused because the system is at its bound of work in flight (SPEC §4.9). */
 const OVERLOADED = {
@@ -77,24 +70,8 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
 ) => {
   const tags = ['orders'];
   const hide = hideFromDocs ?? false;
-  /**
-   * The route's per-customer rate: one counter per customer for each request kind, shared by the
-   * `/orders` and `/api/orders` copies (`groupId`), answered `429` with Retry-After (seconds) past it.
-   */
   const rateLimitOf = (request: 'place_order' | 'cancel_order') =>
-    customerRate && {
-      max: customerRate.max,
-      timeWindow: customerRate.windowMs,
-      groupId: request,
-      keyGenerator: customerKey,
-      errorResponseBuilder: (_request: FastifyRequest, context: { after: string }) => {
-        admission.customerRefused(request, 'rate');
-        return {
-          statusCode: 429,
-          message: `Too many requests from this customer: at most ${customerRate.max} per ${customerRate.windowMs} ms; try again in ${context.after}`,
-        };
-      },
-    };
+    customerRate && customerRateLimit(request, customerRate, admission);
 
   app.post(
     '/',

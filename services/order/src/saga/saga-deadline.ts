@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { restoreTraceContext, type Logger } from '@platform/observability';
-import { bindOrderTraces } from '@platform/outbox';
+import { bindCorrelationTraces } from '@platform/outbox';
 import type { Transact } from '@platform/service-host';
 import type { OrderDatabase } from '../database.js';
 import type { OrderMetrics } from '../orders/order.metrics.js';
@@ -42,7 +42,7 @@ export function startSagaDeadline(options: {
         .transact(async (trx) => {
           const overdue = await lockOverdueOrders(trx, options.deadlineMs, BATCH);
           // The sweep has no trace of its own: each cancellation continues its order's.
-          bindOrderTraces(
+          bindCorrelationTraces(
             trx,
             overdue.map((order) => [order.id, restoreTraceContext(order.trace_context)] as const),
           );

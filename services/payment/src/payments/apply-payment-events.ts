@@ -1,7 +1,7 @@
 import type { Transaction } from 'kysely';
 import { InventoryEvents, OrderEvents, type EventEnvelope, type SubscribedEvent } from '@platform/contracts';
 import { captureTraceContext } from '@platform/observability';
-import { appendToOutbox, orderTrace } from '@platform/outbox';
+import { appendToOutbox, correlationTrace } from '@platform/outbox';
 import { commitWith, lockKeys } from '@platform/postgres';
 import type { SagaEvent } from '@platform/service-host';
 import type { PaymentDatabase } from '../database.js';
@@ -108,7 +108,11 @@ export function applyPaymentDecisions(
       ...(change.write.lease === 'take'
         ? {
             handOff: leasedAfter(
-              { order_id: orderId, amount, trace_context: captureTraceContext(orderTrace(trx, orderId)) },
+              {
+                order_id: orderId,
+                amount,
+                trace_context: captureTraceContext(correlationTrace(trx, orderId)),
+              },
               change.write,
             ),
           }

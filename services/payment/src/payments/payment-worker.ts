@@ -5,7 +5,7 @@ import { context, type Context } from '@opentelemetry/api';
 import { createGroupCommit } from '@platform/group-commit';
 import type { Logger, Registry } from '@platform/observability';
 import { startLeaseWorker, type LeaseWorker } from '@platform/lease-worker';
-import { transactForOrders, type Transact } from '@platform/service-host';
+import { transactForCorrelations, type Transact } from '@platform/service-host';
 import type { PaymentSettings } from '../config.js';
 import type { PaymentDatabase } from '../database.js';
 import type { PaymentApplied } from './apply-payment-events.js';
@@ -42,10 +42,10 @@ export function startPaymentWorker(deps: PaymentWorkerDeps): LeaseWorker<LeasedP
   });
   const record = createGroupCommit<StepResult & { traceContext: Context }, PaymentApplied>(
     (results) =>
-      transactForOrders(
+      transactForCorrelations(
         deps.transact,
         'record gateway results',
-        results.map(({ leased, traceContext }) => ({ orderId: leased.order_id, traceContext })),
+        results.map(({ leased, traceContext }) => ({ correlationId: leased.order_id, traceContext })),
         (trx) => recordGatewayResults(trx, results, settings.leaseMs),
       ),
     { maxBatch: MAX_RECORDED_TOGETHER, maxConcurrentBatches: 1 },

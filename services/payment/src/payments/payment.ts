@@ -1,13 +1,15 @@
 import type { Selectable } from 'kysely';
-import {
-  createEvent,
-  PaymentEvents,
-  type EventEnvelope,
-  type OrderSnapshot,
-  type SagaStepRecord,
-} from '@platform/contracts';
+import type { Decider, EventEnvelope, OrderSnapshot, SagaStepRecord } from '@platform/contracts';
 import type { PaymentsTable } from '../database.js';
+import { recordChargeResult, requestCharge } from './charge.js';
 import type { GatewayCharge, GatewayRefund } from './payment-gateway.client.js';
+import { currentWrite, takenToGiveBack } from './payment-write.js';
+import { cancelPayment, recordRefundResult } from './refund.js';
+
+// The payment's model and its decider. Its rules are in files of their own: charge.ts (when an order is
+// charged, what a charge comes to) and refund.ts (where an order's money is given back).
+export { recordChargeResult, requestCharge, type ChargeResult } from './charge.js';
+export { cancelPayment, recordRefundResult, type RefundResult } from './refund.js';
 
 /**
  * Where an order's payment stands. `charging` and `refunding` are the worker's to-do list; `cancelled`
@@ -18,10 +20,21 @@ export type PaymentStatus = 'charging' | 'charged' | 'failed' | 'refunding' | 'r
 /** An order's payment as stored: one row per order, whatever arrives twice. */
 export type Payment = Selectable<PaymentsTable>;
 
-/** A payment as the use cases decide on it: the row, and whether a worker's lease on it still runs. */
-export interface PaymentState {
-  payment: Payment;
+/** The columns the database stamps (its clock, the trace): no decision reads or sets them. */
+type StampedColumn = 'next_attempt_at' | 'lease_until' | 'trace_context' | 'created_at' | 'updated_at';
+
+/**
+ * A payment as its rules read it and its decider evolves it: the row but for the columns the database
+ * stamps, and whether a worker's lease on it still runs.
+ */
+export interface DecidedPayment {
+  payment: Omit<Payment, StampedColumn>;
   leased: boolean;
+}
+
+/** A payment as the use cases decide on it: the row, and whether a worker's lease on it still runs. */
+export interface PaymentState extends DecidedPayment {
+  payment: Payment;
 }
 
 /**
@@ -83,39 +96,19 @@ export interface PaymentDecision {
   event?: EventEnvelope;
 }
 
-/** How a worker's gateway step ended, to be recorded against the payment it leased. */
 /** The gateway step a leased payment is due for. Pure. */
 export function stepOf(payment: LeasedPayment): 'refund' | 'settle_cancelled' | 'charge' {
   if (payment.status === 'refunding') return 'refund';
   return payment.cancel_requested ? 'settle_cancelled' : 'charge';
 }
 
+/** How a worker's gateway step ended, to be recorded against the payment it leased. */
 export type GatewayResult =
   | { kind: 'charged'; charge: GatewayCharge }
   | { kind: 'failed'; error: string }
   | { kind: 'not_charged' }
   | { kind: 'refunded'; refund: GatewayRefund }
   | { kind: 'retry'; error: string; retryInMs: number };
-
-const PRODUCER = 'payment';
-
-const unchanged = (payment: Payment): PaymentWrite => ({
-  status: payment.status,
-  cancel_requested: payment.cancel_requested,
-  attempts: payment.attempts,
-  refund_attempts: payment.refund_attempts,
-  charge_id: payment.charge_id,
-  refund_id: payment.refund_id,
-  last_error: payment.last_error,
-});
-
-/** Taken now by this instance to give money back: due at once, its attempt counted. */
-const takenToGiveBack = (write: PaymentWrite): PaymentWrite => ({
-  ...write,
-  refund_attempts: write.refund_attempts + 1,
-  dueInMs: 0,
-  lease: 'take',
-});
 
 /** The worker's view of a payment after `write`. */
 export function leasedAfter(
@@ -134,80 +127,12 @@ export function leasedAfter(
 }
 
 /**
- * inventory.reserved: the order is to be charged its total, by this instance's worker at once (its first
- * attempt counted). Any existing row wins, whether a duplicate or a cancellation that came first (its
- * tombstone): an order is charged at most once, and never once cancelled. A missing total is a bug
- * upstream (inventory only reserves priced orders): it throws, to be dead-lettered, not guessed at.
- */
-export function requestCharge(
-  order: OrderSnapshot,
-  state: PaymentState | undefined,
-  steps: SagaStepRecord[] = [],
-): PaymentDecision {
-  if (state) return { outcome: 'nothing_to_do' };
-  const amount = order.total_amount;
-  if (amount === null || !Number.isFinite(amount) || amount <= 0) {
-    throw new Error(`order ${order.order_id} has no positive total_amount to charge (${String(amount)})`);
-  }
-  const write: PaymentWrite = {
-    status: 'charging',
-    cancel_requested: false,
-    attempts: 1,
-    refund_attempts: 0,
-    charge_id: null,
-    refund_id: null,
-    last_error: null,
-    dueInMs: 0,
-    lease: 'take',
-  };
-  return { outcome: 'charge_requested', change: { kind: 'insert', order, amount, steps, write } };
-}
-
-/**
- * order.cancelled: nothing charged yet stays uncharged, a charge is refunded. A charge in flight (its
- * lease runs) is only flagged: the worker that made the call decides once it knows whether the gateway
- * charged. One waiting for its next attempt is settled now rather than charged later.
- */
-export function cancelPayment(order: OrderSnapshot, state: PaymentState | undefined): PaymentDecision {
-  if (!state) {
-    // The cancellation overtook inventory.reserved: remember it, so that the charge request does nothing.
-    const write: PaymentWrite = {
-      status: 'cancelled',
-      cancel_requested: false,
-      attempts: 0,
-      refund_attempts: 0,
-      charge_id: null,
-      refund_id: null,
-      last_error: null,
-    };
-    return {
-      outcome: 'cancelled_before_charge',
-      change: { kind: 'insert', order, amount: null, steps: [], write },
-    };
-  }
-  const { payment, leased } = state;
-  if (payment.status === 'charging' && !payment.cancel_requested) {
-    const flagged = { ...unchanged(payment), cancel_requested: true, dueInMs: 0 };
-    return {
-      outcome: 'cancel_requested',
-      change: { kind: 'update', write: leased ? flagged : takenToGiveBack(flagged) },
-    };
-  }
-  if (payment.status === 'charged') {
-    const write = takenToGiveBack({ ...unchanged(payment), status: 'refunding', cancel_requested: true });
-    return { outcome: 'refund_requested', change: { kind: 'update', write } };
-  }
-  return { outcome: 'nothing_to_do' };
-}
-
-/**
  * Records what a worker's gateway step came to, if the payment is still as the worker leased it (a
  * second worker after an expired lease finds it moved on and changes nothing):
  * - a charge stands and is announced, or, if the order was cancelled meanwhile, is refunded (never
- *   announced as processed);
- * - no charge after every attempt fails the payment (announced unless the order was cancelled);
- * - a cancelled order the gateway never charged is done;
- * - a refund is recorded and announced;
+ *   announced as processed); no charge after every attempt fails the payment (announced unless the order
+ *   was cancelled); a cancelled order the gateway never charged is done (`recordChargeResult`);
+ * - a refund is recorded and announced (`recordRefundResult`);
  * - no usable answer makes it due again after the backoff, or at once when the order was cancelled while
  *   it was being charged, so that the next step settles the cancellation instead of waiting out a charge
  *   retry (not when the step was itself settling: a gateway that cannot be reached would be asked again
@@ -217,84 +142,23 @@ export function cancelPayment(order: OrderSnapshot, state: PaymentState | undefi
  */
 export function recordGatewayResult(
   leased: LeasedPayment,
-  state: PaymentState | undefined,
+  state: DecidedPayment | undefined,
   result: GatewayResult,
   at: string,
 ): PaymentDecision {
   const payment = state?.payment;
   if (payment?.status !== leased.status) return { outcome: 'nothing_to_do' };
-  const current = unchanged(payment);
-  const snapshot = payment.order_snapshot;
   switch (result.kind) {
-    case 'charged': {
-      if (payment.status !== 'charging') return { outcome: 'nothing_to_do' };
-      const charged = { ...current, charge_id: result.charge.charge_id, last_error: null };
-      if (payment.cancel_requested) {
-        return {
-          outcome: 'refund_requested',
-          change: { kind: 'update', write: takenToGiveBack({ ...charged, status: 'refunding' }) },
-        };
-      }
-      return {
-        outcome: 'charged',
-        change: { kind: 'update', write: { ...charged, status: 'charged', lease: 'release' } },
-        event: createEvent(PaymentEvents.processed, PRODUCER, {
-          order: snapshot,
-          charge: { charge_id: result.charge.charge_id, amount: result.charge.amount },
-          steps: [
-            ...payment.steps,
-            { step: 'paid', at, data: { charge_id: result.charge.charge_id, amount: result.charge.amount } },
-          ],
-        }),
-      };
-    }
+    case 'charged':
     case 'failed':
-      if (payment.status !== 'charging') return { outcome: 'nothing_to_do' };
-      return {
-        outcome: 'failed',
-        change: {
-          kind: 'update',
-          write: { ...current, status: 'failed', last_error: result.error, lease: 'release' },
-        },
-        ...(payment.cancel_requested
-          ? {}
-          : {
-              event: createEvent(PaymentEvents.failed, PRODUCER, {
-                order: snapshot,
-                reason: 'payment_failed',
-                steps: [...payment.steps, { step: 'payment_failed', at, data: { reason: 'payment_failed' } }],
-              }),
-            }),
-      };
     case 'not_charged':
-      if (payment.status !== 'charging') return { outcome: 'nothing_to_do' };
-      return {
-        outcome: 'cancelled',
-        change: { kind: 'update', write: { ...current, status: 'cancelled', lease: 'release' } },
-      };
+      return recordChargeResult(payment, result, at);
     case 'refunded':
-      if (payment.status !== 'refunding') return { outcome: 'nothing_to_do' };
-      return {
-        outcome: 'refunded',
-        change: {
-          kind: 'update',
-          write: {
-            ...current,
-            status: 'refunded',
-            refund_id: result.refund.refund_id,
-            last_error: null,
-            lease: 'release',
-          },
-        },
-        event: createEvent(PaymentEvents.refunded, PRODUCER, {
-          order: snapshot,
-          refund: { refund_id: result.refund.refund_id, amount: result.refund.amount },
-        }),
-      };
+      return recordRefundResult(payment, result);
     case 'retry': {
       const cancelledDuringCharge =
         leased.status === 'charging' && !leased.cancel_requested && payment.cancel_requested;
-      const failed = { ...current, last_error: result.error };
+      const failed = { ...currentWrite(payment), last_error: result.error };
       return {
         outcome: 'retry_scheduled',
         change: {
@@ -307,3 +171,76 @@ export function recordGatewayResult(
     }
   }
 }
+
+/** An event, or what the gateway said to a worker's step, as the payment rules act on it. */
+export type PaymentInput =
+  /** inventory.reserved: charge the order its total. */
+  | { kind: 'request_charge'; order: OrderSnapshot; steps?: SagaStepRecord[] }
+  /** order.cancelled. */
+  | { kind: 'cancel'; order: OrderSnapshot }
+  /** A worker's gateway step, recorded at `at` (ISO 8601). */
+  | { kind: 'gateway_result'; leased: LeasedPayment; result: GatewayResult; at: string };
+
+/** What the payment decider decides: the outcome, the change (none or one) and the event to publish. */
+export type PaymentDecided = Omit<PaymentDecision, 'change'> & { changes: PaymentChange[] };
+
+/** The rule of each input. */
+function decidePayment(state: DecidedPayment | undefined, input: PaymentInput): PaymentDecision {
+  switch (input.kind) {
+    case 'request_charge':
+      return requestCharge(input.order, state, input.steps);
+    case 'cancel':
+      return cancelPayment(input.order, state);
+    case 'gateway_result':
+      return recordGatewayResult(input.leased, state, input.result, input.at);
+  }
+}
+
+/**
+ * The payment rules as one decider (`Decider` of `@platform/contracts`), made of `requestCharge`,
+ * `cancelPayment` and `recordGatewayResult`. `evolve` is the payment as `savePayments` stores it: an
+ * insert makes the row (no charge, refund or error yet), an update sets every column of its write; a lease
+ * taken runs, a lease released ends, and no word about it leaves it as it was. When it is due is the
+ * database's clock, not something a decision reads: it is not in the state.
+ * @throws Error from `evolve` for an insert of a payment that exists, or an update of one that does not
+ *   (the repository's INSERT or UPDATE would fail or find nothing).
+ */
+export const paymentDecider: Decider<
+  DecidedPayment | undefined,
+  PaymentInput,
+  PaymentChange,
+  PaymentDecided
+> = {
+  initial: undefined,
+  decide: (state, input) => {
+    const { change, ...decision } = decidePayment(state, input);
+    return { ...decision, changes: change ? [change] : [] };
+  },
+  evolve: (state, change) => {
+    const { status, cancel_requested, attempts, refund_attempts, lease } = change.write;
+    const columns = { status, cancel_requested, attempts, refund_attempts };
+    if (change.kind === 'insert') {
+      if (state) throw new Error(`payment ${state.payment.order_id} is inserted twice`);
+      const { order, amount, steps } = change;
+      return {
+        payment: {
+          order_id: order.order_id,
+          amount,
+          order_snapshot: order,
+          steps,
+          ...columns,
+          charge_id: null,
+          refund_id: null,
+          last_error: null,
+        },
+        leased: lease === 'take',
+      };
+    }
+    if (!state) throw new Error('a payment is updated before it is inserted');
+    const { charge_id, refund_id, last_error } = change.write;
+    return {
+      payment: { ...state.payment, ...columns, charge_id, refund_id, last_error },
+      leased: lease === undefined ? state.leased : lease === 'take',
+    };
+  },
+};

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { captureTraceContext } from '@platform/observability';
-import { orderTrace } from '@platform/outbox';
+import { correlationTrace } from '@platform/outbox';
 import { leaseRows, releaseLeasedRows, type LeasedTable } from '@platform/postgres';
 import type { PaymentDatabase, PaymentsTable } from '../database.js';
 import type { LeasedPayment, Payment, PaymentChange, PaymentState } from './payment.js';
@@ -50,7 +50,7 @@ export async function savePayments(
   // The trace the worker's calls for a row continue (see migrations/003_trace_context.sql).
   const traceOf = (rows: { orderId: string }[]) =>
     rows.map(({ orderId }) => {
-      const carrier = captureTraceContext(orderTrace(trx, orderId));
+      const carrier = captureTraceContext(correlationTrace(trx, orderId));
       return carrier && JSON.stringify(carrier);
     });
   const due = (change: PaymentChange) => change.write.dueInMs ?? null;
