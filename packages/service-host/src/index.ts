@@ -18,3 +18,4 @@ export {
   type SagaEventsOptions,
 } from './saga-events.js';
 export { transactForCorrelations, type CorrelationTrace } from './transact-for-correlations.js';
+export { startSagaService, type SagaService, type SagaServiceParts } from './saga-service.js';
